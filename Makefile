@@ -1,0 +1,42 @@
+# 防控工作台 — the two commands: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DB     ?= data/fangkong.sqlite
+PORT   ?= 8866
+PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+
+.PHONY: serve test bench demo lab clean lock
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test]'
+	touch $@
+
+serve: $(VENV)/.installed
+	@test -f $(DB) || $(BIN)/fangkong demo --db $(DB)
+	$(BIN)/fangkong serve --db $(DB) --port $(PORT)
+
+demo: $(VENV)/.installed
+	$(BIN)/fangkong demo --db $(DB)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
+
+lab: $(VENV)/.installed
+	$(PIP_INSTALL) -e '.[test,lab]'
+	$(BIN)/jupyter lab notebooks/
+
+# Regenerate the pinned versions after changing pyproject.toml.
+lock: | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) test-output bench-output

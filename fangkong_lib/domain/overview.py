@@ -1,0 +1,225 @@
+"""The overview figures (态势总览): pure functions over ledger DataFrames.
+
+Every function takes the ledgers as a mapping ``{ledger key: DataFrame}`` (as
+loaded by :func:`fangkong_lib.store.load_ledgers`) and a date, and returns new
+objects; nothing is read or written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..config import FEVER_THRESHOLD
+from .plans import current_measures
+
+Data = Mapping[str, pd.DataFrame]
+CONTROL_MEASURES = ("集中隔离", "居家隔离", "居家健康监测", "三天两检")
+
+#: KPI keys in display order with their Chinese labels (one place).
+KPI_LABELS = {
+    "away": "在外人员",
+    "arriving_3d": "3日内预计返乡",
+    "arrived_today": "今日返乡",
+    "under_control": "管控中",
+    "集中隔离": "集中隔离",
+    "居家隔离": "居家隔离",
+    "居家健康监测": "居家健康监测",
+    "三天两检": "三天两检",
+    "tests_due": "今日应检",
+    "tests_done_today": "今日已检",
+    "tests_overdue": "逾期未检",
+    "fevers": "发热",
+    "open_problems": "未销号问题",
+    "stock_items": "库存物资(种)",
+    "stock_value": "库存估值(元)",
+}
+
+
+@dataclass
+class Overview:
+    """What the overview shows for one date and filter."""
+
+    day: date
+    kpis: dict[str, float]
+    by_village: pd.DataFrame
+    by_grid: pd.Series
+    controls: pd.DataFrame
+    tests_due: pd.DataFrame
+    tests_overdue: pd.DataFrame
+    fevers: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _ts(day: date) -> pd.Timestamp:
+    return pd.Timestamp(day)
+
+
+def filter_village(frame: pd.DataFrame, village: str | None) -> pd.DataFrame:
+    """Rows of one village (all rows when ``village`` is empty)."""
+    if not village or "village" not in frame.columns:
+        return frame
+    return frame[frame["village"] == village]
+
+
+def active_controls(controls: pd.DataFrame, day: date, measure: str | None = None) -> pd.DataFrame:
+    """Control rows in force on ``day`` with the measure of that day in
+    ``current_measure``; optionally only one measure."""
+    if controls.empty:
+        return controls.assign(current_measure=pd.Series(dtype=object))
+    current = current_measures(controls, day)
+    out = controls.assign(current_measure=current)
+    out = out[out["current_measure"].notna()]
+    if measure:
+        out = out[out["current_measure"] == measure]
+    return out
+
+
+def test_schedule(controls: pd.DataFrame, tests: pd.DataFrame, day: date) -> pd.DataFrame:
+    """One row per planned test of each control row with its state on ``day``.
+
+    A planned test on date t is done when a sample was taken on t or later,
+    before the next planned test and not after ``day``. States: ``done``,
+    ``due`` (planned today, not yet done), ``overdue`` (planned before today,
+    not done), ``planned`` (later).
+    """
+    cols = ["id_number", "name", "village", "grid", "planned", "done_on", "state"]
+    if controls.empty:
+        return pd.DataFrame(columns=cols)
+    plan = controls[["id_number", "name", "village", "grid", "test_dates"]].copy()
+    plan["planned"] = plan["test_dates"].fillna("").str.split(";")
+    plan = plan.explode("planned")
+    plan = plan[plan["planned"].fillna("") != ""]
+    plan["planned"] = pd.to_datetime(plan["planned"])
+    plan = plan.sort_values(["id_number", "planned"])
+    plan["next"] = plan.groupby("id_number")["planned"].shift(-1)
+    ts = _ts(day)
+    samples = tests.loc[tests["sample_date"] <= ts, ["id_number", "sample_date"]]
+    merged = plan.reset_index(drop=True).merge(samples, on="id_number", how="left")
+    in_window = (merged["sample_date"] >= merged["planned"]) & (
+        merged["next"].isna() | (merged["sample_date"] < merged["next"])
+    )
+    done = merged[in_window].groupby(["id_number", "planned"])["sample_date"].min()
+    plan = plan.reset_index(drop=True)
+    key = pd.MultiIndex.from_frame(plan[["id_number", "planned"]])
+    plan["done_on"] = done.reindex(key).to_numpy()
+    state = np.where(
+        plan["done_on"].notna(),
+        "done",
+        np.where(plan["planned"] == ts, "due", np.where(plan["planned"] < ts, "overdue", "planned")),
+    )
+    plan["state"] = state
+    return plan[cols]
+
+
+def fevers_on(daily_checks: pd.DataFrame, day: date, threshold: float = FEVER_THRESHOLD) -> pd.DataFrame:
+    """Readings on ``day`` at or above the fever threshold (either slot)."""
+    rows = daily_checks[daily_checks["date"] == _ts(day)]
+    hot = (rows["temp_am"] >= threshold) | (rows["temp_pm"] >= threshold)
+    return rows[hot.fillna(False)]
+
+
+def stock_by_item(donations: pd.DataFrame, distributions: pd.DataFrame, day: date) -> pd.DataFrame:
+    """Stock per item on ``day``: received minus issued, with a value at the
+    average received unit value. Never typed, always computed."""
+    ts = _ts(day)
+    rec = donations[donations["date"] <= ts].groupby("item").agg(
+        received=("quantity", "sum"), value=("value", "sum"))
+    out = distributions[distributions["date"] <= ts].groupby("item")["quantity"].sum().rename("issued")
+    stock = rec.join(out, how="outer").fillna(0.0)
+    stock["stock"] = stock["received"] - stock["issued"]
+    unit_value = (stock["value"] / stock["received"]).replace([np.inf, -np.inf], 0).fillna(0)
+    stock["stock_value"] = (stock["stock"] * unit_value).round(2)
+    return stock.reset_index()
+
+
+def summarize_overview(
+    data: Data,
+    day: date,
+    *,
+    village: str | None = None,
+    measure: str | None = None,
+) -> Overview:
+    """KPIs, the per-village table and per-grid counts for one date and filter.
+
+    ``village`` limits everything to one administrative village; ``measure``
+    limits the control figures (people under control, tests, fevers) to one
+    measure. Supplies are township-wide and ignore both filters.
+    """
+    ts = _ts(day)
+    villages = data["villages"]["name"].tolist()
+    away = filter_village(data["away"], village)
+    returnees = filter_village(data["returnees"], village)
+    controls_all = filter_village(data["controls"], village)
+    active = active_controls(controls_all, day, measure)
+    schedule = test_schedule(active, data["tests"], day)
+    fevers = fevers_on(filter_village(data["daily_checks"], village), day)
+    fevers = fevers[fevers["id_number"].isin(active["id_number"])]
+    problems = filter_village(data["problems"], village)
+    stock = stock_by_item(data["donations"], data["distributions"], day)
+
+    away_now = away[(away["returned"] != True) & (away["left_date"].isna() | (away["left_date"] <= ts))]  # noqa: E712
+    not_arrived = returnees["actual_arrival"].isna() | (returnees["actual_arrival"] > ts)
+    arriving = returnees[
+        not_arrived & (returnees["expected_arrival"] > ts) & (returnees["expected_arrival"] <= ts + timedelta(days=3))
+    ]
+    arrived_today = returnees[returnees["actual_arrival"] == ts]
+    open_problems = problems[(problems["stage"] != "销号") & (problems["date"] <= ts)]
+    planned_today = schedule[schedule["planned"] == ts]
+    due = schedule[schedule["state"] == "due"]
+    overdue = schedule[schedule["state"] == "overdue"]
+
+    kpis: dict[str, float] = {
+        "away": len(away_now),
+        "arriving_3d": len(arriving),
+        "arrived_today": len(arrived_today),
+        "under_control": len(active),
+    }
+    counts = active["current_measure"].value_counts()
+    for m in CONTROL_MEASURES:
+        kpis[m] = int(counts.get(m, 0))
+    kpis.update(
+        tests_due=len(planned_today),
+        tests_done_today=int((planned_today["state"] == "done").sum()),
+        tests_overdue=len(overdue),
+        fevers=len(fevers),
+        open_problems=len(open_problems),
+        stock_items=int((stock["stock"] > 0).sum()),
+        stock_value=float(stock["stock_value"].sum().round(2)),
+    )
+
+    def per_village(frame: pd.DataFrame) -> pd.Series:
+        return frame.groupby("village").size().reindex(villages, fill_value=0) if len(frame) else pd.Series(0, index=villages)
+
+    table = pd.DataFrame(index=pd.Index(villages, name="村"))
+    table["在外人员"] = per_village(away_now)
+    table["3日内预计返乡"] = per_village(arriving)
+    table["管控中"] = per_village(active)
+    for m in CONTROL_MEASURES:
+        table[m] = per_village(active[active["current_measure"] == m])
+    table["今日应检"] = per_village(planned_today)
+    table["今日待检"] = per_village(due)
+    table["逾期未检"] = per_village(overdue)
+    table["发热"] = per_village(fevers)
+    table["未销号问题"] = per_village(open_problems)
+    if village:
+        table = table.loc[[village]] if village in table.index else table.iloc[0:0]
+    table = table.astype(int)
+
+    grids = data["grids"]["code"]
+    by_grid = active.groupby("grid").size().reindex(grids, fill_value=0) if len(active) else pd.Series(0, index=grids)
+
+    return Overview(
+        day=day,
+        kpis=kpis,
+        by_village=table,
+        by_grid=by_grid.astype(int),
+        controls=active,
+        tests_due=due,
+        tests_overdue=overdue,
+        fevers=fevers,
+    )

@@ -1,0 +1,552 @@
+"""Ledger definitions (台账): the one source of truth for every column.
+
+Each ledger is declared once, here: English key, Chinese name, and per field
+the Chinese header, the header aliases staff use, the type, whether it is
+required, the allowed values and whether it is personal data. Database tables,
+Excel templates, import mapping, validation, UI labels and masking all derive
+from these objects. A new column is one line in one place.
+
+Field types
+-----------
+``text``, ``int``, ``float``, ``date``, ``datetime``, ``bool`` (是/否),
+``id_number`` (公民身份号码), ``phone`` (mobile or landline), ``list``
+(values separated by ``;``), ``geometry`` (WKT; drawn on maps, not typed in
+Excel, so left out of templates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+FIELD_TYPES = frozenset(
+    {"text", "int", "float", "date", "datetime", "bool", "id_number", "phone", "list", "geometry"}
+)
+PII_KINDS = frozenset({"name", "id", "phone", "address"})
+
+# -- Shared vocabularies (one place each) ------------------------------------
+
+RISK_CATEGORIES = (
+    "高风险区",
+    "中风险区",
+    "中高风险区所在县",
+    "中高风险区所在市其他县",
+    "上海",
+    "省外低风险地区",
+    "省内低风险地区",
+    "密切接触者",
+    "次密接",
+)
+MEASURES = ("集中隔离", "居家隔离", "居家健康监测", "三天两检", "无")
+GRID_LEVELS = ("大网格长", "网格长", "党支部书记", "下沉乡干部", "自然村干部", "党员联户")
+SEXES = ("男", "女")
+PLACE_CATEGORIES = (
+    "超市", "农贸市场", "药店", "诊所", "宾馆", "餐饮", "工厂", "企业", "学校",
+    "养老院", "宗教场所", "工地", "快递点", "商铺", "加油站", "网吧", "理发店",
+)
+PLACE_STATUSES = ("正常营业", "限期整改", "停业整改")
+PROBLEM_STAGES = ("发现", "反馈", "整改中", "复查", "销号")
+PROBLEM_CATEGORIES = (
+    "人员排查", "居家隔离", "卡点值守", "场所码", "聚集活动", "宣传", "台账资料", "物资",
+)
+TEST_RESULTS = ("阴性", "阳性", "待出")
+HEALTH_CODES = ("绿码", "黄码", "红码")
+DRUG_CLASSES = ("退热", "止咳", "抗病毒", "抗生素")
+PUSH_RESULTS = ("待核查", "已核实在本地", "已核实不在本地", "无法联系", "信息有误", "已落实管控")
+CONTROL_STATUSES = ("待管控", "管控中", "已解除")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a ledger.
+
+    Parameters
+    ----------
+    key : str
+        English identifier, also the database column name.
+    label : str
+        The Chinese header written in templates and shown in the UI.
+    type : str
+        One of :data:`FIELD_TYPES`.
+    required : bool
+        A row without it is rejected on import.
+    aliases : tuple of str
+        Other headers villages use for the same column (身份证号码, 证件号码…).
+    choices : tuple of str
+        Allowed values; empty means free.
+    pii : str or None
+        Kind of personal data (``name``, ``id``, ``phone``, ``address``).
+    doc : str
+        What the column means, for the template's explanation sheet.
+    """
+
+    key: str
+    label: str
+    type: str = "text"
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    pii: str | None = None
+    doc: str = ""
+
+    def __post_init__(self):
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"field {self.key!r}: unknown type {self.type!r}")
+        if self.pii is not None and self.pii not in PII_KINDS:
+            raise ValueError(f"field {self.key!r}: unknown pii kind {self.pii!r}")
+        if self.type == "id_number" and self.pii is None:
+            object.__setattr__(self, "pii", "id")
+        if self.type == "phone" and self.pii is None:
+            object.__setattr__(self, "pii", "phone")
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """The Chinese header and every alias."""
+        return (self.label, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A ledger (台账): a table with a Chinese name, fields and a natural key."""
+
+    key: str
+    label: str
+    title: str
+    fields: tuple[Field, ...]
+    natural_key: tuple[str, ...]
+    doc: str = ""
+    _by_key: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        keys = [f.key for f in self.fields]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"ledger {self.key!r}: duplicate field keys")
+        missing = set(self.natural_key) - set(keys)
+        if missing:
+            raise ValueError(f"ledger {self.key!r}: natural key {missing} is not a field")
+        self._by_key.update({f.key: f for f in self.fields})
+
+    def __getitem__(self, key: str) -> Field:
+        return self._by_key[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._by_key
+
+    @property
+    def columns(self) -> list[str]:
+        """Field keys in order."""
+        return [f.key for f in self.fields]
+
+    @property
+    def tabular_fields(self) -> tuple[Field, ...]:
+        """Fields that go into Excel/CSV files (all but geometry)."""
+        return tuple(f for f in self.fields if f.type != "geometry")
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Mapping field key → Chinese header."""
+        return {f.key: f.label for f in self.fields}
+
+    @property
+    def has_geometry(self) -> bool:
+        return any(f.type == "geometry" for f in self.fields)
+
+    def fields_of_type(self, *types: str) -> list[str]:
+        return [f.key for f in self.fields if f.type in types]
+
+    def pii_fields(self, kinds: Iterable[str] | None = None) -> list[str]:
+        kinds = set(kinds) if kinds is not None else PII_KINDS
+        return [f.key for f in self.fields if f.pii in kinds]
+
+
+def F(key, label, type="text", *, req=False, aka=(), choices=(), pii=None, doc=""):
+    """Shorthand used by the declarations below."""
+    return Field(key, label, type, req, tuple(aka), tuple(choices), pii, doc)
+
+
+# Location columns shared by many ledgers.
+_VILLAGE = F("village", "村", req=True, aka=("行政村", "所属村", "村委会", "村名"), doc="行政村名称")
+_NATURAL = F("natural_village", "自然村", aka=("自然村名称",))
+_GRID = F("grid", "网格", aka=("网格编号", "所属网格"), doc="六级网格编号，如 CJ01-03-2")
+_NAME = F("name", "姓名", req=True, pii="name")
+_SEX = F("sex", "性别", choices=SEXES)
+_ID = F("id_number", "身份证号", "id_number", req=True,
+        aka=("身份证号码", "证件号码", "公民身份号码", "身份证"))
+_PHONE = F("phone", "手机号", "phone", req=True, aka=("手机号码", "联系电话", "电话", "联系方式"))
+_NOTE = F("note", "备注")
+
+_LEDGERS: list[Ledger] = [
+    Ledger(
+        "villages", "行政村", "城郊乡行政村基本情况表",
+        (
+            F("code", "村代码", req=True, aka=("行政区划代码",), doc="12 位统计用区划代码"),
+            F("name", "村名", req=True, aka=("行政村", "村")),
+            F("area", "片区", doc="包片区域（网格长负责）"),
+            F("secretary", "党支部书记", aka=("支部书记",), pii="name"),
+            F("secretary_phone", "书记电话", "phone", aka=("联系电话",)),
+            F("households", "户数", "int"),
+            F("population", "人口", "int", aka=("户籍人口",)),
+            F("geometry", "边界", "geometry"),
+        ),
+        natural_key=("name",),
+    ),
+    Ledger(
+        "natural_villages", "自然村", "城郊乡自然村基本情况表",
+        (
+            F("code", "自然村编号", req=True),
+            F("name", "自然村", req=True, aka=("自然村名称",)),
+            _VILLAGE,
+            F("cadre", "自然村干部", pii="name"),
+            F("cadre_phone", "干部电话", "phone"),
+            F("households", "户数", "int"),
+            F("population", "人口", "int"),
+            F("lon", "经度", "float"),
+            F("lat", "纬度", "float"),
+            F("geometry", "边界", "geometry"),
+        ),
+        natural_key=("code",),
+    ),
+    Ledger(
+        "grids", "网格", "城郊乡六级防控网格表",
+        (
+            F("code", "网格编号", req=True, aka=("网格",)),
+            _VILLAGE,
+            F("natural_village", "自然村", req=True),
+            F("member", "联户党员", pii="name", doc="第六级：党员联户"),
+            F("member_phone", "党员电话", "phone"),
+            F("cadre", "下沉乡干部", pii="name", doc="第四级：下沉乡干部"),
+            F("households", "联系户数", "int"),
+            F("geometry", "边界", "geometry"),
+        ),
+        natural_key=("code",),
+    ),
+    Ledger(
+        "staff", "网格责任人", "城郊乡六级网格责任人名册",
+        (
+            F("staff_no", "编号", req=True),
+            F("name", "姓名", req=True, pii="name"),
+            F("level", "层级", req=True, choices=GRID_LEVELS),
+            F("duty", "职务"),
+            F("phone", "联系电话", "phone", aka=("手机号", "电话")),
+            F("area", "片区"),
+            F("village", "村", aka=("行政村",)),
+            F("natural_village", "自然村"),
+            F("grid", "网格"),
+        ),
+        natural_key=("staff_no",),
+        doc="2 大网格长 → 9 网格长 → 17 党支部书记 → 53 下沉乡干部 → 112 自然村干部 → 376 党员联户",
+    ),
+    Ledger(
+        "away", "在外人员", "城郊乡在外人员动态管理台账",
+        (
+            _VILLAGE, _NATURAL, F("group", "组", aka=("村民组",)), _GRID,
+            F("householder", "户主姓名", aka=("户主",), pii="name"),
+            _NAME, _SEX, _ID, _PHONE,
+            F("province", "所在省", aka=("省",)),
+            F("city", "所在市", aka=("市",)),
+            F("county", "所在县", aka=("县", "县区")),
+            F("township", "所在乡镇", aka=("乡镇",)),
+            F("address", "详细地址", pii="address", aka=("现住址",)),
+            F("risk_level", "所在地风险等级", choices=("高", "中", "低", "常态化"), aka=("风险等级",)),
+            F("reason", "外出事由", choices=("务工", "经商", "上学", "其他")),
+            F("left_date", "外出时间", "date"),
+            F("intends_return", "近期有无返乡意向", "bool", aka=("返乡意向",)),
+            F("expected_return", "预计返乡时间", "date"),
+            F("persuasion", "劝导情况"),
+            F("contact", "包联干部", aka=("联系党员", "包联干部/联系党员"), pii="name"),
+            F("returned", "是否已返乡", "bool"),
+            _NOTE,
+        ),
+        natural_key=("id_number",),
+    ),
+    Ledger(
+        "returnees", "返乡报备", "城郊乡返乡人员登记台账",
+        (
+            F("report_date", "报备日期", "date", aka=("报备时间",)),
+            F("report_channel", "报备方式", choices=("豫事办", "电话", "村委", "微信")),
+            _NAME, _SEX, _ID, _PHONE, _VILLAGE, _NATURAL, _GRID,
+            F("household_address", "户籍地址", pii="address"),
+            F("residence_address", "返乡后居住地址", pii="address", aka=("居住地址",)),
+            F("origin", "出发地", aka=("来源地", "出发地（省市县乡）")),
+            F("via", "途经地"),
+            F("travel_history", "14日内旅居史", aka=("旅居史",)),
+            F("risk_category", "来源地风险类别", req=True, choices=RISK_CATEGORIES,
+              aka=("风险类别", "风险等级")),
+            F("left_risk_date", "离开风险地日期", "date"),
+            F("expected_arrival", "预计到达时间", "date", aka=("预计返乡时间",)),
+            F("actual_arrival", "实际到达时间", "date", aka=("返乡时间", "到达时间")),
+            F("transport", "交通方式", choices=("自驾", "火车", "飞机", "客车", "其他")),
+            F("vehicle_no", "车次/航班/车牌号", aka=("车次", "车牌号", "航班")),
+            F("companions", "同行人员"),
+            F("test48_time", "48小时核酸采样时间", "datetime", aka=("48小时核酸时间",)),
+            F("test48_result", "48小时核酸结果", choices=TEST_RESULTS),
+            F("health_code", "健康码颜色", choices=HEALTH_CODES, aka=("健康码",)),
+            F("trip_star", "行程码是否带星", "bool", aka=("行程码带星",)),
+            F("landing_test_time", "落地核酸时间", "datetime"),
+            F("landing_test_result", "落地核酸结果", choices=TEST_RESULTS),
+            F("responsible", "包保责任人", pii="name"),
+            F("entered_by", "录入人"),
+            _NOTE,
+        ),
+        natural_key=("id_number",),
+    ),
+    Ledger(
+        "controls", "管控台账", "城郊乡返乡人员管控台账",
+        (
+            _VILLAGE, _NATURAL, _GRID, F("house_no", "门牌"),
+            _NAME, _SEX, _ID, _PHONE,
+            F("measure", "管控措施", req=True, choices=MEASURES + ("集中隔离+居家隔离",)),
+            F("category", "管控类别", choices=RISK_CATEGORIES, aka=("来源地风险类别",)),
+            F("origin", "来源地"),
+            F("found_via", "发现途径", choices=("报备", "排查", "大数据推送", "协查")),
+            F("start_date", "开始日期", "date", req=True),
+            F("end_date", "应解除日期", "date", req=True),
+            F("released_date", "实际解除日期", "date"),
+            F("home_ok", "居家条件评估", choices=("达标", "不达标")),
+            F("cohabitants", "同住人数", "int"),
+            F("test_dates", "核酸日期", "list", doc="计划核酸日期，ISO 日期以 ; 分隔"),
+            F("team", "五包一责任人", "list", doc="五包一：包村乡干部;村干部/网格员;村医;民警/辅警;党员/亲属"),
+            F("notice_signed", "告知书签收", "bool"),
+            F("regime", "执行政策"),
+            F("status", "状态", choices=CONTROL_STATUSES),
+        ),
+        natural_key=("id_number",),
+    ),
+    Ledger(
+        "daily_checks", "每日健康监测", "居家隔离/管控人员每日健康监测表",
+        (
+            F("date", "日期", "date", req=True),
+            _ID, _NAME, _VILLAGE,
+            F("day_no", "第几天", "int"),
+            F("temp_am", "上午体温", "float"),
+            F("temp_pm", "下午体温", "float"),
+            F("symptoms", "症状"),
+            F("at_home", "是否在家", "bool"),
+            F("needs", "生活需求"),
+            F("visitor", "随访人", pii="name"),
+            F("reported_at", "上报时间", "datetime"),
+        ),
+        natural_key=("id_number", "date"),
+    ),
+    Ledger(
+        "tests", "核酸检测", "管控人员核酸检测登记表",
+        (
+            _ID, _NAME, _VILLAGE,
+            F("sample_date", "采样日期", "date", req=True, aka=("采样时间",)),
+            F("method", "采样方式", choices=("上门", "集中", "卡点")),
+            F("result", "结果", choices=TEST_RESULTS, aka=("检测结果",)),
+            F("sampler", "采样人"),
+            _NOTE,
+        ),
+        natural_key=("id_number", "sample_date"),
+    ),
+    Ledger(
+        "places", "重点场所", "城郊乡重点场所台账",
+        (
+            F("code", "场所码编号", req=True, aka=("场所码", "场所编号")),
+            F("name", "场所名称", req=True),
+            F("category", "场所类别", req=True, choices=PLACE_CATEGORIES),
+            _VILLAGE,
+            F("address", "地址"),
+            F("manager", "负责人", pii="name"),
+            F("manager_phone", "负责人电话", "phone", aka=("联系电话",)),
+            F("code_posted", "场所码张贴", "bool"),
+            F("status", "状态", choices=PLACE_STATUSES),
+            F("staff_count", "员工人数", "int"),
+            F("lon", "经度", "float"),
+            F("lat", "纬度", "float"),
+        ),
+        natural_key=("code",),
+    ),
+    Ledger(
+        "inspections", "场所检查", "城郊乡重点场所检查记录",
+        (
+            F("date", "检查日期", "date", req=True),
+            F("place_code", "场所码编号", req=True, aka=("场所码",)),
+            F("place_name", "场所名称"),
+            F("category", "场所类别", choices=PLACE_CATEGORIES),
+            F("village", "村", aka=("行政村",)),
+            F("code_posted", "场所码张贴", "bool"),
+            F("scan_enforced", "扫码查验落实", "bool"),
+            F("temperature", "测温", "bool"),
+            F("masks", "佩戴口罩", "bool"),
+            F("crowd_limit", "限流", "bool"),
+            F("disinfection_log", "消毒登记", "bool"),
+            F("staff_health_log", "员工健康登记", "bool"),
+            F("drug_register", "四类药品实名登记", "bool", doc="药店/诊所"),
+            F("scans_today", "当日扫码人次", "int"),
+            F("findings", "发现问题"),
+            F("action", "处理", choices=("无", "现场整改", "限期整改", "停业整改")),
+            F("deadline", "整改期限", "date"),
+            F("recheck_result", "复查结果"),
+            F("inspector", "检查人"),
+        ),
+        natural_key=("date", "place_code"),
+    ),
+    Ledger(
+        "problems", "督查问题", "城郊乡督查问题整改台账",
+        (
+            F("problem_no", "问题编号", req=True),
+            F("date", "督查日期", "date", req=True),
+            F("team", "督查组", choices=("第一督查组", "第二督查组", "第三督查组", "场所检查")),
+            F("method", "督查方式", choices=("明察", "暗访")),
+            F("target", "被督查单位"),
+            F("target_type", "单位类型", choices=("村", "场所", "卡点")),
+            F("village", "村", aka=("行政村",)),
+            F("category", "问题类别", choices=PROBLEM_CATEGORIES),
+            F("description", "问题描述"),
+            F("unit", "责任单位"),
+            F("person", "责任人", pii="name"),
+            F("leader", "包村领导"),
+            F("measure", "整改措施"),
+            F("deadline", "整改时限", "date"),
+            F("done_date", "整改完成日期", "date"),
+            F("evidence", "佐证材料"),
+            F("rechecker", "复查人"),
+            F("stage", "阶段", choices=PROBLEM_STAGES),
+            F("accountability", "问责情况", choices=("无", "约谈", "通报", "诫勉")),
+        ),
+        natural_key=("problem_no",),
+    ),
+    Ledger(
+        "donations", "捐赠物资", "城郊乡捐赠物资接收登记表",
+        (
+            F("voucher_no", "凭证编号", req=True),
+            F("date", "接收日期", "date", req=True),
+            F("donor", "捐赠方", req=True, aka=("捐赠单位", "捐赠人")),
+            F("donor_type", "捐赠方类型", choices=("单位", "个人")),
+            F("contact", "联系人", pii="name"),
+            F("contact_phone", "联系电话", "phone"),
+            F("directed", "捐赠类型", choices=("定向", "非定向")),
+            F("directed_to", "定向对象"),
+            F("item", "物资名称", req=True),
+            F("spec", "规格"),
+            F("unit", "单位"),
+            F("quantity", "数量", "float", req=True),
+            F("value", "估值(元)", "float", aka=("估值", "价值")),
+            F("expiry", "有效期", "date"),
+            F("receiver", "接收人"),
+            F("supervisor", "监督人"),
+            F("location", "存放位置"),
+        ),
+        natural_key=("voucher_no",),
+    ),
+    Ledger(
+        "distributions", "物资发放", "城郊乡捐赠物资发放登记表",
+        (
+            F("voucher_no", "出库单号", req=True),
+            F("date", "发放日期", "date", req=True),
+            F("item", "物资名称", req=True),
+            F("quantity", "数量", "float", req=True),
+            F("unit", "单位"),
+            F("recipient_type", "领用单位类型", choices=("卡点", "村", "隔离户", "志愿者")),
+            F("recipient", "领用单位"),
+            F("village", "村", aka=("行政村",)),
+            F("taker", "领用人", pii="name"),
+            F("handler", "经手人"),
+            F("published", "公示日期", "date"),
+        ),
+        natural_key=("voucher_no",),
+    ),
+    Ledger(
+        "checkpoint_logs", "卡点登记", "城郊乡卡点检查登记表",
+        (
+            F("time", "检查时间", "datetime", req=True),
+            F("checkpoint", "卡点", req=True),
+            _NAME, _ID, _PHONE,
+            F("plate", "车牌号"),
+            F("transport", "交通方式"),
+            F("passengers", "同车人数", "int"),
+            F("origin", "出发地"),
+            F("destination", "目的地(村)", aka=("目的地",)),
+            F("temperature", "体温", "float"),
+            F("health_code", "健康码颜色", choices=HEALTH_CODES),
+            F("trip_star", "行程码带星", "bool"),
+            F("test48", "48小时核酸", choices=("阴性", "无")),
+            F("pre_registered", "是否已报备", "bool"),
+            F("sampled", "现场采样", "bool"),
+            F("outcome", "处置结果", choices=("放行", "劝返", "临时隔离", "点对点转运")),
+            F("inspector", "检查人"),
+        ),
+        natural_key=("time", "id_number"),
+    ),
+    Ledger(
+        "drug_buyers", "四类药品购买登记", "城郊乡四类药品购买人员登记表",
+        (
+            F("date", "日期", "date", req=True),
+            F("outlet", "药店/诊所", req=True),
+            F("name", "购药人", req=True, pii="name"),
+            _ID, _PHONE,
+            F("village", "住址村", aka=("村",)),
+            F("drug", "药品"),
+            F("drug_class", "类别", choices=DRUG_CLASSES),
+            F("temperature", "体温", "float"),
+            F("test_date", "核酸时间", "date"),
+            F("test_result", "核酸结果", choices=TEST_RESULTS),
+            F("checker", "核查人"),
+            F("status", "状态", choices=("待核酸", "已核酸", "异常")),
+        ),
+        natural_key=("date", "outlet", "id_number", "drug"),
+    ),
+    Ledger(
+        "pushes", "大数据推送核查", "城郊乡大数据推送信息核查台账",
+        (
+            F("batch", "推送批次", req=True),
+            F("pushed_at", "推送时间", "datetime", req=True),
+            F("source", "推送来源", choices=("省平台", "协查函", "公安", "通信")),
+            _NAME, _ID, _PHONE,
+            F("village", "村", aka=("行政村",)),
+            F("risk_category", "风险类别", choices=RISK_CATEGORIES),
+            F("result", "核查结果", choices=PUSH_RESULTS),
+            F("measure", "落实措施"),
+            F("verified_at", "核查完成时间", "datetime"),
+            F("verifier", "核查人"),
+        ),
+        natural_key=("batch", "id_number"),
+    ),
+    Ledger(
+        "gatherings", "红白事报备", "城郊乡红白事报备登记表",
+        (
+            F("host", "事主", req=True, pii="name"),
+            F("phone", "电话", "phone"),
+            _VILLAGE,
+            F("kind", "类型", req=True, choices=("红事", "白事")),
+            F("date", "日期", "date", req=True),
+            F("place", "地点"),
+            F("expected_people", "预计人数", "int"),
+            F("tables", "桌数", "int"),
+            F("outside_guests", "外地来客", "int"),
+            F("pledge", "承诺书", "bool"),
+            F("supervisor", "监管员"),
+            F("reported_at", "报备时间", "datetime"),
+            F("approval", "审批", choices=("待审批", "村已审批", "乡已审批", "不予批准")),
+            F("actual", "实际情况"),
+        ),
+        natural_key=("host", "date", "kind"),
+    ),
+    Ledger(
+        "volunteers", "志愿者", "城郊乡基层党员服务队志愿者名册",
+        (
+            F("volunteer_no", "编号", req=True),
+            F("name", "姓名", req=True, pii="name"),
+            F("identity", "身份", choices=("预备党员", "入党积极分子", "老党员", "教师", "机关干部", "其他")),
+            _VILLAGE,
+            F("post", "岗位", choices=("守门员", "消杀员", "代购员", "卡点", "核酸")),
+            F("phone", "联系电话", "phone"),
+            F("households", "联系户"),
+            F("hours", "服务时长", "float"),
+        ),
+        natural_key=("volunteer_no",),
+    ),
+]
+
+LEDGERS: dict[str, Ledger] = {led.key: led for led in _LEDGERS}
+
+
+def get_ledger(key: str) -> Ledger:
+    """Return the ledger named ``key``, with a clear error for an unknown one."""
+    try:
+        return LEDGERS[key]
+    except KeyError:
+        known = ", ".join(LEDGERS)
+        raise KeyError(f"未知台账 {key!r}（可用：{known}）") from None

@@ -1,0 +1,443 @@
+"""Map builders (folium), offline and safe.
+
+All interactive maps live in this module. Builders compose: each
+``add_*_layer(m, ...)`` takes a map and returns it, so layers stack.
+
+- Offline: the default basemap is ``"none"`` (boundaries only), and
+  :func:`render_map` inlines every script, style and font (see
+  :mod:`fangkong_lib.views.assets`), so a map works with no network, from a
+  USB stick and inside a sandboxed iframe.
+- Safe: folium escapes nothing. Every string that reaches a popup, tooltip,
+  title or legend goes through :func:`escape_text` first.
+- Fast: features go into one GeoJSON layer per kind (never one folium object
+  per point), with coordinates rounded to about a metre.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Iterable, Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.plugins import FastMarkerCluster
+from jinja2 import Template
+
+from ..config import tianditu_key, tianditu_url
+from .assets import localize_assets
+
+BASEMAPS = ("none", "osm", "amap", "tianditu")
+#: Colour ramp for counts of people under control (0 first).
+CONTROL_COLOURS = ("#f7f7f2", "#fde0c5", "#facba6", "#f59e72", "#e4643c", "#b8322a")
+CONTROL_BINS = (0, 1, 2, 3, 5, 8)
+ATTRIBUTION_PREFIX = "防控工作台 · Leaflet"
+PRECISION = 1e-5  # degrees, about 1 m
+
+
+def escape_text(value) -> str:
+    """Escape any value for HTML *and* for a JavaScript template literal.
+
+    folium puts popup and tooltip text into innerHTML and into backtick
+    strings, so besides ``<>&"'`` the backtick, ``$`` and backslash become
+    entities too.
+
+    >>> escape_text('<img src=x onerror=alert(1)>')
+    '&lt;img src=x onerror=alert(1)&gt;'
+    >>> escape_text('${x}`\\\\')
+    '&#36;{x}&#96;&#92;'
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def _bins_colour(value: float, bins: Sequence[float] = CONTROL_BINS,
+                 colours: Sequence[str] = CONTROL_COLOURS) -> str:
+    idx = int(np.searchsorted(np.asarray(bins), value, side="right")) - 1
+    return colours[max(0, min(idx, len(colours) - 1))]
+
+
+def to_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Shift WGS-84 geometries to GCJ-02, the datum of AMap (Gaode) tiles.
+
+    The data moves, not the tiles; otherwise everything is ~500 m off.
+    """
+    from prcoords import wgs_gcj
+
+    def shift(coords: np.ndarray) -> np.ndarray:
+        out = np.empty_like(coords)
+        for i, (lon, lat) in enumerate(coords):
+            c = wgs_gcj((lat, lon), check_china=False)
+            out[i] = (c.lon, c.lat)
+        return out
+
+    result = gdf.copy()
+    result["geometry"] = shapely.transform(gdf.geometry.values, shift)
+    return result
+
+
+def make_base_map(
+    bounds: Sequence[float],
+    *,
+    basemap: str = "none",
+    height: str = "100%",
+    attribution_prefix: str = ATTRIBUTION_PREFIX,
+) -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy).
+
+    Parameters
+    ----------
+    basemap : {"none", "osm", "amap", "tianditu"}
+        ``none`` draws boundaries on a plain background and works everywhere.
+        ``amap`` expects the data converted with :func:`to_gcj02`;
+        ``tianditu`` needs ``FANGKONG_TIANDITU_KEY``.
+    """
+    if basemap not in BASEMAPS:
+        raise ValueError(f"未知底图 {basemap!r}（可选：{', '.join(BASEMAPS)}）")
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        tiles=None,
+        zoom_start=12,
+        min_zoom=8,
+        max_zoom=18,
+        control_scale=False,
+        prefer_canvas=True,
+        height=height,
+    )
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", max_zoom=18).add_to(m)
+    elif basemap == "amap":
+        import xyzservices.providers as xyz
+
+        folium.TileLayer(xyz.Gaode.Normal, name="高德地图", max_zoom=18).add_to(m)
+    elif basemap == "tianditu":
+        key = tianditu_key()
+        if not key:
+            raise ValueError("天地图底图需要设置环境变量 FANGKONG_TIANDITU_KEY（服务端密钥）")
+        folium.TileLayer(
+            tiles=tianditu_url().replace("{key}", key), attr="天地图", name="天地图",
+            subdomains="01234567", max_zoom=18,
+        ).add_to(m)
+    # Our layers need Leaflet alone; jQuery, Bootstrap and Font Awesome (half
+    # the document once inlined) come back in render_map if an Icon is added.
+    m.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
+    m.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.get_root().header.add_child(
+        Element("<style>.leaflet-container{background:#eef1ec;font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif}</style>"),
+        name="fangkong_map_style",
+    )
+    _MapSetup(attribution_prefix).add_to(m)
+    return m
+
+
+class _MapSetup(MacroElement):
+    """A metric-only scale bar, and Leaflet's attribution prefix set for a
+    government audience (no flag) while basemap credits stay."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix|tojson }});
+        L.control.scale({imperial: false, metric: true, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, prefix: str):
+        super().__init__()
+        self._name = "MapSetup"
+        self.prefix = escape_text(prefix)
+
+
+def _features(gdf: gpd.GeoDataFrame, props: dict[str, Iterable]) -> dict:
+    geoms = shapely.set_precision(gdf.geometry.values, PRECISION)
+    columns = {k: list(v) for k, v in props.items()}
+    feats = []
+    for i, geom in enumerate(geoms):
+        if geom is None or geom.is_empty:
+            continue
+        feats.append({
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(geom),
+            "properties": {k: v[i] for k, v in columns.items()},
+        })
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def add_grid_layer(
+    m: folium.Map,
+    grids: gpd.GeoDataFrame,
+    counts: pd.Series | None = None,
+    *,
+    highlight_village: str | None = None,
+    name: str = "网格（管控人数）",
+) -> folium.Map:
+    """Grid cells (六级网格) coloured by the number of people under control.
+
+    ``counts`` is indexed by grid code; missing codes count as 0. Cells of
+    ``highlight_village`` get a darker outline.
+    """
+    values = (counts.reindex(grids["code"]).fillna(0).astype(int).to_numpy()
+              if counts is not None else np.zeros(len(grids), dtype=int))
+    tips = [
+        f"<b>{escape_text(code)}</b><br>{escape_text(v)} · {escape_text(nv)}<br>联户党员：{escape_text(mem)}"
+        f"<br>管控中：{int(n)} 人"
+        for code, v, nv, mem, n in zip(grids["code"], grids["village"], grids["natural_village"],
+                                       grids.get("member", [""] * len(grids)), values)
+    ]
+    data = _features(grids, {
+        "code": [escape_text(c) for c in grids["code"]],
+        "fill": [_bins_colour(v) for v in values],
+        "hl": [bool(highlight_village) and v == highlight_village for v in grids["village"]],
+        "tip": tips,
+    })
+    folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.85,
+            "color": "#1f4e79" if f["properties"]["hl"] else "#8a8a8a",
+            "weight": 1.6 if f["properties"]["hl"] else 0.5,
+        },
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        smooth_factor=0.5,
+    ).add_to(m)
+    return m
+
+
+def add_village_layer(m: folium.Map, villages: gpd.GeoDataFrame, *, name: str = "行政村界") -> folium.Map:
+    """Administrative-village boundaries with their names as tooltips."""
+    data = _features(villages, {"tip": [f"<b>{escape_text(n)}</b>" for n in villages["name"]]})
+    folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda f: {"fill": False, "color": "#2f3b52", "weight": 2.2},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        interactive=False,
+    ).add_to(m)
+    return m
+
+
+class _Labels(MacroElement):
+    """Permanent text labels (escaped) at points, as Leaflet divIcons."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var group = L.layerGroup().addTo({{ this._parent.get_name() }});
+            {{ this.rows|tojson }}.forEach(function (row) {
+                L.marker([row[0], row[1]], {interactive: false, keyboard: false,
+                    icon: L.divIcon({className: "fk-label", html: row[2], iconSize: null})}).addTo(group);
+            });
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, rows):
+        super().__init__()
+        self._name = "Labels"
+        self.rows = rows
+
+
+def add_village_labels(m: folium.Map, villages: gpd.GeoDataFrame) -> folium.Map:
+    """Village names as permanent labels at a point inside each village."""
+    pts = villages.geometry.representative_point()
+    rows = [[round(p.y, 5), round(p.x, 5), escape_text(n)] for p, n in zip(pts, villages["name"])]
+    _Labels(rows).add_to(m)
+    m.get_root().header.add_child(Element(
+        "<style>.fk-label{white-space:nowrap;transform:translate(-50%,-50%);font-weight:bold;font-size:12px;"
+        "color:#1d2a44;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}</style>"),
+        name="fk_label_css")
+    return m
+
+
+def add_natural_village_layer(m: folium.Map, naturals: gpd.GeoDataFrame, *,
+                              name: str = "自然村") -> folium.Map:
+    """Natural villages (自然村) as small circles at their settlements."""
+    pts = naturals.copy()
+    if "lon" in pts and "lat" in pts:
+        pts = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=naturals.crs)
+    data = _features(pts, {
+        "tip": [f"{escape_text(n)}（{escape_text(v)}）" for n, v in zip(pts["name"], pts["village"])],
+    })
+    folium.GeoJson(
+        data,
+        name=name,
+        marker=folium.CircleMarker(radius=3.5, color="#1d3557", weight=1, fill=True,
+                                   fill_color="#ffffff", fill_opacity=1),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(m)
+    return m
+
+
+def add_points_layer(m: folium.Map, points: gpd.GeoDataFrame, *, label: str | None = None,
+                     name: str = "点位", cluster: bool = True) -> folium.Map:
+    """Many points at once: one clustered layer (FastMarkerCluster) whose
+    popups carry the escaped ``label`` column; never one object per point."""
+    lons, lats = points.geometry.x.round(6).to_numpy(), points.geometry.y.round(6).to_numpy()
+    labels = [escape_text(v) for v in points[label]] if label else [""] * len(points)
+    rows = [[float(a), float(b), t] for a, b, t in zip(lats, lons, labels)]
+    if cluster:
+        callback = """function (row) {
+            var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+                {radius: 5, color: '#b8322a', weight: 1, fillOpacity: 0.8});
+            if (row[2]) { marker.bindTooltip(row[2]); }
+            return marker;
+        }"""
+        FastMarkerCluster(rows, callback=callback, name=name).add_to(m)
+    else:
+        feats = _features(points, {"tip": labels})
+        folium.GeoJson(feats, name=name, marker=folium.CircleMarker(radius=4, color="#b8322a")).add_to(m)
+    return m
+
+
+class _MapPanel(MacroElement):
+    """A fixed HTML box on the map (title, legend, notes, north arrow)."""
+
+    _template = Template(
+        """{% macro html(this, kwargs) %}
+        <div class="fk-panel fk-{{ this.position }}" style="{{ this.style }}">{{ this.body }}</div>
+        {% endmacro %}
+        {% macro header(this, kwargs) %}
+        <style>
+        .fk-panel{position:absolute;z-index:1000;background:rgba(255,255,255,.92);padding:6px 10px;
+          border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:13px;line-height:1.45;color:#222}
+        .fk-topleft{top:10px;left:54px}.fk-topright{top:10px;right:10px}
+        .fk-bottomleft{bottom:40px;left:10px}.fk-bottomright{bottom:24px;right:10px}
+        .fk-panel .sw{display:inline-block;width:14px;height:10px;margin-right:5px;border:1px solid #999}
+        .fk-panel h4{margin:0 0 2px 0;font-size:16px}
+        </style>
+        {% endmacro %}"""
+    )
+
+    def __init__(self, body: str, position: str = "topright", style: str = ""):
+        super().__init__()
+        if position not in ("topleft", "topright", "bottomleft", "bottomright"):
+            raise ValueError(f"position {position!r}")
+        self._name = "MapPanel"
+        self.body, self.position, self.style = body, position, style
+
+    def render(self, **kwargs):
+        # The panel lives in the map's container so it shows in screenshots.
+        figure = self.get_root()
+        figure.header.add_child(Element(self._template.module.header(self, kwargs)), name="fk_panel_css")
+        script = (f"(function(){{var d=document.createElement('div');d.innerHTML={json.dumps(self._template.module.html(self, kwargs))};"
+                  f"{self._parent.get_name()}.getContainer().appendChild(d.firstElementChild);}})();")
+        figure.script.add_child(Element(script), name=self.get_name())
+
+
+def add_title(m: folium.Map, title: str, subtitle: str = "") -> folium.Map:
+    body = f"<h4>{escape_text(title)}</h4>" + (f"<div>{escape_text(subtitle)}</div>" if subtitle else "")
+    _MapPanel(body, "topleft", "max-width:60%").add_to(m)
+    return m
+
+
+def add_legend(m: folium.Map, title: str, entries: Sequence[tuple[str, str]]) -> folium.Map:
+    """A legend box: ``entries`` are (colour, label) pairs."""
+    rows = "".join(
+        f'<div><span class="sw" style="background:{escape_text(c)}"></span>{escape_text(t)}</div>'
+        for c, t in entries
+    )
+    _MapPanel(f"<b>{escape_text(title)}</b>{rows}", "bottomright").add_to(m)
+    return m
+
+
+def add_notes(m: folium.Map, text: str) -> folium.Map:
+    """A source/notes line at the bottom left (e.g. 合成演示数据)."""
+    _MapPanel(escape_text(text), "bottomleft", "font-size:12px").add_to(m)
+    return m
+
+
+def add_north_arrow(m: folium.Map) -> folium.Map:
+    arrow = _MapPanel('<div style="text-align:center;font-weight:bold;font-size:14px;line-height:1.1">&#9650;<br>N</div>',
+                      "topright", "padding:4px 8px")
+    arrow.add_to(m)
+    return m
+
+
+def control_legend_entries() -> list[tuple[str, str]]:
+    """(colour, label) pairs for the control-count ramp."""
+    labels = []
+    for i, lo in enumerate(CONTROL_BINS):
+        hi = CONTROL_BINS[i + 1] - 1 if i + 1 < len(CONTROL_BINS) else None
+        labels.append(f"{lo} 人" if hi == lo else (f"{lo}–{hi} 人" if hi is not None else f"≥{lo} 人"))
+    return list(zip(CONTROL_COLOURS, labels))
+
+
+def make_overview_map(
+    grids: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    naturals: gpd.GeoDataFrame,
+    counts: pd.Series | None = None,
+    *,
+    village: str | None = None,
+    basemap: str = "none",
+    title: str | None = None,
+    subtitle: str = "",
+    note: str = "",
+) -> folium.Map:
+    """The situation map: grid cells coloured by people under control, village
+    boundaries, natural villages, legend, scale and notes.
+
+    With ``village`` the map zooms to that village and outlines its cells.
+    """
+    if basemap == "amap":
+        grids, villages, naturals = to_gcj02(grids), to_gcj02(villages), to_gcj02(
+            gpd.GeoDataFrame(naturals, geometry=gpd.points_from_xy(naturals["lon"], naturals["lat"]), crs=naturals.crs)
+            .drop(columns=["lon", "lat"]))
+    focus = villages[villages["name"] == village] if village else villages
+    if focus.empty:
+        focus = villages
+    m = make_base_map(focus.total_bounds, basemap=basemap)
+    add_grid_layer(m, grids, counts, highlight_village=village)
+    add_village_layer(m, villages)
+    add_natural_village_layer(m, naturals)
+    add_village_labels(m, villages)
+    if title:
+        add_title(m, title, subtitle)
+    add_legend(m, "管控人数（按网格）", control_legend_entries())
+    if note:
+        add_notes(m, note)
+    add_north_arrow(m)
+    return m
+
+
+def render_map(m: folium.Map) -> str:
+    """The map as one self-contained HTML document (scripts, styles and fonts
+    inlined; nothing is fetched from anywhere)."""
+    if _uses_icons(m):
+        m.__dict__.pop("default_js", None)
+        m.__dict__.pop("default_css", None)
+    localize_assets(m)
+    return m.get_root().render()
+
+
+def _uses_icons(element) -> bool:
+    stack = [element]
+    while stack:
+        el = stack.pop()
+        if isinstance(el, folium.Icon):
+            return True
+        stack.extend(getattr(el, "_children", {}).values())
+    return False
+
+
+def map_iframe(document: str, *, height: int = 560, title: str = "地图") -> str:
+    """Wrap a map document in a sandboxed ``srcdoc`` iframe.
+
+    ``allow-scripts`` lets Leaflet run; without ``allow-same-origin`` the map
+    cannot touch the dashboard page, its cookies or its kernel.
+    """
+    return (
+        f'<iframe class="fk-map" title="{escape_text(title)}" sandbox="allow-scripts allow-popups" '
+        f'style="width:100%;height:{int(height)}px;border:1px solid #d0d0d0;border-radius:4px" '
+        f'srcdoc="{html.escape(document, quote=True)}"></iframe>'
+    )

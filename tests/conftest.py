@@ -1,0 +1,140 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------
+# Test infrastructure: PostgreSQL, database URLs, Chromium, output folder.
+#
+# Tests that need something outside Python (a PostgreSQL server, the system
+# Chromium) are skipped when it is missing, so `make test` works on any
+# developer machine. CI sets FANGKONG_REQUIRE_POSTGRES=1 and
+# FANGKONG_REQUIRE_BROWSER=1 to turn those skips into failures: there a
+# missing dependency is a broken machine, not a reason to test less.
+# ---------------------------------------------------------------------------
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+import sqlalchemy as sa
+
+try:  # tests/ as a plain folder on sys.path, or as a package
+    from pgserver import find_pg_bin, temporary_postgres
+except ImportError:  # pragma: no cover
+    from tests.pgserver import find_pg_bin, temporary_postgres
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _skip_or_fail(reason: str, require_env: str) -> NoReturn:
+    """Skip the test, or fail it if the environment variable ``require_env`` is 1."""
+    if os.environ.get(require_env) == "1":
+        pytest.fail(f"{reason} ({require_env}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of the database ``fangkong_test`` on a private server.
+
+    One throw-away PostgreSQL server runs for the whole session (see
+    tests/pgserver.py). Tests share this database; use ``db_url`` for a
+    fresh, empty database per test.
+    """
+    if find_pg_bin() is None:
+        _skip_or_fail(
+            "PostgreSQL server binaries not found "
+            "(Debian: apt-get install postgresql)",
+            "FANGKONG_REQUIRE_POSTGRES",
+        )
+    server = temporary_postgres()
+    try:
+        url = server.__enter__()
+    except RuntimeError as exc:
+        _skip_or_fail(f"could not start PostgreSQL: {exc}", "FANGKONG_REQUIRE_POSTGRES")
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgres"],
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a new, empty database; the test runs once per backend.
+
+    sqlite: a file in the test's tmp_path. postgres: a database with a unique
+    name on the session server, dropped (even if still in use) afterwards.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/fangkong.sqlite"
+        return
+
+    server_url = sa.make_url(request.getfixturevalue("postgres_url"))
+    name = f"fangkong_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(
+        server_url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path of the system Chromium that browser tests drive.
+
+    FANGKONG_CHROMIUM if set (and then only that), else /usr/bin/chromium,
+    else chromium or chromium-browser on PATH. Tests are skipped without it,
+    or fail if FANGKONG_REQUIRE_BROWSER=1.
+    """
+    configured = os.environ.get("FANGKONG_CHROMIUM")
+    if configured:
+        candidates = [configured]
+    else:
+        candidates = [
+            "/usr/bin/chromium",
+            shutil.which("chromium"),
+            shutil.which("chromium-browser"),
+        ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    _skip_or_fail(
+        f"Chromium not found at {configured}" if configured else
+        "Chromium not found (Debian: apt-get install chromium fonts-noto-cjk; "
+        "or set FANGKONG_CHROMIUM)",
+        "FANGKONG_REQUIRE_BROWSER",
+    )
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """Empty folder test-output/<test name>/ for files a human should look at.
+
+    Screenshots, exported maps and reports go here. The folder sits in the
+    repository root (ignored by git) whatever the working directory, and is
+    emptied when the test starts, so it never shows files of an earlier run.
+    """
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+    path = REPO_ROOT / "test-output" / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# End of test infrastructure.
+# ---------------------------------------------------------------------------
