@@ -231,3 +231,20 @@ def mask_name(value) -> str:
 
 
 MASKERS = {"id": mask_id, "phone": mask_phone, "address": mask_address, "name": mask_name}
+
+
+def mask_frame(frame, ledger, kinds=None):
+    """A copy of ``frame`` with the ledger's personal-data columns masked.
+
+    ``kinds`` defaults to :data:`fangkong_lib.config.MASKED_PII_KINDS`
+    (ID numbers, phones, detailed addresses).
+    """
+    from .config import MASKED_PII_KINDS
+
+    kinds = MASKED_PII_KINDS if kinds is None else kinds
+    out = frame.copy()
+    for fld in ledger.fields:
+        if fld.pii in kinds and fld.key in out.columns:
+            masker = MASKERS[fld.pii]
+            out[fld.key] = out[fld.key].map(lambda v: masker(v) if v is not None and v == v else v)
+    return out

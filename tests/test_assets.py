@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +93,30 @@ def test_manifest_files_sit_in_listed_packages_with_a_licence() -> None:
             assert list((assets_dir / folder).glob("*LICEN[CS]E*")), folder
 
 
+def test_git_ignores_no_vendored_file() -> None:
+    # A root .gitignore entry such as dist/ once hid leaflet.js from commits.
+    assets_dir = Path(assets.__file__).resolve().parent.parent / "assets"
+    repo = assets_dir.parent.parent
+    if shutil.which("git") is None or not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = [
+        str(path.relative_to(repo))
+        for path in assets_dir.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        input="\n".join(files),
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode in (0, 1), result.stderr
+    assert result.stdout.split() == []
+
+
 def test_localized_map_loads_nothing_remote(output_dir: Path) -> None:
     m = make_map()
 
@@ -126,7 +152,10 @@ def test_default_marker_icon_works_with_inlined_leaflet_css() -> None:
 
 
 def test_localizing_leaves_class_lists_and_other_maps_alone() -> None:
-    before = {cls: (copy.deepcopy(cls.default_js), copy.deepcopy(cls.default_css)) for cls in FOLIUM_CLASSES}
+    before = {
+        cls: (copy.deepcopy(cls.default_js), copy.deepcopy(cls.default_css))
+        for cls in FOLIUM_CLASSES
+    }
     map_js_list = folium.Map.default_js
 
     m = make_map()
@@ -257,12 +286,17 @@ def test_icon_fonts_are_embedded_as_woff2() -> None:
 @pytest.fixture
 def scratch_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A throw-away asset folder and manifest in place of the vendored one."""
-    (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "evil.js").write_text('var s = "</script><script>alert(1)</SCRIPT>";\n//# sourceMappingURL=evil.js.map')
-    (tmp_path / "lib" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    (tmp_path / "lib" / "style.css").write_text('.a{background:url(dot.png?v=1)} .b:after{content:"</style>"}')
-    (tmp_path / "lib" / "remote.css").write_text(".a{background:url(https://example.invalid/x.png)}")
-    (tmp_path / "lib" / "missing.css").write_text(".a{background:url('nowhere.png')}")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "evil.js").write_text(
+        'var s = "</script><script>alert(1)</SCRIPT>";\n//# sourceMappingURL=evil.js.map'
+    )
+    (lib / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (lib / "style.css").write_text(
+        '.a{background:url(dot.png?v=1)} .b:after{content:"</style>"}'
+    )
+    (lib / "remote.css").write_text(".a{background:url(https://example.invalid/x.png)}")
+    (lib / "missing.css").write_text(".a{background:url('nowhere.png')}")
     manifest = {
         "assets": {
             "evil": {"type": "js", "path": "lib/evil.js"},
@@ -289,7 +323,9 @@ def test_inline_js_cannot_close_its_script_element(scratch_assets: Path) -> None
     assert "sourceMappingURL" not in js
 
 
-def test_inline_css_embeds_files_and_cannot_close_its_style_element(scratch_assets: Path) -> None:
+def test_inline_css_embeds_files_and_cannot_close_its_style_element(
+    scratch_assets: Path,
+) -> None:
     css = inline_css("style")
 
     assert 'url("data:image/png;base64,iVBORw0KGgo=")' in css

@@ -108,8 +108,9 @@ def make_base_map(
         min_zoom=8,
         max_zoom=18,
         control_scale=False,
-        prefer_canvas=True,
+        prefer_canvas=False,  # SVG: every feature is a DOM element (testable, crisp in print)
         height=height,
+        zoom_snap=0.25,
     )
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", max_zoom=18).add_to(m)
@@ -134,7 +135,7 @@ def make_base_map(
         Element("<style>.leaflet-container{background:#eef1ec;font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif}</style>"),
         name="fangkong_map_style",
     )
-    _MapSetup(attribution_prefix).add_to(m)
+    _MapSetup(attribution_prefix, [[miny, minx], [maxy, maxx]]).add_to(m)
     return m
 
 
@@ -146,13 +147,21 @@ class _MapSetup(MacroElement):
         """{% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix|tojson }});
         L.control.scale({imperial: false, metric: true, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
+        (function (map, bounds) {
+            // The frame may get its final size after the map was created
+            // (widgets lay out late): fit again once it has one.
+            function refit() { map.invalidateSize(); map.fitBounds(bounds); }
+            window.addEventListener("load", refit);
+            window.addEventListener("resize", refit);
+        })({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
         {% endmacro %}"""
     )
 
-    def __init__(self, prefix: str):
+    def __init__(self, prefix: str, bounds):
         super().__init__()
         self._name = "MapSetup"
         self.prefix = escape_text(prefix)
+        self.bounds = bounds
 
 
 def _features(gdf: gpd.GeoDataFrame, props: dict[str, Iterable]) -> dict:

@@ -1,0 +1,158 @@
+"""The ``fangkong`` command line: the library's functions from the shell.
+
+A user mistake ends with one clear line and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from . import __version__
+from .config import JUPYTER_DATA_DIR, NOTEBOOKS_DIR, REPO_DIR, database_url
+from .ledgers import LEDGERS
+
+
+class UserError(Exception):
+    """An error the user can fix; printed as one line, exit status 2."""
+
+
+def _engine(args):
+    """The engine of an existing database with data; a clear error otherwise."""
+    import sqlalchemy as sa
+
+    from . import store
+
+    url = database_url(args.db)
+    parsed = sa.engine.make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).exists():
+        raise UserError(f"数据库文件 {parsed.database} 不存在：先运行 `fangkong demo` 或 `fangkong import`")
+    engine = store.get_engine(url)
+    if not store.has_data(engine):
+        raise UserError(f"数据库 {url} 中没有数据：先运行 `fangkong demo` 或 `fangkong import`")
+    return engine
+
+
+def cmd_demo(args) -> int:
+    from .demo import build_demo
+
+    url = database_url(args.db)
+    counts = build_demo(url, seed=args.seed)
+    print(f"已生成合成演示数据：{url}")
+    for key, n in counts.items():
+        print(f"  {LEDGERS[key].label:<10} {key:<17} {n:>6} 行")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .exports import export_ledger
+
+    out = Path(args.out)
+    n = export_ledger(_engine(args), args.ledger, out, masked=not args.unmasked)
+    note = "（未脱敏，请妥善保管）" if args.unmasked else "（身份证号、电话已脱敏）"
+    print(f"已导出 {LEDGERS[args.ledger].label} {n} 行到 {out}{note}")
+    return 0
+
+
+def cmd_map(args) -> int:
+    from .exports import export_map
+
+    day = _parse_date(args.date) if args.date else None
+    out = export_map(_engine(args), Path(args.out), basemap=args.basemap, title=args.title, day=day,
+                     village=args.village)
+    print(f"已导出地图：{out}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    url = str(_engine(args).url.render_as_string(hide_password=False))
+    if not NOTEBOOKS_DIR.is_dir():
+        raise UserError(f"找不到仪表盘目录 {NOTEBOOKS_DIR}")
+    env = dict(os.environ)
+    env["FANGKONG_DB"] = url
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(JUPYTER_DATA_DIR), env.get("JUPYTER_PATH")) if p)
+    cmd = [
+        sys.executable, "-m", "voila", str(NOTEBOOKS_DIR),
+        "--no-browser", f"--port={args.port}", f"--Voila.ip={args.host}",
+        "--template=fangkong",
+    ]
+    if args.token:
+        cmd.append(f"--token={args.token}")
+    print(f"防控工作台：http://{args.host}:{args.port}/  （数据库 {url}，Ctrl+C 停止）", flush=True)
+    # voila.json at the repository root holds the rest of the configuration.
+    os.chdir(REPO_DIR)
+    os.execvpe(cmd[0], cmd, env)
+    return 0  # not reached
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"日期 {text!r} 格式不对，应为 YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fangkong", description="防控工作台：乡镇疫情防控指挥部态势工作台")
+    parser.add_argument("--version", action="version", version=f"fangkong {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db_help = "数据库：SQLAlchemy URL 或 SQLite 文件路径（默认 FANGKONG_DB，再默认 data/fangkong.sqlite）"
+
+    p = sub.add_parser("demo", help="生成合成演示数据库")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--seed", type=int, default=20220407, help="随机种子（同一种子结果相同）")
+    p.add_argument("--scale", choices=("township",), default="township", help="规模（目前为一个乡）")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="启动 Voilà 仪表盘")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--token", help="访问令牌（多人共用时设置）")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("export", help="导出台账（默认脱敏）")
+    p.add_argument("ledger", choices=sorted(LEDGERS), metavar="LEDGER")
+    p.add_argument("out", metavar="OUT.xlsx|OUT.csv")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--unmasked", action="store_true", help="不脱敏（身份证号、电话原样导出）")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("map", help="导出态势图（HTML）")
+    p.add_argument("out", metavar="OUT.html")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--basemap", default="none", choices=("none", "osm", "amap", "tianditu"))
+    p.add_argument("--title")
+    p.add_argument("--date", help="YYYY-MM-DD（默认数据中的今天）")
+    p.add_argument("--village", help="只看一个村")
+    p.set_defaults(func=cmd_map)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"fangkong: 错误：{exc}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"fangkong: 错误：{message}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # database unreachable and the like
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            print(f"fangkong: 错误：数据库不可用：{exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+                  file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The loaded data of one database (ledgers, geometries, meta), cached per
+kernel so every page and export of a process reads the store once."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+import geopandas as gpd
+import pandas as pd
+
+from . import store
+from .config import DEMO_TODAY, SYNTHETIC_NOTE, TOWNSHIP_NAME, database_url
+from .domain.geo import to_geodataframe
+
+_CACHE: dict[str, "Dataset"] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass
+class Dataset:
+    """The ledgers of one database, loaded once per kernel."""
+
+    url: str
+    ledgers: dict[str, pd.DataFrame]
+    meta: dict[str, str]
+
+    @classmethod
+    def load(cls, db=None, *, reload: bool = False) -> "Dataset":
+        url = database_url(db) if not hasattr(db, "url") else str(db.url)
+        with _LOCK:
+            if reload or url not in _CACHE:
+                engine = store.get_engine(db if db is not None else url)
+                if not store.has_data(engine):
+                    raise RuntimeError(
+                        f"数据库 {url} 中还没有数据：请先运行 `fangkong demo` 生成演示数据，或用 `fangkong import` 导入台账"
+                    )
+                _CACHE[url] = cls(url, store.load_ledgers(engine), store.get_meta(engine))
+            return _CACHE[url]
+
+    @property
+    def today(self) -> date:
+        value = self.meta.get("today")
+        return date.fromisoformat(value) if value else (DEMO_TODAY if self.synthetic else date.today())
+
+    @property
+    def synthetic(self) -> bool:
+        return self.meta.get("synthetic") == "1"
+
+    @property
+    def township(self) -> str:
+        return TOWNSHIP_NAME
+
+    @property
+    def source_note(self) -> str:
+        return f"数据来源：{SYNTHETIC_NOTE}" if self.synthetic else f"数据来源：{TOWNSHIP_NAME}各村台账"
+
+    @property
+    def village_names(self) -> list[str]:
+        return self.ledgers["villages"]["name"].tolist()
+
+    @cached_property
+    def grids(self) -> gpd.GeoDataFrame:
+        return to_geodataframe(self.ledgers["grids"])
+
+    @cached_property
+    def villages(self) -> gpd.GeoDataFrame:
+        return to_geodataframe(self.ledgers["villages"])
+
+    @cached_property
+    def naturals(self) -> gpd.GeoDataFrame:
+        return to_geodataframe(self.ledgers["natural_villages"])

@@ -1,0 +1,64 @@
+"""What every dashboard page shares: the loaded data, the header with the
+navigation, the status line and the CSS."""
+
+from __future__ import annotations
+
+from ..config import SYNTHETIC_NOTE, TOWNSHIP_NAME
+from ..dataset import Dataset
+from ..views.maps import escape_text
+
+#: The dashboard pages: (notebook file, Chinese title). One place.
+PAGES = (
+    ("overview.ipynb", "态势总览"),
+    ("ledgers.ipynb", "台账查询与导出"),
+)
+
+CSS = """
+<style>
+.fk-page{font-family:'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif;color:#1f2933;max-width:1500px}
+.fk-header{display:flex;align-items:center;gap:18px;flex-wrap:wrap;border-bottom:2px solid #b8322a;padding:4px 0 8px 0;margin-bottom:8px}
+.fk-header h1{font-size:22px;margin:0;color:#8c1d18}
+.fk-header h1 small{font-size:15px;color:#52606d;margin-left:8px}
+.fk-nav a{margin-right:12px;color:#1d4f91;text-decoration:none;font-size:14px}
+.fk-nav a.fk-current{font-weight:bold;color:#8c1d18;border-bottom:2px solid #8c1d18}
+.fk-synthetic{background:#fff4d6;color:#7a4b00;border:1px solid #f0c36d;border-radius:3px;padding:2px 8px;font-size:13px}
+.fk-kpi-row{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0 10px 0}
+.fk-kpi{background:#f5f7fa;border:1px solid #d9e2ec;border-radius:6px;padding:6px 12px;min-width:92px;text-align:center}
+.fk-kpi-value{font-size:24px;font-weight:bold;color:#102a43}
+.fk-kpi-label{font-size:12px;color:#52606d}
+.fk-kpi.fk-alert{background:#fff1f0;border-color:#f5a9a3}.fk-kpi.fk-alert .fk-kpi-value{color:#b8322a}
+.fk-table-wrap{max-height:540px;overflow:auto;border:1px solid #e4e7eb}
+.fk-table{border-collapse:collapse;font-size:13px;width:100%}
+.fk-table th{position:sticky;top:0;background:#eef2f7;padding:4px 6px;border-bottom:1px solid #cbd2d9;white-space:nowrap}
+.fk-table td{padding:3px 6px;border-bottom:1px solid #f0f2f5;text-align:right;white-space:nowrap}
+.fk-table td:first-child{text-align:left}
+.fk-table tr:last-child td{font-weight:bold}
+.fk-people tr:last-child td{font-weight:normal}
+.fk-h{font-size:16px;margin:10px 0 4px 0;color:#243b53}
+.fk-status{font-size:13px;margin:2px 0}
+.fk-status .ok{color:#2f6f3e}.fk-status .err{color:#b8322a;font-weight:bold}
+.fk-empty,.fk-more{color:#52606d;font-size:13px;padding:4px}
+</style>
+"""
+
+
+def page_header(title: str, data: Dataset | None = None, current: str | None = None) -> str:
+    """Title, navigation to the other pages and the synthetic-data banner."""
+    current = current or next((f for f, t in PAGES if t == title), None)
+    links = "".join(
+        f'<a href="{escape_text(f)}" class="{"fk-current" if f == current else ""}">{escape_text(t)}</a>'
+        for f, t in PAGES
+    )
+    banner = ""
+    if data is not None and data.synthetic:
+        banner = f'<span class="fk-synthetic">{escape_text(SYNTHETIC_NOTE)}</span>'
+    township = escape_text(data.township if data else TOWNSHIP_NAME)
+    return (
+        f'{CSS}<div class="fk-header"><h1>{township}疫情防控工作台<small>{escape_text(title)}</small></h1>'
+        f'<nav class="fk-nav">{links}</nav>{banner}</div>'
+    )
+
+
+def status_html(message: str, error: bool = False) -> str:
+    cls = "err" if error else "ok"
+    return f'<span class="{cls}">{escape_text(message)}</span>' if message else ""

@@ -1,0 +1,147 @@
+"""Ledger browser (台账查询与导出): any ledger, filtered, masked, exportable.
+
+Personal data is always masked on this page and in its exports; an
+unmasked export is a deliberate act on the command line (``--unmasked``).
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from pathlib import Path
+
+import ipywidgets as w
+import pandas as pd
+import traitlets as t
+
+from ..dataset import Dataset
+from ..exports import export_frame
+from ..ledgers import LEDGERS, get_ledger
+from ..normalize import mask_frame
+from ..views.maps import escape_text
+from ..views.tables import frame_html
+from .common import page_header, status_html
+
+MIME = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv",
+}
+
+
+def filter_rows(frame: pd.DataFrame, *, village: str = "", query: str = "", ledger: str = "") -> pd.DataFrame:
+    """Rows of one village whose text contains ``query`` (in any column)."""
+    out = frame
+    column = "name" if ledger == "villages" else "village"
+    if village and column in out.columns:
+        out = out[out[column] == village]
+    query = query.strip()
+    if query and len(out):
+        text = out.astype(str).agg(" ".join, axis=1)
+        out = out[text.str.contains(query, regex=False)]
+    return out
+
+
+class LedgerModel(t.HasTraits):
+    ledger = t.Unicode("returnees")
+    village = t.Unicode("")
+    query = t.Unicode("")
+
+    count = t.Int(0)
+    table_html = t.Unicode("")
+    status = t.Unicode("")
+    error = t.Bool(False)
+
+    def __init__(self, data: Dataset, **kwargs):
+        self.data = data
+        super().__init__(**kwargs)
+        self.refresh()
+
+    @t.validate("ledger")
+    def _check_ledger(self, proposal):
+        if proposal["value"] not in LEDGERS:
+            raise t.TraitError(f"未知台账：{proposal['value']}")
+        return proposal["value"]
+
+    @t.observe("ledger", "village", "query")
+    def _on_filter(self, _change):
+        self.refresh()
+
+    def rows(self) -> pd.DataFrame:
+        return filter_rows(self.data.ledgers[self.ledger], village=self.village, query=self.query, ledger=self.ledger)
+
+    def refresh(self) -> None:
+        try:
+            ledger = get_ledger(self.ledger)
+            rows = self.rows()
+            cols = [f.key for f in ledger.tabular_fields]
+            shown = mask_frame(rows[cols], ledger).rename(columns=ledger.labels)
+            self.count = len(rows)
+            self.table_html = frame_html(shown, max_rows=200, empty="没有符合条件的记录")
+            self.status = f"{ledger.label}：{len(rows)} 行（身份证号、电话已脱敏）"
+            self.error = False
+        except Exception as exc:
+            self.status, self.error = f"出错：{exc}", True
+
+    def export(self, suffix: str) -> tuple[str, bytes]:
+        """The filtered rows as a masked file: (file name, content)."""
+        ledger = get_ledger(self.ledger)
+        name = f"{ledger.label}{'-' + self.village if self.village else ''}{suffix}"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"export{suffix}"
+            export_frame(self.rows(), self.ledger, path, masked=True, synthetic=self.data.synthetic)
+            return name, path.read_bytes()
+
+
+class LedgerPage(w.VBox):
+    def __init__(self, model: LedgerModel | None = None, *, db=None, **kwargs):
+        self.model = model or LedgerModel(Dataset.load(db))
+        m = self.model
+        self._ledger = w.Dropdown(options=[(led.label, key) for key, led in LEDGERS.items()],
+                                  description="台账", layout=w.Layout(width="260px"))
+        self._village = w.Dropdown(options=[("全部村", "")] + [(v, v) for v in m.data.village_names],
+                                   description="村", layout=w.Layout(width="220px"))
+        self._query = w.Text(description="查找", placeholder="姓名、网格、场所…", continuous_update=False,
+                             layout=w.Layout(width="280px"))
+        self._ledger.add_class("fk-filter-ledger")
+        self._village.add_class("fk-filter-village")
+        self._query.add_class("fk-filter-query")
+        w.link((m, "ledger"), (self._ledger, "value"))
+        w.link((m, "village"), (self._village, "value"))
+        w.link((m, "query"), (self._query, "value"))
+        self._xlsx = w.Button(description="导出 Excel", icon="download").add_class("fk-export-xlsx")
+        self._csv = w.Button(description="导出 CSV", icon="download").add_class("fk-export-csv")
+        self._xlsx.on_click(lambda _b: self._export(".xlsx"))
+        self._csv.on_click(lambda _b: self._export(".csv"))
+        self._download = w.HTML().add_class("fk-download")
+        self._table = w.HTML().add_class("fk-ledger-table")
+        self._status = w.HTML().add_class("fk-status")
+        m.observe(self._render, names=["table_html", "status"])
+        self._render()
+        super().__init__(
+            [
+                w.HTML(page_header("台账查询与导出", m.data)),
+                w.HBox([self._ledger, self._village, self._query], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self._xlsx, self._csv, self._download]),
+                self._status,
+                self._table,
+            ],
+            **kwargs,
+        )
+        self.add_class("fk-page")
+
+    def _render(self, _change=None):
+        self._table.value = self.model.table_html
+        self._status.value = status_html(self.model.status, self.model.error)
+        self._download.value = ""
+
+    def _export(self, suffix: str) -> None:
+        try:
+            name, content = self.model.export(suffix)
+        except Exception as exc:
+            self._status.value = status_html(f"导出失败：{exc}", True)
+            return
+        href = f"data:{MIME[suffix]};base64,{base64.b64encode(content).decode()}"
+        self._download.value = (
+            f'<a class="fk-download-link" download="{escape_text(name)}" href="{href}">'
+            f"下载 {escape_text(name)}（{len(content) // 1024 + 1} KB，已脱敏）</a>"
+        )

@@ -1,0 +1,97 @@
+"""HTML tables and KPI cards for the dashboards (escaped, no widgets)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import pandas as pd
+
+from ..ledgers import get_ledger
+from ..normalize import mask_frame
+from .maps import escape_text
+
+#: KPIs drawn in warning colours when above zero.
+ALERT_KPIS = frozenset({"tests_overdue", "fevers", "open_problems"})
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value >= 1000 or value.is_integer() else f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else escape_text(value)
+
+
+def kpi_cards_html(kpis: Mapping[str, float], labels: Mapping[str, str]) -> str:
+    """A row of KPI cards; each card carries ``data-kpi`` for tests and CSS."""
+    cards = []
+    for key, label in labels.items():
+        if key not in kpis:
+            continue
+        value = kpis[key]
+        alert = " fk-alert" if key in ALERT_KPIS and value else ""
+        cards.append(
+            f'<div class="fk-kpi{alert}" data-kpi="{escape_text(key)}">'
+            f'<div class="fk-kpi-value">{_fmt(value)}</div><div class="fk-kpi-label">{escape_text(label)}</div></div>'
+        )
+    return f'<div class="fk-kpi-row">{"".join(cards)}</div>'
+
+
+def frame_html(frame: pd.DataFrame, *, index: bool = False, css_class: str = "fk-table",
+               max_rows: int = 200, empty: str = "无") -> str:
+    """An escaped HTML table (at most ``max_rows`` rows, with a note if cut)."""
+    if frame.empty:
+        return f'<div class="fk-empty">{escape_text(empty)}</div>'
+    shown = frame.head(max_rows)
+    cols = ([shown.index.name or ""] if index else []) + [str(c) for c in shown.columns]
+    head = "".join(f"<th>{escape_text(c)}</th>" for c in cols)
+    rows = []
+    for idx, row in zip(shown.index, shown.itertuples(index=False, name=None)):
+        cells = ([idx] if index else []) + list(row)
+        rows.append("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in cells) + "</tr>")
+    more = (f'<div class="fk-more">仅显示前 {max_rows} 行，共 {len(frame)} 行</div>'
+            if len(frame) > max_rows else "")
+    return (f'<div class="fk-table-wrap"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>{more}')
+
+
+def _cell(value) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return _fmt(value)
+
+
+def village_table_html(table: pd.DataFrame) -> str:
+    """The per-village table with a 合计 row."""
+    if table.empty:
+        return frame_html(table)
+    total = table.sum().to_frame("合计").T
+    total.index.name = table.index.name
+    return frame_html(pd.concat([table, total]), index=True, css_class="fk-table fk-village")
+
+
+def people_table_html(ov, *, masked: bool = True) -> str:
+    """The people to act on today: fevers, overdue and due tests; personal
+    data masked by default."""
+    controls = ov.controls
+    cols = ["name", "village", "grid", "id_number", "phone", "current_measure"]
+    parts = []
+    if len(ov.fevers):
+        f = ov.fevers.merge(controls[["id_number", "grid", "phone", "current_measure"]], on="id_number", how="left")
+        f = f.assign(事项="发热", 说明=f[["temp_am", "temp_pm"]].max(axis=1).map(lambda x: f"{x:.1f}℃"))
+        parts.append(f)
+    for frame, label in ((ov.tests_overdue, "逾期未检"), (ov.tests_due, "今日待检")):
+        if len(frame):
+            g = frame.merge(controls[["id_number", "phone", "current_measure"]], on="id_number", how="left")
+            g = g.assign(事项=label, 说明=g["planned"].dt.strftime("计划 %m-%d"))
+            parts.append(g)
+    if not parts:
+        return frame_html(pd.DataFrame(), empty="今日无待处置事项")
+    people = pd.concat(parts, ignore_index=True)[["事项", *cols, "说明"]]
+    if masked:
+        people = mask_frame(people, get_ledger("controls"))
+    labels = get_ledger("controls").labels | {"current_measure": "当前措施"}
+    people = people.rename(columns=labels)
+    return frame_html(people, css_class="fk-table fk-people")
