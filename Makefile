@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 serve: $(VENV)/.installed
-	@test -f $(DB) || $(BIN)/fangkong demo --db $(DB)
+	$(BIN)/fangkong demo --db $(DB) --if-missing
 	$(BIN)/fangkong serve --db $(DB) --port $(PORT)
 
 demo: $(VENV)/.installed

@@ -40,6 +40,12 @@ def cmd_demo(args) -> int:
     from .demo import build_demo
 
     url = database_url(args.db)
+    if args.if_missing:
+        from . import store
+
+        if store.has_data(store.get_engine(url)):
+            print(f"数据库 {url} 已有数据，未重新生成")
+            return 0
     counts = build_demo(url, seed=args.seed)
     print(f"已生成合成演示数据：{url}")
     for key, n in counts.items():
@@ -105,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=db_help)
     p.add_argument("--seed", type=int, default=20220407, help="随机种子（同一种子结果相同）")
     p.add_argument("--scale", choices=("township",), default="township", help="规模（目前为一个乡）")
+    p.add_argument("--if-missing", action="store_true", help="数据库已有数据时不重新生成")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="启动 Voilà 仪表盘")

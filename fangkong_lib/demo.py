@@ -536,7 +536,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     for i in range(34):
         when = _day(rng, date(2022, 3, 14), today)
         v = int(rng.integers(N_VILLAGES))
-        stage = _pick(rng, stages, p=(0.06, 0.12, 0.2, 0.12, 0.5))
+        stage = stages[i] if i < len(stages) else _pick(rng, stages, p=(0.06, 0.12, 0.2, 0.12, 0.5))
         cat = _pick(rng, ("人员排查", "居家隔离", "卡点值守", "场所码", "聚集活动", "宣传", "台账资料", "物资"))
         problems.append(dict(
             problem_no=f"DC2022-{i + 1:03d}", date=when, team=teams[i % 3], method=_pick(rng, ("明察", "暗访")),

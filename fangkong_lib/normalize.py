@@ -93,7 +93,7 @@ def _birth_error(yyyymmdd: str, today: date | None) -> str | None:
         born = datetime.strptime(yyyymmdd, "%Y%m%d").date()
     except ValueError:
         return f"身份证号中的出生日期 {yyyymmdd} 不存在"
-    if born > (today or date.today()) or born.year < 1890:
+    if born > (today or date.today()) or born.year < 1800:
         return f"身份证号中的出生日期 {yyyymmdd} 不可能"
     return None
 

@@ -119,7 +119,14 @@ def drop_all(engine: Engine) -> None:
 
 
 def has_data(engine: Engine) -> bool:
-    """True when the database has the tables and at least one village."""
+    """True when the database has the tables and at least one village.
+
+    A SQLite file that does not exist is not created by asking.
+    """
+    url = engine.url
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        if not Path(url.database).exists():
+            return False
     if not sa.inspect(engine).has_table("villages"):
         return False
     with engine.connect() as conn:

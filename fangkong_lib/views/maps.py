@@ -111,6 +111,9 @@ def make_base_map(
         prefer_canvas=False,  # SVG: every feature is a DOM element (testable, crisp in print)
         height=height,
         zoom_snap=0.25,
+        # folium passes max_zoom to the tile layer only; with no tiles the map
+        # itself needs it, or MarkerCluster breaks (folium#1395).
+        maxZoom=18,
     )
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", max_zoom=18).add_to(m)
@@ -338,9 +341,15 @@ class _MapPanel(MacroElement):
         # The panel lives in the map's container so it shows in screenshots.
         figure = self.get_root()
         figure.header.add_child(Element(self._template.module.header(self, kwargs)), name="fk_panel_css")
-        script = (f"(function(){{var d=document.createElement('div');d.innerHTML={json.dumps(self._template.module.html(self, kwargs))};"
+        script = (f"(function(){{var d=document.createElement('div');d.innerHTML={_js_string(self._template.module.html(self, kwargs))};"
                   f"{self._parent.get_name()}.getContainer().appendChild(d.firstElementChild);}})();")
         figure.script.add_child(Element(script), name=self.get_name())
+
+
+def _js_string(text: str) -> str:
+    """A JS string literal for text that is already HTML-escaped (readable
+    Chinese, no line-separator surprises)."""
+    return json.dumps(text, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def add_title(m: folium.Map, title: str, subtitle: str = "") -> folium.Map:
@@ -450,3 +459,19 @@ def map_iframe(document: str, *, height: int = 560, title: str = "地图") -> st
         f'style="width:100%;height:{int(height)}px;border:1px solid #d0d0d0;border-radius:4px" '
         f'srcdoc="{html.escape(document, quote=True)}"></iframe>'
     )
+
+
+class MapView:
+    """A map shown in JupyterLab or a notebook the same way as on the
+    dashboards: self-contained and sandboxed, so it works with no network."""
+
+    def __init__(self, m: folium.Map, height: int = 520):
+        self.m, self.height = m, height
+
+    def _repr_html_(self) -> str:
+        return map_iframe(render_map(self.m), height=self.height)
+
+
+def show_map(m: folium.Map, height: int = 520) -> MapView:
+    """Display a map offline in a notebook: ``show_map(m)`` as a cell's last line."""
+    return MapView(m, height)

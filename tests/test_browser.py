@@ -1,0 +1,503 @@
+"""The dashboards in a real browser against a real server, as a user sees them.
+
+One ``fangkong serve`` on the synthetic township runs for the whole session,
+and one headless system Chromium; every test gets a fresh browser context, so
+a fresh Voilà kernel. Screenshots go to test-output/<test name>/.
+
+The map lives in a sandboxed ``srcdoc`` iframe: its features are counted
+inside that frame (Leaflet draws SVG paths; grid cells, village outlines and
+natural villages differ by stroke colour).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fangkong_lib import store
+
+try:  # tests/ as a plain folder on sys.path, or as a package
+    from browser_support import RequestLog, build_demo_database, launch_chromium, running_server
+except ImportError:  # pragma: no cover
+    from tests.browser_support import RequestLog, build_demo_database, launch_chromium, running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# What the synthetic township has (fangkong_lib/demo.py).
+N_GRIDS, N_VILLAGES, N_NATURAL = 376, 17, 112
+DEMO_DAY = "2022-04-07"
+
+# Stroke colours of the map layers (fangkong_lib/views/maps.py).
+GRID_STROKE, HIGHLIGHT_STROKE = "#8a8a8a", "#1f4e79"
+VILLAGE_STROKE, NATURAL_STROKE = "#2f3b52", "#1d3557"
+ZERO_FILL = "#f7f7f2"  # grid cell with nobody under control
+
+TIMEOUT_MS = 60_000  # a kernel start on a busy CI machine
+VIEWPORT = {"width": 1500, "height": 1100}
+
+MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
+MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
+UNMASKED_ID = re.compile(r"(?<![\d*])\d{17}[\dXx](?![\d*])")
+
+XSS_VILLAGE = """<img src=x onerror="document.title='pwned'">"""
+XSS_NATURAL = """<img src=x onerror="document.title='pwned'">${document.title='pwned'}`"""
+
+
+# -- Fixtures ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        message = "the playwright package is not installed (pip install -e '.[test]')"
+        if os.environ.get("FANGKONG_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{message} (FANGKONG_REQUIRE_BROWSER=1)", pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright, chromium_path)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_database(tmp_path_factory.mktemp("demo") / "fangkong.sqlite")
+
+
+@pytest.fixture(scope="session")
+def server_url(chromium_path: str, demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # chromium_path first: without a browser there is no point starting a server.
+    with running_server(demo_db, tmp_path_factory.mktemp("server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def xss_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo township with a village and one of its natural villages
+    renamed to HTML that runs code if anything renders it unescaped."""
+    path = build_demo_database(tmp_path_factory.mktemp("xss") / "fangkong.sqlite")
+    _rename_in_sqlite(path, XSS_VILLAGE, XSS_NATURAL)
+    return path
+
+
+@pytest.fixture(scope="session")
+def xss_server_url(chromium_path: str, xss_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_server(xss_db, tmp_path_factory.mktemp("xss-server")) as url:
+        yield url
+
+
+@pytest.fixture
+def context(browser) -> Iterator:
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def request_log(context) -> RequestLog:
+    return RequestLog(context)
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """Uncaught JavaScript errors of the test's page."""
+    return []
+
+
+@pytest.fixture
+def page(context, request_log: RequestLog, page_errors: list[str]):
+    page = context.new_page()
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    return page
+
+
+# -- Helpers -------------------------------------------------------------------
+
+
+def _rename_in_sqlite(path: Path, village_name: str, natural_name: str) -> tuple[str, str]:
+    """Rename the first village and its first natural village everywhere
+    (every table's ``village`` / ``natural_village`` column); returns the old names."""
+    with sqlite3.connect(path) as conn:
+        old_village = conn.execute("SELECT name FROM villages ORDER BY id LIMIT 1").fetchone()[0]
+        old_natural = conn.execute(
+            "SELECT name FROM natural_villages WHERE village = ? ORDER BY id LIMIT 1", (old_village,)
+        ).fetchone()[0]
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+            if "natural_village" in columns and "village" in columns:
+                conn.execute(
+                    f'UPDATE "{table}" SET natural_village = ? WHERE natural_village = ? AND village = ?',
+                    (natural_name, old_natural, old_village),
+                )
+            if "village" in columns:
+                conn.execute(f'UPDATE "{table}" SET village = ? WHERE village = ?', (village_name, old_village))
+        conn.execute(
+            "UPDATE natural_villages SET name = ? WHERE name = ? AND village = ?",
+            (natural_name, old_natural, village_name),
+        )
+        conn.execute("UPDATE villages SET name = ? WHERE name = ?", (village_name, old_village))
+        renamed = conn.execute("SELECT count(*) FROM grids WHERE natural_village = ?", (natural_name,)).fetchone()[0]
+    assert renamed > 0, "the renamed natural village has no grid cells"
+    return old_village, old_natural
+
+
+def kpi_value(page, key: str) -> int:
+    text = page.locator(f'.fk-kpi[data-kpi="{key}"] .fk-kpi-value').inner_text()
+    return int(text.strip().replace(",", ""))
+
+
+def status_text(page) -> str:
+    return page.locator(".fk-status").first.inner_text().strip()
+
+
+def wait_for_status(page, previous: str, *parts: str) -> str:
+    """Wait until the status line differs from ``previous`` and contains all
+    ``parts``; the model writes it last, so the other widgets are up to date."""
+    page.wait_for_function(
+        """([previous, parts]) => {
+            const el = document.querySelector('.fk-status');
+            const text = el ? el.innerText.trim() : '';
+            return text && text !== previous && parts.every(p => text.includes(p));
+        }""",
+        arg=[previous, list(parts)],
+    )
+    return status_text(page)
+
+
+def map_frame(page, previous=None, timeout_s: float = TIMEOUT_MS / 1000):
+    """The frame of the map iframe (the one frame showing a Leaflet map),
+    once its document has loaded; with ``previous``, a newer one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        candidates = []
+        for frame in page.frames:
+            if frame is page.main_frame or frame is previous or frame.is_detached():
+                continue
+            try:
+                ready = frame.evaluate(
+                    "() => document.readyState === 'complete' && !!document.querySelector('.leaflet-container')"
+                )
+            except Exception:  # detached while asking: the widget replaced its iframe
+                continue
+            if ready:
+                candidates.append(frame)
+        if len(candidates) == 1:
+            return candidates[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"expected one map frame, found {len(candidates)} "
+                f"among {[f.url for f in page.frames]}"
+            )
+        time.sleep(0.1)
+
+
+def map_features(frame) -> dict:
+    """Counts of the map's drawn features, by layer, and the grid fill colours."""
+    counts = frame.evaluate(
+        """([grid, highlight, village, natural]) => {
+            const out = {grids: 0, highlighted: 0, villages: 0, naturals: 0, other: 0, fills: {},
+                         labels: document.querySelectorAll('.fk-label').length};
+            for (const p of document.querySelectorAll('.leaflet-overlay-pane path')) {
+                const stroke = p.getAttribute('stroke');
+                if (stroke === grid || stroke === highlight) {
+                    out.grids += 1;
+                    if (stroke === highlight) out.highlighted += 1;
+                    const fill = p.getAttribute('fill');
+                    out.fills[fill] = (out.fills[fill] || 0) + 1;
+                } else if (stroke === village) {
+                    out.villages += 1;
+                } else if (stroke === natural) {
+                    out.naturals += 1;
+                } else {
+                    out.other += 1;
+                }
+            }
+            return out;
+        }""",
+        [GRID_STROKE, HIGHLIGHT_STROKE, VILLAGE_STROKE, NATURAL_STROKE],
+    )
+    counts["fills"] = Counter(counts["fills"])
+    return counts
+
+
+def coloured_grids(features: dict) -> int:
+    """Grid cells with at least one person under control (not the zero colour)."""
+    return sum(n for fill, n in features["fills"].items() if fill != ZERO_FILL)
+
+
+def village_table_rows(page) -> list[str]:
+    """First cell of every body row of the per-village table."""
+    return page.locator(".fk-village-table table tbody tr td:first-child").all_inner_texts()
+
+
+def ledger_table(page) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the ledger table as shown."""
+    return page.locator(".fk-ledger-table table").evaluate(
+        """table => [
+            [...table.querySelectorAll('thead th')].map(th => th.innerText.trim()),
+            [...table.querySelectorAll('tbody tr')].map(tr => [...tr.cells].map(td => td.innerText.trim())),
+        ]"""
+    )
+
+
+def status_count(text: str) -> int:
+    """N of a ledger status line such as 返乡报备：520 行（…）."""
+    match = re.search(r"：(\d+) 行", text)
+    assert match, f"no row count in status line {text!r}"
+    return int(match.group(1))
+
+
+def injected_images(page) -> list[str]:
+    """``img[src=x]`` elements in the page and in every frame."""
+    found = []
+    for frame in page.frames:
+        if not frame.is_detached() and frame.locator('img[src="x"]').count():
+            found.append(frame.url)
+    return found
+
+
+def hover_grid_of(frame, natural_name: str) -> None:
+    """Move the mouse onto a grid cell of the natural village ``natural_name``
+    (a point inside the polygon, not just inside its bounding box)."""
+    target = frame.evaluate(
+        """(name) => {
+            const map = Object.keys(window).filter(k => k.startsWith('map_'))
+                .map(k => window[k]).find(v => v instanceof L.Map);
+            const paths = [...document.querySelectorAll('.leaflet-overlay-pane path')];
+            const asText = html => new DOMParser().parseFromString(String(html), 'text/html').body.textContent;
+            let found = null;
+            map.eachLayer(layer => {
+                const props = layer.feature && layer.feature.properties;
+                if (found || !layer._path || !props || !props.code || !asText(props.tip).includes(name)) return;
+                const r = layer._path.getBoundingClientRect();
+                for (let i = 1; i < 16 && !found; i++) {
+                    for (let j = 1; j < 16 && !found; j++) {
+                        const x = r.left + r.width * i / 16, y = r.top + r.height * j / 16;
+                        if (document.elementFromPoint(x, y) === layer._path) {
+                            found = {index: paths.indexOf(layer._path), x: x - r.left, y: y - r.top};
+                        }
+                    }
+                }
+            });
+            return found;
+        }""",
+        natural_name,
+    )
+    assert target, f"no visible grid cell whose tooltip names {natural_name!r}"
+    frame.locator(".leaflet-overlay-pane path").nth(target["index"]).hover(
+        position={"x": target["x"], "y": target["y"]}
+    )
+
+
+def open_overview(page, url: str):
+    """Open the overview at ``url``; returns the loaded map frame."""
+    page.goto(url)
+    page.wait_for_url(re.compile(r"/voila/render/overview\.ipynb$"))
+    page.locator('.fk-kpi[data-kpi="under_control"] .fk-kpi-value').wait_for()
+    page.locator("iframe.fk-map").wait_for()
+    return map_frame(page)
+
+
+# -- Tests ---------------------------------------------------------------------
+
+
+def test_overview_shows_the_whole_township_offline(
+    page, request_log: RequestLog, page_errors: list[str], server_url: str, output_dir: Path
+) -> None:
+    frame = open_overview(page, server_url)
+
+    features = map_features(frame)
+    page.screenshot(path=output_dir / "overview.png", full_page=True)
+    assert features["grids"] == N_GRIDS
+    assert features["highlighted"] == 0
+    assert features["villages"] == N_VILLAGES
+    assert features["naturals"] == N_NATURAL
+    assert features["labels"] == N_VILLAGES
+    assert features["other"] == 0
+    # Demo day: people are under control, and the map shows where.
+    assert kpi_value(page, "under_control") > 0
+    assert coloured_grids(features) > 0
+
+    assert page.locator(".fk-kpi").count() == 15
+    assert page.locator(".fk-filter-day input").input_value() == DEMO_DAY
+    status = status_text(page)
+    assert status.startswith("已更新") and "出错" not in status, status
+    assert "合成演示数据" in page.locator(".fk-synthetic").inner_text()
+    assert page.locator(".fk-village-table table tbody tr").count() == N_VILLAGES + 1  # + 合计
+
+    assert any(url.startswith(server_url) for url in request_log.urls)
+    assert request_log.remote() == []
+    assert page_errors == []
+
+
+def test_overview_filters_update_figures_and_map(
+    page, page_errors: list[str], server_url: str, demo_db: Path, output_dir: Path
+) -> None:
+    frame = open_overview(page, server_url)
+    all_people = kpi_value(page, "under_control")
+    before = map_features(frame)
+    page.screenshot(path=output_dir / "1-all.png", full_page=True)
+
+    # One control measure: fewer people, the map recoloured.
+    status = status_text(page)
+    page.locator(".fk-filter-measure select").select_option(label="集中隔离")
+    status = wait_for_status(page, status, "集中隔离")
+    frame = map_frame(page, previous=frame)
+    isolated = map_features(frame)
+    page.screenshot(path=output_dir / "2-measure.png", full_page=True)
+    assert "出错" not in status
+    under_control = kpi_value(page, "under_control")
+    assert 0 < under_control < all_people
+    assert under_control == kpi_value(page, "集中隔离")
+    assert isolated["grids"] == N_GRIDS
+    assert isolated["fills"] != before["fills"]
+    assert 0 < coloured_grids(isolated) < coloured_grids(before)
+
+    # One village: its row and the total; its cells outlined on the map.
+    village = page.locator(".fk-filter-village select option").nth(2).inner_text()
+    grids = store.load_ledger(store.get_engine(str(demo_db)), "grids")
+    village_grids = int((grids["village"] == village).sum())
+    assert village_grids > 0
+    page.locator(".fk-filter-village select").select_option(label=village)
+    status = wait_for_status(page, status, village, "集中隔离")
+    frame = map_frame(page, previous=frame)
+    one_village = map_features(frame)
+    page.screenshot(path=output_dir / "3-village.png", full_page=True)
+    assert "出错" not in status
+    assert village_table_rows(page) == [village, "合计"]
+    assert one_village["grids"] == N_GRIDS
+    assert one_village["highlighted"] == village_grids
+
+    # Before anyone came back: nobody under control, every cell the zero colour.
+    page.locator(".fk-filter-day input").fill("2022-03-01")
+    status = wait_for_status(page, status, "2022-03-01")
+    frame = map_frame(page, previous=frame)
+    early = map_features(frame)
+    page.screenshot(path=output_dir / "4-early-date.png", full_page=True)
+    assert "出错" not in status
+    assert kpi_value(page, "under_control") == 0
+    assert early["grids"] == N_GRIDS
+    assert early["highlighted"] == village_grids
+    assert coloured_grids(early) == 0
+    assert page_errors == []
+
+
+def test_ledger_page_filters_masks_and_exports(
+    page, request_log: RequestLog, page_errors: list[str], server_url: str, demo_db: Path,
+    output_dir: Path,
+) -> None:
+    from openpyxl import load_workbook
+
+    page.goto(server_url + "voila/render/ledgers.ipynb")
+    page.locator(".fk-ledger-table table").wait_for()
+    page.locator(".fk-filter-ledger select").select_option(label="返乡报备")
+    status = wait_for_status(page, "", "返乡报备")
+    total = status_count(status)
+    header, rows = ledger_table(page)
+    page.screenshot(path=output_dir / "1-returnees.png", full_page=True)
+    assert total == store.count_rows(store.get_engine(str(demo_db)), "returnees")
+    assert len(rows) == min(total, 200)
+
+    # A village name as the query: at least that village's returnees match.
+    returnees = store.load_ledger(store.get_engine(str(demo_db)), "returnees")
+    query = returnees["village"].value_counts().index[-1]
+    own_rows = int((returnees["village"] == query).sum())
+    page.locator(".fk-filter-query input").fill(query)
+    page.locator(".fk-filter-query input").press("Enter")
+    status = wait_for_status(page, status, "返乡报备")
+    found = status_count(status)
+    header, rows = ledger_table(page)
+    page.screenshot(path=output_dir / "2-query.png", full_page=True)
+    assert own_rows <= found < total
+    assert len(rows) == min(found, 200)
+    assert all(query in " ".join(row) for row in rows)
+
+    id_col, phone_col = header.index("身份证号"), header.index("手机号")
+    assert [row[id_col] for row in rows if not MASKED_ID.match(row[id_col])] == []
+    assert [row[phone_col] for row in rows if not MASKED_PHONE.match(row[phone_col])] == []
+    assert UNMASKED_ID.findall(page.locator("body").inner_text()) == []
+
+    # Export: a masked workbook of exactly the rows found.
+    page.locator(".fk-export-xlsx").click()
+    link = page.locator("a.fk-download-link")
+    link.wait_for()
+    href = link.get_attribute("href")
+    assert href.startswith("data:application/vnd.openxmlformats")
+    assert "返乡报备" in link.get_attribute("download")
+    content = base64.b64decode(href.split(",", 1)[1])
+    with page.expect_download() as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    assert Path(download.path()).read_bytes() == content
+    page.screenshot(path=output_dir / "3-export.png", full_page=True)
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert "脱敏" in str(values[0][0])
+    assert values[1][id_col] == "身份证号"
+    assert len(values) - 2 == found
+    assert all(MASKED_ID.match(str(row[id_col])) for row in values[2:])
+    all_text = "\n".join(str(v) for row in values for v in row if v is not None)
+    assert UNMASKED_ID.findall(all_text) == []
+
+    # The header links both pages; the overview opens from here.
+    nav = page.locator(".fk-nav a")
+    hrefs = nav.evaluate_all("links => links.map(a => a.href)")
+    assert hrefs == [server_url + "voila/render/overview.ipynb", server_url + "voila/render/ledgers.ipynb"]
+    assert page.locator(".fk-nav a.fk-current").inner_text() == "台账查询与导出"
+    page.locator(".fk-nav a", has_text="态势总览").click()
+    page.wait_for_url(re.compile(r"/voila/render/overview\.ipynb$"))
+    page.locator('.fk-kpi[data-kpi="under_control"]').wait_for()
+    assert request_log.remote() == []
+    assert page_errors == []
+
+
+def test_names_from_the_data_are_shown_as_text_not_run(
+    page, request_log: RequestLog, page_errors: list[str], xss_server_url: str, output_dir: Path
+) -> None:
+    frame = open_overview(page, xss_server_url)
+
+    # Labels and tooltips show the names literally.
+    assert XSS_VILLAGE in frame.locator(".fk-label").all_inner_texts()
+    hover_grid_of(frame, XSS_NATURAL)
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.wait_for()
+    page.screenshot(path=output_dir / "1-tooltip.png", full_page=True)
+    tip = tooltip.inner_text()
+    assert "<img src=x" in tip
+    assert XSS_VILLAGE in tip and XSS_NATURAL in tip
+    assert XSS_VILLAGE in page.locator(".fk-village-table").inner_text()
+
+    # The village chosen in the filter: table, map title, status line.
+    status = status_text(page)
+    page.locator(".fk-filter-village select").select_option(label=XSS_VILLAGE)
+    status = wait_for_status(page, status, XSS_VILLAGE)
+    frame = map_frame(page, previous=frame)
+    page.screenshot(path=output_dir / "2-village.png", full_page=True)
+    assert village_table_rows(page) == [XSS_VILLAGE, "合计"]
+    assert XSS_VILLAGE in frame.locator(".fk-panel").first.inner_text()
+
+    assert injected_images(page) == []
+    assert page.title() != "pwned"
+    assert frame.evaluate("() => document.title") != "pwned"
+    assert [url for url in request_log.urls if url.rstrip("/").endswith("/x")] == []
+    assert request_log.remote() == []
+    assert page_errors == []

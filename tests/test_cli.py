@@ -1,0 +1,76 @@
+"""The command line as users and scripts call it (a real subprocess)."""
+
+import csv
+import re
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from fangkong_lib.ledgers import LEDGERS
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "fangkong_lib.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+FULL_ID = re.compile(r"\b\d{17}[\dX]\b")
+
+
+@pytest.mark.parametrize("ledger", sorted(LEDGERS))
+def test_export_every_ledger_masked(ledger, demo_db, tmp_path):
+    out = tmp_path / f"{ledger}.csv"
+    res = run("export", ledger, out, "--db", demo_db)
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.reader(out.open(encoding="utf-8-sig")))
+    assert "合成演示数据" in rows[0][0] and "脱敏" in rows[0][0]
+    assert rows[1] == [f.label for f in LEDGERS[ledger].tabular_fields]
+    assert not FULL_ID.search(out.read_text(encoding="utf-8-sig"))
+    assert len(rows) > 2
+
+
+def test_export_xlsx_unmasked_keeps_ids_as_text(demo_db, tmp_path):
+    out = tmp_path / "r.xlsx"
+    res = run("export", "returnees", out, "--db", demo_db, "--unmasked")
+    assert res.returncode == 0 and "未脱敏" in res.stdout
+    ws = openpyxl.load_workbook(out).active
+    header = [c.value for c in ws[2]]
+    col = header.index("身份证号") + 1
+    cell = ws.cell(row=3, column=col)
+    assert cell.number_format == "@" and FULL_ID.fullmatch(cell.value)
+
+
+def test_villages_export_has_village_names(demo_db, tmp_path):
+    out = tmp_path / "v.xlsx"
+    assert run("export", "villages", out, "--db", demo_db).returncode == 0
+    ws = openpyxl.load_workbook(out).active
+    assert "村名" in [c.value for c in ws[2]]
+    assert ws.max_row == 2 + 17
+
+
+@pytest.mark.parametrize("args, message", [
+    (["export", "returnees", "x.pdf"], "不支持的导出格式"),
+    (["export", "returnees", "x.csv", "--db", "/nonexistent/none.sqlite"], "不存在"),
+    (["map", "x.html", "--date", "2022-13-01"], "格式不对"),
+    (["map", "x.html", "--village", "火星村"], "未知的村"),
+])
+def test_user_errors_are_one_line_and_exit_2(args, message, tmp_path, demo_db):
+    args = [a if a.startswith(("-", "/")) or "." not in a else str(tmp_path / a) for a in args]
+    if "--db" not in args:
+        args += ["--db", str(demo_db)]
+    res = run(*args)
+    assert res.returncode == 2
+    assert message in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_demo_then_map(tmp_path):
+    db = tmp_path / "d.sqlite"
+    res = run("demo", "--db", db, "--seed", "3")
+    assert res.returncode == 0 and "376" in res.stdout
+    out = tmp_path / "map.html"
+    assert run("map", out, "--db", db, "--date", "2022-04-05").returncode == 0
+    html = out.read_text(encoding="utf-8")
+    assert "2022-04-05" in html and "<script src=" not in html

@@ -1,0 +1,63 @@
+"""The ledger definitions: complete, consistent, one source of truth."""
+
+import pytest
+
+from fangkong_lib.ledgers import FIELD_TYPES, LEDGERS, RISK_CATEGORIES, get_ledger
+
+ARCHITECTURE_KEYS = {
+    "villages", "natural_villages", "grids", "staff", "away", "returnees", "controls", "daily_checks",
+    "tests", "places", "inspections", "problems", "donations", "distributions", "checkpoint_logs",
+    "drug_buyers", "pushes", "gatherings", "volunteers",
+}
+
+
+def test_every_ledger_of_the_architecture_is_defined():
+    assert set(LEDGERS) == ARCHITECTURE_KEYS
+
+
+@pytest.mark.parametrize("key", sorted(ARCHITECTURE_KEYS))
+def test_ledger_is_well_formed(key):
+    ledger = LEDGERS[key]
+    assert ledger.label and ledger.title.startswith("城郊乡") or "表" in ledger.title
+    assert all(f.type in FIELD_TYPES for f in ledger.fields)
+    # every header and alias maps to exactly one field, so import mapping is unambiguous
+    headers = [h for f in ledger.fields for h in f.headers]
+    assert len(headers) == len(set(headers)), f"{key}: a header or alias is used twice"
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in f.label) for f in ledger.fields), "labels are Chinese"
+    assert set(ledger.natural_key) <= set(ledger.columns)
+
+
+def test_personal_data_is_flagged():
+    returnees = get_ledger("returnees")
+    assert returnees["id_number"].pii == "id"
+    assert returnees["phone"].pii == "phone"
+    assert returnees["name"].pii == "name"
+    assert "id_number" in returnees.pii_fields(["id"])
+    # every id_number and phone field in any ledger is personal data
+    for ledger in LEDGERS.values():
+        for f in ledger.fields:
+            if f.type in ("id_number", "phone"):
+                assert f.pii in ("id", "phone"), (ledger.key, f.key)
+
+
+def test_villages_ledger_has_village_name_column():
+    assert get_ledger("villages")["name"].label == "村名"
+
+
+def test_returnee_aliases_staff_use():
+    r = get_ledger("returnees")
+    assert {"身份证号码", "证件号码", "公民身份号码"} <= set(r["id_number"].aliases)
+    assert {"手机号码", "联系电话", "电话"} <= set(r["phone"].aliases)
+    assert {"行政村", "所属村"} <= set(r["village"].aliases)
+    assert r["risk_category"].choices == RISK_CATEGORIES
+
+
+def test_six_level_grid_is_modelled():
+    levels = get_ledger("staff")["level"].choices
+    assert levels == ("大网格长", "网格长", "党支部书记", "下沉乡干部", "自然村干部", "党员联户")
+    assert "natural_village" in get_ledger("grids") and "village" in get_ledger("natural_villages")
+
+
+def test_unknown_ledger_error_is_clear():
+    with pytest.raises(KeyError, match="未知台账"):
+        get_ledger("nope")

@@ -1,0 +1,105 @@
+"""Map builders: offline, escaped, composable."""
+
+import json
+import re
+
+import folium
+import geopandas as gpd
+import pytest
+import shapely
+
+from fangkong_lib.views.maps import (
+    ATTRIBUTION_PREFIX,
+    add_grid_layer, escape_text, make_base_map, make_overview_map, map_iframe, render_map, to_gcj02,
+)
+
+EVIL = "<img src=x onerror=alert(1)>"
+REMOTE = re.compile(r"""<(?:script[^>]*\ssrc|link[^>]*\shref)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+@pytest.fixture(scope="module")
+def overview_html(demo_data):
+    from fangkong_lib.domain.overview import summarize_overview
+
+    ov = summarize_overview(demo_data.ledgers, demo_data.today)
+    m = make_overview_map(demo_data.grids, demo_data.villages, demo_data.naturals, ov.by_grid,
+                          title="态势图", note="合成演示数据")
+    return render_map(m)
+
+
+def test_overview_map_loads_nothing_from_anywhere(overview_html):
+    assert not REMOTE.search(overview_html)
+    assert "url(http" not in overview_html
+    assert "L.map(" in overview_html and "leaflet" in overview_html.lower()
+    assert overview_html.count('"type": "Feature"') + overview_html.count('"type":"Feature"') >= 376 + 17 + 112
+    assert len(overview_html.encode()) < 2_000_000
+
+
+def test_map_options_and_furniture(overview_html):
+    text = " ".join(overview_html.split())
+    assert '"maxZoom": 18' in text
+    assert f"setPrefix({json.dumps(ATTRIBUTION_PREFIX)})" in text  # no flag, our own prefix
+    assert "imperial: false" in text
+    assert "管控人数（按网格）" in text and "合成演示数据" in text
+
+
+def test_folium_class_defaults_are_not_mutated(overview_html):
+    assert any(name == "jquery" for name, _ in folium.Map.default_js)
+    assert all(url.startswith("https://") for _, url in folium.Map.default_js)
+
+
+@pytest.mark.parametrize("text, expected", [
+    (EVIL, "&lt;img src=x onerror=alert(1)&gt;"),
+    ("${alert(1)}", "&#36;{alert(1)}"),
+    ("`x`", "&#96;x&#96;"),
+    ("a\\b", "a&#92;b"),
+    ('"q"', "&quot;q&quot;"),
+    (None, ""),
+])
+def test_escape_text(text, expected):
+    assert escape_text(text) == expected
+
+
+def test_evil_names_reach_the_map_only_escaped(demo_data):
+    grids = demo_data.grids.copy()
+    villages = demo_data.villages.copy()
+    naturals = demo_data.naturals.copy()
+    grids.loc[0, "natural_village"] = EVIL
+    villages.loc[0, "name"] = EVIL + "${x}"
+    naturals.loc[0, "name"] = "`${x}`"
+    html = render_map(make_overview_map(grids, villages, naturals, title=EVIL, note=EVIL))
+    assert EVIL not in html
+    assert "${x}" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_iframe_is_sandboxed_without_same_origin():
+    doc = map_iframe("<html><script>x='\"'</script></html>")
+    assert 'sandbox="allow-scripts allow-popups"' in doc
+    assert "allow-same-origin" not in doc
+    assert "<script>" not in doc  # the document is an attribute value, escaped
+
+
+def test_builders_compose(demo_data):
+    m = make_base_map(demo_data.villages.total_bounds)
+    assert add_grid_layer(m, demo_data.grids) is m
+    assert isinstance(m, folium.Map)
+
+
+def test_basemaps(demo_data, monkeypatch):
+    html = render_map(make_base_map(demo_data.villages.total_bounds, basemap="osm"))
+    assert "tile.openstreetmap.org" in html
+    monkeypatch.delenv("FANGKONG_TIANDITU_KEY", raising=False)
+    with pytest.raises(ValueError, match="FANGKONG_TIANDITU_KEY"):
+        make_base_map(demo_data.villages.total_bounds, basemap="tianditu")
+    monkeypatch.setenv("FANGKONG_TIANDITU_KEY", "k123")
+    assert "tk=k123" in render_map(make_base_map(demo_data.villages.total_bounds, basemap="tianditu"))
+    with pytest.raises(ValueError, match="未知底图"):
+        make_base_map(demo_data.villages.total_bounds, basemap="google")
+
+
+def test_amap_data_is_shifted_to_gcj02():
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(115.189, 33.644)], crs="EPSG:4326")
+    shifted = to_gcj02(pts).geometry.iloc[0]
+    metres = shapely.Point(115.189, 33.644).distance(shifted) * 100_000
+    assert 300 < metres < 900  # GCJ-02 is a few hundred metres off WGS-84 here

@@ -1,0 +1,79 @@
+"""ID numbers, phones, dates and masking (DOMAIN.md §4)."""
+
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given, strategies as st
+
+from fangkong_lib.normalize import (
+    id_check_char, mask_id, mask_phone, normalize_date, normalize_datetime, normalize_id_number,
+    normalize_phone, sex_from_id,
+)
+
+
+@pytest.mark.parametrize("value", ["11010519491231002X", "440524188001010014", "11010519491231002x",
+                                   " 1101 0519 4912 3100 2X ", "１１０１０５１９４９１２３１００２Ｘ"])
+def test_valid_ids_are_accepted_and_normalised(value):
+    out, err = normalize_id_number(value)
+    assert err is None
+    assert out in ("11010519491231002X", "440524188001010014")
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("110105194912310021", "校验位"),
+    ("110105194913310028", "出生日期"),
+    (4.11625e17, "数字"),
+    ("4.11625E+17", "科学计数法"),
+    (411625199001010000, "000"),
+    ("12345", "18 位"),
+    ("", "为空"),
+])
+def test_bad_ids_are_rejected_with_a_reason(value, reason):
+    out, err = normalize_id_number(value)
+    assert out is None and reason in err
+
+
+def test_check_char_and_sex():
+    assert id_check_char("11010519491231002") == "X"
+    assert sex_from_id("11010519491231002X") == "女"
+    assert sex_from_id("440524188001010014") == "男"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("13812341234", "13812341234"), ("+86 138-1234-1234", "13812341234"),
+    ("0086 13812341234", "13812341234"), ("8613812341234", "13812341234"),
+    ("0394-3211234", "03943211234"), (13812341234.0, "13812341234"),
+])
+def test_phones(value, expected):
+    assert normalize_phone(value) == (expected, None)
+
+
+@pytest.mark.parametrize("value", ["12812341234", "1381234123", "010-12345678", "abc"])
+def test_bad_phones(value):
+    out, err = normalize_phone(value)
+    assert out is None and "手机号" in err
+
+
+@pytest.mark.parametrize("value", ["2022-04-05", "2022/4/5", "2022.4.5", "2022年4月5日", 44656,
+                                   "44656", datetime(2022, 4, 5, 13, 0), "2022-04-05 08:30", "20220405"])
+def test_dates(value):
+    assert normalize_date(value) == (date(2022, 4, 5), None)
+
+
+def test_date_without_year_needs_a_default_year():
+    assert normalize_date("4月5日")[0] is None
+    assert normalize_date("4月5日", default_year=2022) == (date(2022, 4, 5), None)
+    assert normalize_datetime("2022-04-05 08:30")[0] == datetime(2022, 4, 5, 8, 30)
+    assert normalize_date("2022-02-30")[0] is None
+
+
+def test_masks():
+    assert mask_id("411625199001010017") == "411625********0017"
+    assert mask_phone("13812341234") == "138****1234"
+
+
+@given(st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.dates(), st.datetimes()))
+def test_normalisers_never_raise(value):
+    normalize_id_number(value)
+    normalize_phone(value)
+    normalize_date(value)
