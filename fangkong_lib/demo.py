@@ -550,6 +550,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
             accountability=_pick(rng, ("无", "约谈", "通报", "诫勉"), p=(0.7, 0.15, 0.1, 0.05)),
         ))
     out["problems"] = pd.DataFrame(problems)
+    out["problem_events"] = pd.DataFrame(_problem_history(problems, rng, names, today))
 
     # Donations and distributions (enterprise support team) ---------------------
     donations, dists = [], []
@@ -681,7 +682,61 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
             households=str(int(rng.integers(0, 12))), hours=float(int(rng.integers(4, 120))),
         ))
     out["volunteers"] = pd.DataFrame(vols)
+    out["village_reports"] = pd.DataFrame(_village_reports(out, today, rng, names))
     return out
+
+
+def _problem_history(problems: list[dict], rng, names, today: date = DEMO_TODAY) -> list[dict]:
+    """Each problem's steps up to its current stage (发现 → 反馈 → 整改中 →
+    复查 → 销号), with who, when and evidence; some re-inspections fail once."""
+    order = ("发现", "反馈", "整改中", "复查", "销号")
+    events = []
+    for p in problems:
+        found = datetime.combine(p["date"], datetime.min.time()) + timedelta(hours=9 + int(rng.integers(0, 5)))
+        steps = list(order[: order.index(p["stage"]) + 1])
+        if p["stage"] in ("复查", "销号") and rng.random() < 0.25:
+            steps[3:3] = ["复查", "复查未通过", "整改中"]
+        # spread the steps between discovery and now (the demo day, 17:00)
+        now = datetime.combine(today, datetime.min.time()) + timedelta(hours=17)
+        window = min(now - found, timedelta(days=2 + len(steps)))
+        for k, step in enumerate(steps):
+            t = found + (window * k / len(steps) if k else timedelta(0))
+            t = t.replace(second=0, microsecond=0)
+            events.append(dict(
+                problem_no=p["problem_no"], step=step, time=t,
+                who=p["team"] if step in ("发现", "复查", "复查未通过", "销号") else p["unit"],
+                unit=p["unit"] if step == "反馈" else None, person=p["person"] if step == "反馈" else None,
+                deadline=p["deadline"] if step == "反馈" else None,
+                note={"发现": p["description"], "反馈": "当日反馈，限期整改", "整改中": "正在整改",
+                      "复查": "现场复查", "复查未通过": "整改不到位，退回重新整改", "销号": "整改到位，予以销号"}[step],
+                evidence="整改照片、书面报告" if step in ("复查", "销号") else "",
+            ))
+    return events
+
+
+def _village_reports(out: dict, today: date, rng, names) -> list[dict]:
+    """日报告、零报告: every village reports every day before 17:00; on the
+    demo day a few have not reported yet."""
+    rows = []
+    controls = out["controls"]
+    returnees = out["returnees"]
+    day = START_RETURNS
+    while day <= today:
+        for v in VILLAGE_NAMES:
+            if day == today and rng.random() < 0.18:
+                continue  # not in yet: shows as missing at 17:00
+            arrivals = int((returnees["village"].eq(v) & returnees["actual_arrival"].eq(day)).sum())
+            active = controls[controls["village"].eq(v)]
+            active = active[(active["start_date"] <= day) & (active["end_date"] >= day)]
+            late = rng.random() < 0.05
+            at = datetime.combine(day, datetime.min.time()) + timedelta(
+                hours=17 if late else 15, minutes=int(rng.integers(0, 59)) if late else int(rng.integers(0, 120)))
+            rows.append(dict(
+                date=day, village=v, reported_at=at, zero_report=arrivals == 0, new_away=0, arrivals=arrivals,
+                under_control=len(active), fevers=0, reporter=names.person(), note="",
+            ))
+        day += timedelta(days=1)
+    return rows
 
 
 def nat_cells_by_name(rows: list[dict], name: str) -> dict:

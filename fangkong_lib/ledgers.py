@@ -46,6 +46,8 @@ PLACE_CATEGORIES = (
 )
 PLACE_STATUSES = ("正常营业", "限期整改", "停业整改")
 PROBLEM_STAGES = ("发现", "反馈", "整改中", "复查", "销号")
+#: Steps recorded in a problem's history; 复查未通过 sends it back to 整改中.
+PROBLEM_STEPS = PROBLEM_STAGES + ("复查未通过",)
 PROBLEM_CATEGORIES = (
     "人员排查", "居家隔离", "卡点值守", "场所码", "聚集活动", "宣传", "台账资料", "物资",
 )
@@ -409,6 +411,22 @@ _LEDGERS: list[Ledger] = [
         natural_key=("problem_no",),
     ),
     Ledger(
+        "problem_events", "整改过程", "城郊乡督查问题整改过程记录",
+        (
+            F("problem_no", "问题编号", req=True),
+            F("step", "环节", req=True, choices=PROBLEM_STEPS),
+            F("time", "时间", "datetime", req=True),
+            F("who", "经办人", req=True),
+            F("unit", "责任单位"),
+            F("person", "责任人", pii="name"),
+            F("deadline", "整改时限", "date"),
+            F("note", "情况说明"),
+            F("evidence", "佐证材料"),
+        ),
+        natural_key=("problem_no", "step", "time"),
+        doc="发现问题—反馈整改—跟踪问效：每一步谁、何时、佐证",
+    ),
+    Ledger(
         "donations", "捐赠物资", "城郊乡捐赠物资接收登记表",
         (
             F("voucher_no", "凭证编号", req=True),
@@ -523,6 +541,23 @@ _LEDGERS: list[Ledger] = [
             F("actual", "实际情况"),
         ),
         natural_key=("host", "date", "kind"),
+    ),
+    Ledger(
+        "village_reports", "村日报告", "城郊乡各村疫情防控日报告（含零报告）",
+        (
+            F("date", "日期", "date", req=True),
+            _VILLAGE,
+            F("reported_at", "上报时间", "datetime", req=True),
+            F("zero_report", "零报告", "bool", doc="当日无新增情况也须上报"),
+            F("new_away", "新增在外人员", "int"),
+            F("arrivals", "当日返乡", "int"),
+            F("under_control", "在管人数", "int"),
+            F("fevers", "发热人数", "int"),
+            F("reporter", "报告人"),
+            _NOTE,
+        ),
+        natural_key=("date", "village"),
+        doc="日报告、零报告：各村每日 17:00 前上报",
     ),
     Ledger(
         "volunteers", "志愿者", "城郊乡基层党员服务队志愿者名册",

@@ -13,7 +13,7 @@ PKG = ROOT / "fangkong_lib"
 # ARCHITECTURE.md: ledgers/config ← ingest/store ← domain ← views ← ui ← notebooks.
 # Nothing imports upward.
 LAYER = {
-    "config": 0, "ledgers": 0, "normalize": 0, "policy": 0,
+    "config": 0, "ledgers": 0, "normalize": 0, "policy": 0, "validate": 0,
     "store": 1, "ingest": 1,
     "domain": 2,
     "dataset": 3, "demo": 3,

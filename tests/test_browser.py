@@ -273,36 +273,56 @@ def injected_images(page) -> list[str]:
 
 
 def hover_grid_of(frame, natural_name: str) -> None:
-    """Move the mouse onto a grid cell of the natural village ``natural_name``
-    (a point inside the polygon, not just inside its bounding box)."""
+    """Move the mouse onto a grid cell of the natural village ``natural_name``:
+    a point well inside the polygon (not merely inside its bounding box)."""
     target = frame.evaluate(
         """(name) => {
             const map = Object.keys(window).filter(k => k.startsWith('map_'))
                 .map(k => window[k]).find(v => v instanceof L.Map);
             const paths = [...document.querySelectorAll('.leaflet-overlay-pane path')];
             const asText = html => new DOMParser().parseFromString(String(html), 'text/html').body.textContent;
-            let found = null;
+            const cells = [];
             map.eachLayer(layer => {
                 const props = layer.feature && layer.feature.properties;
-                if (found || !layer._path || !props || !props.code || !asText(props.tip).includes(name)) return;
-                const r = layer._path.getBoundingClientRect();
-                for (let i = 1; i < 16 && !found; i++) {
-                    for (let j = 1; j < 16 && !found; j++) {
+                if (layer._path && props && props.code && asText(props.tip).includes(name)) cells.push(layer._path);
+            });
+            // Largest first; a point whose neighbours 4 px away hit the same cell.
+            const area = p => { const r = p.getBoundingClientRect(); return r.width * r.height; };
+            cells.sort((a, b) => area(b) - area(a));
+            const hits = (p, x, y) => document.elementFromPoint(x, y) === p;
+            for (const path of cells) {
+                const r = path.getBoundingClientRect();
+                for (let i = 1; i < 16; i++) {
+                    for (let j = 1; j < 16; j++) {
                         const x = r.left + r.width * i / 16, y = r.top + r.height * j / 16;
-                        if (document.elementFromPoint(x, y) === layer._path) {
-                            found = {index: paths.indexOf(layer._path), x: x - r.left, y: y - r.top};
+                        if ([[0, 0], [4, 0], [-4, 0], [0, 4], [0, -4]].every(([dx, dy]) => hits(path, x + dx, y + dy))) {
+                            return {cells: cells.length, index: paths.indexOf(path), x: x - r.left, y: y - r.top};
                         }
                     }
                 }
-            });
-            return found;
+            }
+            return {cells: cells.length, index: -1};
         }""",
         natural_name,
     )
-    assert target, f"no visible grid cell whose tooltip names {natural_name!r}"
+    assert target["index"] >= 0, f"no grid cell to hover among {target['cells']} naming {natural_name!r}"
     frame.locator(".leaflet-overlay-pane path").nth(target["index"]).hover(
         position={"x": target["x"], "y": target["y"]}
     )
+
+
+def screenshot(page, path: Path) -> None:
+    """The whole page as a PNG. Voilà scrolls inside #rendered_cells, not the
+    document, so a full-page screenshot needs a viewport as tall as the content."""
+    height = page.evaluate(
+        "() => { const el = document.querySelector('#rendered_cells'); return el ? el.scrollHeight : 0; }"
+    )
+    if height > VIEWPORT["height"]:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+    try:
+        page.screenshot(path=path, full_page=True)
+    finally:
+        page.set_viewport_size(VIEWPORT)
 
 
 def open_overview(page, url: str):
@@ -323,7 +343,7 @@ def test_overview_shows_the_whole_township_offline(
     frame = open_overview(page, server_url)
 
     features = map_features(frame)
-    page.screenshot(path=output_dir / "overview.png", full_page=True)
+    screenshot(page, output_dir / "overview.png")
     assert features["grids"] == N_GRIDS
     assert features["highlighted"] == 0
     assert features["villages"] == N_VILLAGES
@@ -352,7 +372,7 @@ def test_overview_filters_update_figures_and_map(
     frame = open_overview(page, server_url)
     all_people = kpi_value(page, "under_control")
     before = map_features(frame)
-    page.screenshot(path=output_dir / "1-all.png", full_page=True)
+    screenshot(page, output_dir / "1-all.png")
 
     # One control measure: fewer people, the map recoloured.
     status = status_text(page)
@@ -360,7 +380,7 @@ def test_overview_filters_update_figures_and_map(
     status = wait_for_status(page, status, "集中隔离")
     frame = map_frame(page, previous=frame)
     isolated = map_features(frame)
-    page.screenshot(path=output_dir / "2-measure.png", full_page=True)
+    screenshot(page, output_dir / "2-measure.png")
     under_control = kpi_value(page, "under_control")
     assert 0 < under_control < all_people
     assert under_control == kpi_value(page, "集中隔离")
@@ -377,7 +397,7 @@ def test_overview_filters_update_figures_and_map(
     status = wait_for_status(page, status, village, "集中隔离")
     frame = map_frame(page, previous=frame)
     one_village = map_features(frame)
-    page.screenshot(path=output_dir / "3-village.png", full_page=True)
+    screenshot(page, output_dir / "3-village.png")
     assert village_table_rows(page) == [village, "合计"]
     assert one_village["grids"] == N_GRIDS
     assert one_village["highlighted"] == village_grids
@@ -387,7 +407,7 @@ def test_overview_filters_update_figures_and_map(
     status = wait_for_status(page, status, "2022-03-01")
     frame = map_frame(page, previous=frame)
     early = map_features(frame)
-    page.screenshot(path=output_dir / "4-early-date.png", full_page=True)
+    screenshot(page, output_dir / "4-early-date.png")
     assert kpi_value(page, "under_control") == 0
     assert early["grids"] == N_GRIDS
     assert early["highlighted"] == village_grids
@@ -407,7 +427,7 @@ def test_ledger_page_filters_masks_and_exports(
     status = wait_for_status(page, "", "返乡报备")
     total = status_count(status)
     header, rows = ledger_table(page)
-    page.screenshot(path=output_dir / "1-returnees.png", full_page=True)
+    screenshot(page, output_dir / "1-returnees.png")
     assert total == store.count_rows(store.get_engine(str(demo_db)), "returnees")
     assert len(rows) == min(total, 200)
 
@@ -420,7 +440,7 @@ def test_ledger_page_filters_masks_and_exports(
     status = wait_for_status(page, status, "返乡报备")
     found = status_count(status)
     header, rows = ledger_table(page)
-    page.screenshot(path=output_dir / "2-query.png", full_page=True)
+    screenshot(page, output_dir / "2-query.png")
     assert own_rows <= found < total
     assert len(rows) == min(found, 200)
     assert all(query in " ".join(row) for row in rows)
@@ -443,7 +463,7 @@ def test_ledger_page_filters_masks_and_exports(
     download = download_info.value
     assert download.suggested_filename.endswith(".xlsx")
     assert Path(download.path()).read_bytes() == content
-    page.screenshot(path=output_dir / "3-export.png", full_page=True)
+    screenshot(page, output_dir / "3-export.png")
 
     sheet = load_workbook(io.BytesIO(content)).active
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -476,7 +496,7 @@ def test_names_from_the_data_are_shown_as_text_not_run(
     hover_grid_of(frame, XSS_NATURAL)
     tooltip = frame.locator(".leaflet-tooltip")
     tooltip.wait_for()
-    page.screenshot(path=output_dir / "1-tooltip.png", full_page=True)
+    screenshot(page, output_dir / "1-tooltip.png")
     tip = tooltip.inner_text()
     assert "<img src=x" in tip
     assert XSS_VILLAGE in tip and XSS_NATURAL in tip
@@ -487,7 +507,7 @@ def test_names_from_the_data_are_shown_as_text_not_run(
     page.locator(".fk-filter-village select").select_option(label=XSS_VILLAGE)
     status = wait_for_status(page, status, XSS_VILLAGE)
     frame = map_frame(page, previous=frame)
-    page.screenshot(path=output_dir / "2-village.png", full_page=True)
+    screenshot(page, output_dir / "2-village.png")
     assert village_table_rows(page) == [XSS_VILLAGE, "合计"]
     assert XSS_VILLAGE in frame.locator(".fk-panel").first.inner_text()
 

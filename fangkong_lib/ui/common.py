@@ -3,15 +3,26 @@ navigation, the status line and the CSS."""
 
 from __future__ import annotations
 
-from ..config import SYNTHETIC_NOTE, TOWNSHIP_NAME
+from ..config import NOTEBOOKS_DIR, SYNTHETIC_NOTE, TOWNSHIP_NAME
 from ..dataset import Dataset
 from ..views.maps import escape_text
 
-#: The dashboard pages: (notebook file, Chinese title). One place.
+#: The dashboard pages: (notebook file, Chinese title). One place. The
+#: navigation shows those whose notebook exists.
 PAGES = (
     ("overview.ipynb", "态势总览"),
+    ("returnees.ipynb", "返乡人员管控"),
+    ("places.ipynb", "重点场所"),
+    ("supervision.ipynb", "督查整改"),
+    ("supplies.ipynb", "捐赠物资"),
+    ("briefing.ipynb", "每日简报"),
+    ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),
 )
+
+
+def available_pages() -> list[tuple[str, str]]:
+    return [(f, t) for f, t in PAGES if (NOTEBOOKS_DIR / f).exists()]
 
 CSS = """
 <style>
@@ -47,7 +58,7 @@ def page_header(title: str, data: Dataset | None = None, current: str | None = N
     current = current or next((f for f, t in PAGES if t == title), None)
     links = "".join(
         f'<a href="{escape_text(f)}" class="{"fk-current" if f == current else ""}">{escape_text(t)}</a>'
-        for f, t in PAGES
+        for f, t in available_pages()
     )
     banner = ""
     if data is not None and data.synthetic:
