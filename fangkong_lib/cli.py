@@ -73,6 +73,47 @@ def cmd_map(args) -> int:
     return 0
 
 
+def cmd_template(args) -> int:
+    from .excel_template import write_template
+
+    out = write_template(args.ledger, Path(args.out))
+    print(f"已生成「{LEDGERS[args.ledger].label}」空白模板：{out}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    import json
+
+    from . import store
+    from .ingest import LedgerFileError, import_file
+
+    url = database_url(args.db)
+    engine = store.get_engine(url)
+    try:
+        result = import_file(
+            engine, args.ledger, Path(args.file), user=args.user, dry_run=args.dry_run,
+            report=Path(args.report) if args.report else None,
+            progress=not args.json and sys.stderr.isatty(),
+        )
+    except LedgerFileError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return 0
+    print(result.summary())
+    for warning in result.warnings:
+        print(f"  提示：{warning}")
+    for row in result.rejected_rows[:10]:
+        print(f"  第 {row.row} 行：{'；'.join(row.reasons)}")
+    if result.rejected > 10:
+        print(f"  …… 另有 {result.rejected - 10} 行被拒收")
+    if result.report:
+        print(f"  错误报告：{result.report}（改好后可重新导入）")
+    elif result.rejected:
+        print("  用 --report 错误报告.xlsx 导出被拒收的行")
+    return 0
+
+
 def cmd_serve(args) -> int:
     url = str(_engine(args).url.render_as_string(hide_password=False))
     if not NOTEBOOKS_DIR.is_dir():
@@ -120,6 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--token", help="访问令牌（多人共用时设置）")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("template", help="生成台账的空白 Excel 模板")
+    p.add_argument("ledger", choices=sorted(LEDGERS), metavar="LEDGER")
+    p.add_argument("out", metavar="OUT.xlsx")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("import", help="导入台账（xlsx/xls/csv），每一行都有交代")
+    p.add_argument("ledger", choices=sorted(LEDGERS), metavar="LEDGER")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--report", metavar="OUT.xlsx", help="把被拒收的行及原因写成 Excel，退回各村修改")
+    p.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    p.add_argument("--json", action="store_true", help="以一行 JSON 输出汇总")
+    p.add_argument("--user", default=os.environ.get("FANGKONG_USER") or os.environ.get("USER") or "import",
+                   help="操作人（写入审计记录）")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="导出台账（默认脱敏）")
     p.add_argument("ledger", choices=sorted(LEDGERS), metavar="LEDGER")

@@ -127,6 +127,9 @@ class Ledger:
         if missing:
             raise ValueError(f"ledger {self.key!r}: natural key {missing} is not a field")
         self._by_key.update({f.key: f for f in self.fields})
+        optional = [k for k in self.natural_key if not self._by_key[k].required]
+        if optional:
+            raise ValueError(f"ledger {self.key!r}: natural key fields must be required: {optional}")
 
     def __getitem__(self, key: str) -> Field:
         return self._by_key[key]
@@ -496,7 +499,7 @@ _LEDGERS: list[Ledger] = [
             F("name", "购药人", req=True, pii="name"),
             _ID, _PHONE,
             F("village", "住址村", aka=("村",)),
-            F("drug", "药品"),
+            F("drug", "药品", req=True),
             F("drug_class", "类别", choices=DRUG_CLASSES),
             F("temperature", "体温", "float"),
             F("test_date", "核酸时间", "date"),

@@ -14,7 +14,7 @@ PKG = ROOT / "fangkong_lib"
 # Nothing imports upward.
 LAYER = {
     "config": 0, "ledgers": 0, "normalize": 0, "policy": 0, "validate": 0,
-    "store": 1, "ingest": 1,
+    "store": 1, "ingest": 1, "excel_template": 1,
     "domain": 2,
     "dataset": 3, "demo": 3,
     "views": 4,
