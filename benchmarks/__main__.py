@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["map"]
+BENCHMARKS = ["map", "import"]
 
 
 def main(argv: list[str]) -> int:

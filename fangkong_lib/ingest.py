@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from . import store
 from .ledgers import Ledger, get_ledger
 from .normalize import clean_text
-from .validate import ROW_RULES, Problem, coerce_value, is_blank, shown
+from .validate import ROW_RULES, Problem, coerce_value, shown, text_coercer
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 30
@@ -105,7 +105,7 @@ def _read_excel(path: Path) -> Iterator[tuple[int, list]]:
     for index, _name in enumerate(names):
         sheet = workbook.get_sheet_by_index(index)
         first_row = sheet.start[0] if sheet.start else 0
-        yield from ((first_row + i + 1, list(row)) for i, row in enumerate(sheet.iter_rows()))
+        yield from enumerate(sheet.iter_rows(), start=first_row + 1)
         yield (-1, [_name])  # sheet separator
 
 
@@ -199,44 +199,80 @@ def _cache_key(value):
 
 
 class _Validator:
-    """Column-wise cleaning with a cache per column: village names, dates and
-    categories repeat thousands of times in a file."""
+    """Cleans rows a chunk at a time, column by column. Each column has a
+    cache of cleaned values: village names, dates and categories repeat
+    thousands of times in a file. A column whose values do not repeat (ID
+    numbers, phones, names) stops caching after a first sample."""
+
+    SAMPLE = 2000
 
     def __init__(self, ledger: Ledger, keys: list[str], villages: set[str] | None, today: date,
                  default_year: int):
         self.ledger, self.keys, self.villages = ledger, keys, villages
         self.fields = [ledger[k] for k in keys]
-        self.today, self.default_year = today, default_year
-        self.caches: list[dict] = [{} for _ in keys]
-        self.required = [f.key for f in ledger.fields if f.required]
+        self.caches: list[dict | None] = [{} for _ in keys]
+        self.seen = [0] * len(keys)
+        self.coercers = [self._coercer(f, today, default_year) for f in self.fields]
+        self.required = [j for j, f in enumerate(self.fields) if f.required]
+        self.village_pos = keys.index("village") if "village" in keys else None
         self.rules = ROW_RULES.get(ledger.key, ())
 
-    def clean(self, raws: list) -> tuple[list, list[Problem]]:
-        values, problems = [], []
-        for fld, cache, raw in zip(self.fields, self.caches, raws):
-            key = _cache_key(raw)
-            hit = cache.get(key) if key is not None else None
+    @staticmethod
+    def _coercer(fld, today, default_year):
+        if fld.type == "text":
+            return text_coercer(fld)
+        return lambda raw: coerce_value(fld, raw, default_year=default_year, today=today)
+
+    def _column(self, j: int, raws) -> list[tuple]:
+        coerce, cache = self.coercers[j], self.caches[j]
+        if cache is None:
+            return [coerce(raw) for raw in raws]
+        out = []
+        append = out.append
+        for raw in raws:
+            key = raw if type(raw) is str else (type(raw), raw)
+            try:
+                hit = cache.get(key)
+            except TypeError:  # unhashable
+                hit, key = None, None
             if hit is None:
-                hit = coerce_value(fld, raw, default_year=self.default_year, today=self.today)
-                if key is not None and len(cache) < 200_000:
+                hit = coerce(raw)
+                if key is not None:
                     cache[key] = hit
-            value, reason = hit
-            values.append(value)
-            if reason:
-                problems.append(Problem(fld.key, fld.label, shown(raw), reason))
-        record = dict(zip(self.keys, values))
-        failed = {p.field for p in problems}
-        for key in self.required:
-            if key not in failed and record.get(key) in (None, "", []):
-                problems.append(Problem(key, self.ledger[key].label, "", "必填项为空"))
-        village = record.get("village")
-        if self.villages is not None and village and village not in self.villages:
-            problems.append(Problem("village", self.ledger["village"].label, village, "不是本乡的村"))
-        if not problems:
-            for rule in self.rules:
-                for key, reason in rule(record, record):
-                    problems.append(Problem(key, self.ledger[key].label, shown(record.get(key)), reason))
-        return values, problems
+            append(hit)
+        self.seen[j] += len(raws)
+        if self.seen[j] >= self.SAMPLE and len(cache) > 0.5 * self.seen[j]:
+            self.caches[j] = None  # values do not repeat: caching only costs
+        return out
+
+    def clean_chunk(self, rows: list[list]) -> Iterator[tuple[int, list, list[Problem]]]:
+        """For each row of the chunk: (index in chunk, values, problems).
+        Rows whose every mapped cell is blank are left out."""
+        if not rows:
+            return
+        columns = [self._column(j, raws) for j, raws in enumerate(zip(*rows))]
+        blank = (None, None)
+        for i in range(len(rows)):
+            hits = [col[i] for col in columns]
+            if all(h == blank for h in hits):
+                continue  # blank, or only a pre-filled 序号: not a row of data
+            values = [h[0] for h in hits]
+            problems = [Problem(f.key, f.label, shown(rows[i][j]), h[1])
+                        for j, (f, h) in enumerate(zip(self.fields, hits)) if h[1] is not None]
+            for j in self.required:
+                v = values[j]
+                if (v is None or v == "" or v == []) and hits[j][1] is None:
+                    problems.append(Problem(self.keys[j], self.fields[j].label, "", "必填项为空"))
+            if self.village_pos is not None and self.villages is not None:
+                village = values[self.village_pos]
+                if village and village not in self.villages:
+                    problems.append(Problem("village", self.fields[self.village_pos].label, village, "不是本乡的村"))
+            if not problems and self.rules:
+                record = dict(zip(self.keys, values))
+                for rule in self.rules:
+                    for key, reason in rule(record, record):
+                        problems.append(Problem(key, self.ledger[key].label, shown(record.get(key)), reason))
+            yield i, values, problems
 
 
 def import_file(
@@ -327,30 +363,40 @@ def import_file(
     conflicts: dict[int, list[int]] = {}
     bar = _progress(progress, path)
     width = len(header.names)
-    for number, cells in data_rows():
-        if bar is not None:
-            bar.update(1)
-        raws = [cells[i] if i < len(cells) else None for i in order]
-        if all(is_blank(c) for c in raws):
-            continue  # blank, or only a pre-filled 序号: not a row of data
-        result.read += 1
-        values, problems = validator.clean(raws)
-        if problems:
-            result.rejected_rows.append(RejectedRow(number, _pad(cells, width), [p.sentence() for p in problems]))
-            continue
-        nk = tuple(store.to_db_value(ledger[keys[p]], values[p]) for p in key_pos)
-        if nk in seen:
-            first = seen[nk]
-            if accepted[first][2] == values:
-                result.duplicates += 1
+    pick = _picker(order)
+
+    def consume(chunk: list[tuple[int, list]]) -> None:
+        raws = [pick(cells) for _, cells in chunk]
+        for i, values, problems in validator.clean_chunk(raws):
+            number, cells = chunk[i]
+            result.read += 1
+            if problems:
+                result.rejected_rows.append(RejectedRow(number, _pad(cells, width), [p.sentence() for p in problems]))
                 continue
-            conflicts.setdefault(first, []).append(number)
+            nk = tuple(values[p] for p in key_pos)
+            if nk in seen:
+                first = seen[nk]
+                if accepted[first][2] == values:
+                    result.duplicates += 1
+                    continue
+                conflicts.setdefault(first, []).append(number)
+                accepted.append((number, nk, values, cells))
+                conflicts.setdefault(len(accepted) - 1, []).append(accepted[first][0])
+                continue
+            seen[nk] = len(accepted)
             accepted.append((number, nk, values, cells))
-            conflicts.setdefault(len(accepted) - 1, []).append(accepted[first][0])
-            continue
-        seen[nk] = len(accepted)
-        accepted.append((number, nk, values, cells))
+
+    chunk: list[tuple[int, list]] = []
+    for item in data_rows():
+        chunk.append(item)
+        if len(chunk) >= CHUNK:
+            consume(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+            chunk = []
+    consume(chunk)
     if bar is not None:
+        bar.update(len(chunk))
         bar.close()
 
     # Same key, different values: reject every row involved, naming the others.
@@ -379,6 +425,18 @@ def import_file(
     return result
 
 
+def _picker(order: list[int]):
+    """Cells of the mapped columns, in order (short rows padded with None)."""
+    last = max(order)
+
+    def pick(cells):
+        if len(cells) <= last:
+            cells = list(cells) + [None] * (last + 1 - len(cells))
+        return [cells[i] for i in order]
+
+    return pick
+
+
 def _pad(cells: list, width: int) -> list:
     return list(cells[:width]) + [None] * (width - len(cells))
 
@@ -403,8 +461,11 @@ def _write(engine, ledger: Ledger, keys: list[str], accepted, result: ImportResu
         for row in conn.execute(query).mappings():
             existing[tuple(row[k] for k in ledger.natural_key)] = dict(row)
     inserts, updates = [], []
+    list_pos = [i for i, f in enumerate(fields) if f.type == "list"]
     for number, nk, values, _cells in accepted:
-        record = {f.key: store.to_db_value(f, v) for f, v in zip(fields, values)}
+        record = dict(zip(keys, values))  # cleaned values are already storable…
+        for i in list_pos:  # …but lists, stored as "a;b"
+            record[keys[i]] = store.to_db_value(fields[i], values[i])
         db_key = nk
         stored = existing.get(db_key)
         if stored is None:
@@ -420,8 +481,7 @@ def _write(engine, ledger: Ledger, keys: list[str], accepted, result: ImportResu
     if dry_run or not (inserts or updates):
         return
     with engine.begin() as conn:
-        for start in range(0, len(inserts), CHUNK):
-            conn.execute(table.insert(), inserts[start:start + CHUNK])
+        _insert_many(conn, table, keys, inserts)
         for db_key, record, before, after in updates:
             cond = sa.and_(*(c == v for c, v in zip(nk_cols, db_key)))
             conn.execute(table.update().where(cond).values(**record))
@@ -431,6 +491,28 @@ def _write(engine, ledger: Ledger, keys: list[str], accepted, result: ImportResu
             store.audit(conn, user=user, ledger=ledger.key, action="import_insert",
                         after={"file": path.name, "rows": len(inserts),
                                "keys": [[r[k] for k in ledger.natural_key] for r in inserts]})
+
+
+def _insert_many(conn, table, keys: list[str], records: list[dict]) -> None:
+    """Bulk insert. On SQLite, the statement is compiled once and the rows go
+    straight to the driver with SQLAlchemy's own value conversions applied
+    column by column (same stored form, a fraction of the per-row cost)."""
+    if not records:
+        return
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        for start in range(0, len(records), CHUNK):
+            conn.execute(table.insert(), records[start:start + CHUNK])
+        return
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    order = list(compiled.positiontup)
+    procs = [table.c[k].type._cached_bind_processor(dialect) for k in order]
+    rows = []
+    for record in records:
+        rows.append(tuple(v if (p is None or v is None) else p(v) for v, p in
+                          zip([record[k] for k in order], procs)))
+    for start in range(0, len(rows), CHUNK):
+        conn.exec_driver_sql(compiled.string, rows[start:start + CHUNK])
 
 
 def _same(fld, stored, new) -> bool:

@@ -16,6 +16,8 @@ from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
 from .ledgers import Field, Ledger
+from pandas import NaT as _NaT
+
 from .normalize import (
     clean_text, normalize_date, normalize_datetime, normalize_id_number, normalize_phone, sex_from_id,
 )
@@ -40,20 +42,17 @@ class Problem:
 
 
 def is_blank(value) -> bool:
+    """None, NaN, NaT, or a string of white space only."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
+    kind = type(value)
+    if kind is str:
+        return not value.strip()
+    if kind is float:
+        return math.isnan(value)
+    if value is _NaT or (hasattr(value, "isnat") and value.isnat()):
         return True
-    if hasattr(value, "isnat") and value.isnat():  # numpy NaT
-        return True
-    try:
-        import pandas as pd
-
-        if value is pd.NaT:
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    return isinstance(value, str) and clean_text(value) == ""
+    return False
 
 
 def shown(value) -> str:
@@ -63,6 +62,30 @@ def shown(value) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return str(value).strip()
+
+
+def text_coercer(fld: Field):
+    """A fast cleaner for plain text fields (the unique columns of big files:
+    names, plate numbers), equivalent to :func:`coerce_value` for them."""
+    choices = fld.choices
+
+    def coerce(value):
+        if type(value) is str:
+            if value.isascii():
+                text = " ".join(value.split())
+            else:
+                text = clean_text(value)
+            if not text:
+                return None, None
+        else:
+            if is_blank(value):
+                return None, None
+            text = clean_text(value)
+        if choices and text not in choices:
+            return None, f"不在可选值中（可选：{'、'.join(choices)}）"
+        return text, None
+
+    return coerce
 
 
 def coerce_value(fld: Field, value, *, default_year: int | None = None, today: date | None = None):

@@ -77,3 +77,67 @@ def test_normalisers_never_raise(value):
     normalize_id_number(value)
     normalize_phone(value)
     normalize_date(value)
+
+
+# -- Properties: repairable damage is repaired, the rest is rejected ---------
+
+FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789X"}
+
+
+@st.composite
+def valid_ids(draw):
+    region = draw(st.integers(110000, 659999))
+    born = draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2022, 4, 7)))
+    seq = draw(st.integers(0, 999))
+    first = f"{region}{born:%Y%m%d}{seq:03d}"
+    return first + id_check_char(first)
+
+
+@st.composite
+def repairable(draw, idn):
+    chars = []
+    for c in idn:
+        if draw(st.booleans()) and c in FULL_WIDTH:
+            c = FULL_WIDTH[c]
+        if c in ("X", "Ｘ") and draw(st.booleans()):
+            c = c.lower()
+        chars.append(c)
+        if draw(st.integers(0, 9)) == 0:
+            chars.append(draw(st.sampled_from([" ", "\u3000", "\n"])))
+    pad = draw(st.sampled_from(["", " ", "\n", "\t "]))
+    return pad + "".join(chars) + pad
+
+
+@given(st.data())
+def test_valid_id_survives_repairable_damage(data):
+    idn = data.draw(valid_ids())
+    damaged = data.draw(repairable(idn))
+    assert normalize_id_number(damaged, today=date(2022, 4, 7)) == (idn, None)
+
+
+@given(valid_ids(), st.sampled_from(["number", "scientific", "zeros", "digit"]), st.integers(0, 16))
+def test_valid_id_is_rejected_after_irreparable_damage(idn, damage, pos):
+    from hypothesis import assume
+
+    if damage == "number":
+        damaged = float(idn[:17] + ("0" if idn[17] == "X" else idn[17]))
+    elif damage == "scientific":
+        damaged = f"{float(idn[:17]):.5E}"
+    elif damage == "zeros":
+        damaged = idn[:15] + "000"
+        # 1 in 11 such strings has a valid check character: as text it is
+        # indistinguishable from a real ID ending in 000, so nothing can tell
+        assume(id_check_char(damaged[:17]) != damaged[17])
+    else:  # one digit mistyped
+        digit = str((int(idn[pos]) + 1) % 10)
+        damaged = idn[:pos] + digit + idn[pos + 1:]
+    out, err = normalize_id_number(damaged, today=date(2022, 4, 7))
+    assert out is None and err
+
+
+@given(st.integers(3, 9), st.integers(0, 99_999_999), st.sampled_from(["", "+86", "86", "0086", "+86 "]),
+       st.sampled_from(["", " ", "-"]))
+def test_mobiles_survive_formatting(second, rest, prefix, sep):
+    number = f"1{second}{rest:09d}"
+    typed = prefix + number[:3] + sep + number[3:7] + sep + number[7:]
+    assert normalize_phone(typed) == (number, None)
