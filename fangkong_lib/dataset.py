@@ -37,6 +37,7 @@ class Dataset:
                     raise RuntimeError(
                         f"数据库 {url} 中还没有数据：请先运行 `fangkong demo` 生成演示数据，或用 `fangkong import` 导入台账"
                     )
+                store.init_db(engine)  # ledgers added since the database was made get their tables
                 _CACHE[url] = cls(url, store.load_ledgers(engine), store.get_meta(engine))
             return _CACHE[url]
 

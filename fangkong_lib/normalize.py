@@ -60,18 +60,16 @@ def normalize_id_number(value, *, today: date | None = None):
     >>> normalize_id_number("11010519491231002x")
     ('11010519491231002X', None)
     >>> normalize_id_number("4.11625E+17")[1]
-    '身份证号被 Excel 存成了科学计数法（4.11625E+17），无法还原，请把该列设为文本后重新填写'
+    '被 Excel 存成了科学计数法，无法还原，请把该列设为文本后按原件重新填写'
     """
     if isinstance(value, float):
         if math.isnan(value):
             return None, "身份证号为空"
-        return None, (
-            f"身份证号被 Excel 存成了数字（{value:.6g}），末几位可能已丢失，请把该列设为文本后重新填写"
-        )
+        return None, "被 Excel 存成了数字，末几位可能已丢失，请把该列设为文本后按原件重新填写"
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
         if len(value) == 18 and value.endswith("000"):
-            return None, f"身份证号 {value} 末三位为 000，疑似被 Excel 截断，请核对原件后重新填写"
+            return None, "末三位为 000，疑似被 Excel 截断，请核对原件后重新填写"
     if isinstance(value, str) and len(value) == 18 and _CLEAN_ID.match(value):
         text = value  # the common case: already clean, skip the Unicode work
     else:
@@ -79,20 +77,20 @@ def normalize_id_number(value, *, today: date | None = None):
     if not text:
         return None, "身份证号为空"
     if re.fullmatch(r"\d(\.\d+)?E\+?\d+", text):
-        return None, f"身份证号被 Excel 存成了科学计数法（{text}），无法还原，请把该列设为文本后重新填写"
+        return None, "被 Excel 存成了科学计数法，无法还原，请把该列设为文本后按原件重新填写"
     if len(text) == 15 and text.isdigit():
         birth = "19" + text[6:12]
         err = _birth_error(birth, today)
         return (text, None) if err is None else (None, err)
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        return None, f"身份证号应为 18 位（最后一位可为 X），实际为 {text!r}"
+        return None, f"应为 18 位（最后一位可为 X），实际为 {len(text)} 位"
     err = _birth_error(text[6:14], today)
     if err:
         return None, err
     if id_check_char(text[:17]) != text[17]:
         if text.endswith("000"):
-            return None, f"身份证号 {text} 末三位为 000 且校验位不符，疑似被 Excel 截断，请核对原件后重新填写"
-        return None, f"身份证号 {text} 校验位不符（GB 11643），请核对"
+            return None, "末三位为 000 且校验位不符，疑似被 Excel 截断，请核对原件后重新填写"
+        return None, "校验位不符（GB 11643），请核对"
     return text, None
 
 
@@ -105,9 +103,9 @@ def _birth_error_cached(yyyymmdd: str, today: date) -> str | None:
     try:
         born = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
     except ValueError:
-        return f"身份证号中的出生日期 {yyyymmdd} 不存在"
+        return f"出生日期 {yyyymmdd} 不存在"
     if born > today or born.year < 1800:
-        return f"身份证号中的出生日期 {yyyymmdd} 不可能"
+        return f"出生日期 {yyyymmdd} 不可能"
     return None
 
 
@@ -141,7 +139,7 @@ def normalize_phone(value):
         digits = digits[2:]
     if _MOBILE.match(digits) or _LANDLINE.match(digits):
         return digits, None
-    return None, f"电话 {text!r} 不是 11 位手机号或 0394 开头的座机号"
+    return None, "不是 11 位手机号，也不是 0394 开头的座机号"
 
 
 def normalize_date(value, *, default_year: int | None = None):
@@ -190,16 +188,16 @@ def normalize_datetime(value, *, default_year: int | None = None):
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     m = _DATE_RE.match(text)
     if not m:
-        return None, f"无法识别的日期 {text!r}（可写作 2022-04-05、2022/4/5、2022年4月5日）"
+        return None, "无法识别的日期（可写作 2022-04-05、2022/4/5、2022年4月5日）"
     year, month, day, hh, mm, ss = m.groups()
     if year is None:
         if default_year is None:
-            return None, f"日期 {text!r} 缺少年份"
+            return None, "日期缺少年份"
         year = default_year
     try:
         return datetime(int(year), int(month), int(day), int(hh or 0), int(mm or 0), int(ss or 0)), None
     except ValueError:
-        return None, f"日期 {text!r} 不存在"
+        return None, "日期不存在"
 
 
 # -- Masking -----------------------------------------------------------------

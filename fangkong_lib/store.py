@@ -110,8 +110,31 @@ def get_engine(db: str | Path | Engine | None = None) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
+    """Create every table that does not exist yet, and add the columns a
+    ledger gained since the database was made (all columns are nullable, so
+    adding one never touches existing rows)."""
     metadata.create_all(engine)
+    migrate(engine)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Add missing ledger columns to existing tables; return what was added."""
+    inspector = sa.inspect(engine)
+    added = []
+    with engine.begin() as conn:
+        for key, table in TABLES.items():
+            if not inspector.has_table(key):
+                continue
+            present = {c["name"] for c in inspector.get_columns(key)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                ddl = column.type.compile(dialect=engine.dialect)
+                conn.execute(sa.text(f'ALTER TABLE {key} ADD COLUMN "{column.name}" {ddl}'))
+                added.append(f"{key}.{column.name}")
+        if added:
+            audit(conn, user="system", ledger="*", action="migrate", after={"added_columns": added})
+    return added
 
 
 def drop_all(engine: Engine) -> None:
@@ -316,6 +339,13 @@ def upsert_row(engine: Engine, key: str, values: Mapping, *, user: str) -> str:
     The change is audited with before and after. Returns ``"inserted"``,
     ``"updated"`` or ``"unchanged"``.
     """
+    with engine.begin() as conn:
+        return upsert_in(conn, key, values, user=user)
+
+
+def upsert_in(conn, key: str, values: Mapping, *, user: str) -> str:
+    """:func:`upsert_row` inside the caller's transaction, so several writes
+    commit or roll back together."""
     ledger = get_ledger(key)
     table = TABLES[key]
     record = {f.key: to_db_value(f, values[f.key]) for f in ledger.fields if f.key in values}
@@ -323,18 +353,17 @@ def upsert_row(engine: Engine, key: str, values: Mapping, *, user: str) -> str:
     if any(v is None for v in nk.values()):
         raise ValueError(f"{ledger.label}: 缺少关键字段 {', '.join(ledger.natural_key)}")
     cond = sa.and_(*(table.c[k] == v for k, v in nk.items()))
-    with engine.begin() as conn:
-        existing = conn.execute(sa.select(table).where(cond)).mappings().first()
-        if existing is None:
-            conn.execute(table.insert().values(**record))
-            audit(conn, user=user, ledger=key, action="insert", row_key=nk, after=record)
-            return "inserted"
-        before = {k: existing[k] for k in record}
-        if before == record:
-            return "unchanged"
-        conn.execute(table.update().where(cond).values(**record))
-        audit(conn, user=user, ledger=key, action="update", row_key=nk, before=before, after=record)
-        return "updated"
+    existing = conn.execute(sa.select(table).where(cond)).mappings().first()
+    if existing is None:
+        conn.execute(table.insert().values(**record))
+        audit(conn, user=user, ledger=key, action="insert", row_key=nk, after=record)
+        return "inserted"
+    before = {k: existing[k] for k in record}
+    if before == record:
+        return "unchanged"
+    conn.execute(table.update().where(cond).values(**record))
+    audit(conn, user=user, ledger=key, action="update", row_key=nk, before=before, after=record)
+    return "updated"
 
 
 def load_audit(engine: Engine, ledger: str | None = None) -> pd.DataFrame:

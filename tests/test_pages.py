@@ -91,3 +91,30 @@ def test_ledger_page_filters_and_exports_masked(demo_data, tmp_path):
     assert any("********" in v for v in values)
     assert ws.max_row - 2 == m.count
     LedgerPage(m)
+
+
+def test_ledger_search_handles_empty_cells_and_searches_what_is_shown(demo_data):
+    """Rows with empty cells used to break the search; and typing hidden ID
+    digits must not reveal which masked row holds them."""
+    m = LedgerModel(demo_data, ledger="returnees")
+    village = demo_data.village_names[2]
+    m.query = village
+    assert not m.error and 0 < m.count < len(demo_data.ledgers["returnees"])
+    hidden = demo_data.ledgers["returnees"]["id_number"].iloc[0][6:14]  # the masked birth date
+    m.query = hidden
+    assert m.count == 0
+
+
+def test_old_database_gains_new_columns(tmp_path):
+    import sqlalchemy as sa
+
+    from fangkong_lib import store
+
+    engine = store.get_engine(f"sqlite:///{tmp_path}/old.sqlite")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE problems (id INTEGER PRIMARY KEY, problem_no TEXT, date DATE)")
+        conn.exec_driver_sql("INSERT INTO problems (problem_no, date) VALUES ('P1', '2022-04-01')")
+    store.init_db(engine)
+    cols = {c["name"] for c in sa.inspect(engine).get_columns("problems")}
+    assert set(store.get_ledger("problems").columns) <= cols
+    assert store.load_ledger(engine, "problems")["problem_no"].tolist() == ["P1"]

@@ -38,13 +38,20 @@ CSS = """
 .fk-kpi-value{font-size:24px;font-weight:bold;color:#102a43}
 .fk-kpi-label{font-size:12px;color:#52606d}
 .fk-kpi.fk-alert{background:#fff1f0;border-color:#f5a9a3}.fk-kpi.fk-alert .fk-kpi-value{color:#b8322a}
-.fk-table-wrap{max-height:540px;overflow:auto;border:1px solid #e4e7eb}
+.fk-table-wrap{max-height:540px;max-width:100%;overflow:auto;border:1px solid #e4e7eb}
+.fk-page .widget-html-content{min-width:0}
 .fk-table{border-collapse:collapse;font-size:13px;width:100%}
 .fk-table th{position:sticky;top:0;background:#eef2f7;padding:4px 6px;border-bottom:1px solid #cbd2d9;white-space:nowrap}
 .fk-table td{padding:3px 6px;border-bottom:1px solid #f0f2f5;text-align:right;white-space:nowrap}
 .fk-table td:first-child{text-align:left}
-.fk-table tr:last-child td{font-weight:bold}
-.fk-people tr:last-child td{font-weight:normal}
+.fk-village tr:last-child td{font-weight:bold}
+.fk-rejected td{white-space:normal;text-align:left;vertical-align:top}
+.fk-rejected td:first-child{width:5em}
+.fk-page a[download]{display:inline-block;margin:4px 8px 4px 0;padding:3px 10px;border:1px solid #1d4f91;
+  border-radius:4px;color:#1d4f91;text-decoration:none;font-size:13px;background:#f4f8fd}
+.fk-page a[download]:hover{background:#e1ecfa}
+.fk-help{font-size:13px;color:#52606d;margin:2px 0 6px 0}
+.fk-warning{color:#7a4b00;font-size:13px}
 .fk-h{font-size:16px;margin:10px 0 4px 0;color:#243b53}
 .fk-status{font-size:13px;margin:2px 0}
 .fk-status .ok{color:#2f6f3e}.fk-status .err{color:#b8322a;font-weight:bold}

@@ -163,7 +163,8 @@ class ImportPage(w.VBox):
         self._preview = w.HTML().add_class("fk-import-preview")
         self._report = w.HTML().add_class("fk-import-report")
         self._status = w.HTML().add_class("fk-status")
-        m.observe(self._render, names=["summary_html", "preview_html", "report_href", "can_confirm", "status", "ledger"])
+        m.observe(self._render, names=["summary_html", "preview_html", "report_href", "can_confirm", "status", "error",
+                                       "ledger"])
         self._render()
         super().__init__(
             [
@@ -187,6 +188,9 @@ class ImportPage(w.VBox):
             return
         item = files[0]
         self.model.upload(item["name"], item["content"])
+        # forget the selection, so choosing the same file again (after fixing
+        # it, or to re-check) is seen as a new upload
+        self._upload.value = ()
 
     def _render(self, _change=None):
         m = self.model

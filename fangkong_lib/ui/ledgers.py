@@ -36,8 +36,11 @@ def filter_rows(frame: pd.DataFrame, *, village: str = "", query: str = "", ledg
         out = out[out[column] == village]
     query = query.strip()
     if query and len(out):
-        text = out.astype(str).agg(" ".join, axis=1)
-        out = out[text.str.contains(query, regex=False)]
+        # search what the user can see: masked, so digits of a hidden ID
+        # cannot be probed by typing them
+        shown = mask_frame(out, get_ledger(ledger)) if ledger else out
+        text = shown.astype(str).fillna("").agg(" ".join, axis=1)
+        out = out[text.str.contains(query, regex=False).to_numpy()]
     return out
 
 
@@ -115,7 +118,7 @@ class LedgerPage(w.VBox):
         self._download = w.HTML().add_class("fk-download")
         self._table = w.HTML().add_class("fk-ledger-table")
         self._status = w.HTML().add_class("fk-status")
-        m.observe(self._render, names=["table_html", "status"])
+        m.observe(self._render, names=["table_html", "status", "error"])
         self._render()
         super().__init__(
             [

@@ -133,13 +133,18 @@ class OverviewPage(w.VBox):
         self._table = w.HTML().add_class("fk-village-table")
         self._actions = w.HTML().add_class("fk-actions")
         self._status = w.HTML().add_class("fk-status")
-        m.observe(self._render, names=["kpis", "map_html", "table_html", "actions_html", "status"])
+        m.observe(self._render, names=["kpis", "map_html", "table_html", "actions_html", "status", "error"])
         self._render()
 
         filters = w.HBox([self._village, self._measure, self._day], layout=w.Layout(flex_flow="row wrap"))
+        self._export_map = w.Button(description="导出地图", icon="download",
+                                    tooltip="按当前筛选导出态势图（HTML 与 PNG）").add_class("fk-export-map")
+        self._export_map.on_click(self._on_export_map)
+        self._map_download = w.HTML().add_class("fk-map-download")
+        m.observe(lambda _change: setattr(self._map_download, "value", ""), names=["map_html"])
         body = w.HBox(
             [
-                w.VBox([self._map], layout=w.Layout(width="60%")),
+                w.VBox([self._map, w.HBox([self._export_map, self._map_download])], layout=w.Layout(width="60%")),
                 w.VBox([w.HTML("<h3 class='fk-h'>今日需处置名单</h3>"), self._actions],
                        layout=w.Layout(width="40%", padding="0 0 0 12px")),
             ]
@@ -157,6 +162,21 @@ class OverviewPage(w.VBox):
             **kwargs,
         )
         self.add_class("fk-page")
+
+    def _on_export_map(self, _button=None) -> None:
+        """The map as currently filtered, as HTML and PNG ``data:`` downloads."""
+        from .briefing import map_download_links
+
+        m = self.model
+        try:
+            links, problem = map_download_links(m.data, m.day, village=m.village, measure=m.measure,
+                                                basemap=m.basemap)
+        except Exception as exc:  # Voilà hides tracebacks: say it in the status line
+            self._map_download.value = ""
+            self._status.value = status_html(f"导出地图失败：{exc}", True)
+            return
+        self._map_download.value = links
+        self._status.value = status_html(problem or "已导出地图（HTML、PNG）", bool(problem))
 
     def _render(self, _change=None):
         m = self.model

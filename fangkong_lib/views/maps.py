@@ -153,7 +153,7 @@ class _MapSetup(MacroElement):
         (function (map, bounds) {
             // The frame may get its final size after the map was created
             // (widgets lay out late): fit again once it has one.
-            function refit() { map.invalidateSize(); map.fitBounds(bounds); }
+            function refit() { map.invalidateSize({animate: false}); map.fitBounds(bounds, {animate: false}); }
             window.addEventListener("load", refit);
             window.addEventListener("resize", refit);
         })({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
@@ -189,8 +189,10 @@ def add_grid_layer(
     *,
     highlight_village: str | None = None,
     name: str = "网格（管控人数）",
+    count_label: str = "管控中",
 ) -> folium.Map:
-    """Grid cells (六级网格) coloured by the number of people under control.
+    """Grid cells (六级网格) coloured by the number of people under control
+    (or of whatever ``counts`` counts: ``count_label`` names it in tooltips).
 
     ``counts`` is indexed by grid code; missing codes count as 0. Cells of
     ``highlight_village`` get a darker outline.
@@ -199,7 +201,7 @@ def add_grid_layer(
               if counts is not None else np.zeros(len(grids), dtype=int))
     tips = [
         f"<b>{escape_text(code)}</b><br>{escape_text(v)} · {escape_text(nv)}<br>联户党员：{escape_text(mem)}"
-        f"<br>管控中：{int(n)} 人"
+        f"<br>{escape_text(count_label)}：{int(n)} 人"
         for code, v, nv, mem, n in zip(grids["code"], grids["village"], grids["natural_village"],
                                        grids.get("member", [""] * len(grids)), values)
     ]
@@ -291,24 +293,90 @@ def add_natural_village_layer(m: folium.Map, naturals: gpd.GeoDataFrame, *,
 
 
 def add_points_layer(m: folium.Map, points: gpd.GeoDataFrame, *, label: str | None = None,
-                     name: str = "点位", cluster: bool = True) -> folium.Map:
+                     name: str = "点位", cluster: bool = True, color: str | None = None,
+                     severity: Sequence[str] | None = None) -> folium.Map:
     """Many points at once: one clustered layer (FastMarkerCluster) whose
-    popups carry the escaped ``label`` column; never one object per point."""
+    popups carry the escaped ``label`` column; never one object per point.
+    ``color`` names a column of CSS colours (one per point); with
+    ``severity`` (those colours, mildest first) a cluster takes the colour of
+    its most severe point, so a closed place shows even when zoomed out."""
     lons, lats = points.geometry.x.round(6).to_numpy(), points.geometry.y.round(6).to_numpy()
     labels = [escape_text(v) for v in points[label]] if label else [""] * len(points)
-    rows = [[float(a), float(b), t] for a, b, t in zip(lats, lons, labels)]
+    colours = [escape_text(c) for c in points[color]] if color else ["#b8322a"] * len(points)
+    rows = [[float(a), float(b), t, c] for a, b, t, c in zip(lats, lons, labels, colours)]
     if cluster:
         callback = """function (row) {
             var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
-                {radius: 5, color: '#b8322a', weight: 1, fillOpacity: 0.8});
+                {radius: 5, color: row[3], fillColor: row[3], weight: 1, fillOpacity: 0.8});
             if (row[2]) { marker.bindTooltip(row[2]); }
             return marker;
         }"""
-        FastMarkerCluster(rows, callback=callback, name=name).add_to(m)
+        icon = None
+        if severity:
+            icon = """function (cluster) {
+                var order = %s, worst = -1;
+                cluster.getAllChildMarkers().forEach(function (m) {
+                    worst = Math.max(worst, order.indexOf(m.options.color));
+                });
+                var n = cluster.getChildCount();
+                return L.divIcon({className: 'marker-cluster fk-cluster', iconSize: new L.Point(40, 40),
+                    html: '<div style="background:' + (worst < 0 ? '#7b8794' : order[worst]) + '"><span>' + n + '</span></div>'});
+            }""" % json.dumps([escape_text(c) for c in severity])
+            m.get_root().header.add_child(Element(
+                "<style>.fk-cluster{background:rgba(255,255,255,.65);border-radius:20px}"
+                ".fk-cluster div{color:#fff;font-weight:bold;opacity:.92}</style>"), name="fk_cluster_css")
+        FastMarkerCluster(rows, callback=callback, name=name, icon_create_function=icon).add_to(m)
     else:
         feats = _features(points, {"tip": labels})
         folium.GeoJson(feats, name=name, marker=folium.CircleMarker(radius=4, color="#b8322a")).add_to(m)
     return m
+
+
+def add_village_values_layer(
+    m: folium.Map,
+    villages: gpd.GeoDataFrame,
+    values: pd.Series,
+    *,
+    bins: Sequence[float],
+    colours: Sequence[str],
+    unit: str = "",
+    name: str = "按村统计",
+    highlight_village: str | None = None,
+) -> folium.Map:
+    """Villages filled by a value each (``values`` indexed by village name,
+    binned by ``bins`` into ``colours``), the value in the tooltip."""
+    vals = values.reindex(villages["name"]).fillna(0).to_numpy()
+    fills = [_bins_colour(v, bins, colours) for v in vals]
+    tips = [f"<b>{escape_text(n)}</b>：{escape_text(f'{v:,.0f}')}{escape_text(unit)}"
+            for n, v in zip(villages["name"], vals)]
+    hl = [bool(highlight_village) and n == highlight_village for n in villages["name"]]
+    data = _features(villages, {"tip": tips, "fill": fills, "hl": hl})
+    folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
+                                  "color": "#1f4e79" if f["properties"]["hl"] else "#8a8a8a",
+                                  "weight": 3 if f["properties"]["hl"] else 0.8},
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+    ).add_to(m)
+    return m
+
+
+def value_legend_entries(bins: Sequence[float], colours: Sequence[str], unit: str = "") -> list[tuple[str, str]]:
+    """(colour, label) pairs for :func:`add_village_values_layer`'s ramp
+    (a bin holds values from its lower bound up to, not including, the next)."""
+    entries = []
+    for i, lo in enumerate(bins):
+        hi = bins[i + 1] if i + 1 < len(bins) else None
+        if hi is None:
+            text = f"≥{lo:,g}{unit}"
+        elif hi - lo == 1:
+            text = f"{lo:,g}{unit}"
+        else:
+            text = f"{lo:,g}–{hi:,g}{unit}"
+        entries.append((colours[i], text))
+    return entries
 
 
 class _MapPanel(MacroElement):
