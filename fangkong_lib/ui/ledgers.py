@@ -6,27 +6,16 @@ unmasked export is a deliberate act on the command line (``--unmasked``).
 
 from __future__ import annotations
 
-import base64
-import tempfile
-from pathlib import Path
-
 import ipywidgets as w
 import pandas as pd
 import traitlets as t
 
 from ..dataset import Dataset
-from ..exports import export_frame
 from ..ledgers import LEDGERS, get_ledger
 from ..normalize import mask_frame
-from ..views.maps import escape_text
 from ..views.tables import frame_html
 from .common import page_header, status_html
-
-MIME = {
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".csv": "text/csv",
-}
-
+from .exportbar import ExportBar, export_bytes
 
 def filter_rows(frame: pd.DataFrame, *, village: str = "", query: str = "", ledger: str = "") -> pd.DataFrame:
     """Rows of one village whose text contains ``query`` (in any column)."""
@@ -85,14 +74,13 @@ class LedgerModel(t.HasTraits):
         except Exception as exc:
             self.status, self.error = f"出错：{exc}", True
 
+    def file_stem(self) -> str:
+        return f"{get_ledger(self.ledger).label}{'-' + self.village if self.village else ''}"
+
     def export(self, suffix: str) -> tuple[str, bytes]:
         """The filtered rows as a masked file: (file name, content)."""
-        ledger = get_ledger(self.ledger)
-        name = f"{ledger.label}{'-' + self.village if self.village else ''}{suffix}"
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"export{suffix}"
-            export_frame(self.rows(), self.ledger, path, masked=True, synthetic=self.data.synthetic)
-            return name, path.read_bytes()
+        content = export_bytes(self.rows(), self.ledger, suffix, synthetic=self.data.synthetic)
+        return self.file_stem() + suffix, content
 
 
 class LedgerPage(w.VBox):
@@ -111,11 +99,7 @@ class LedgerPage(w.VBox):
         w.link((m, "ledger"), (self._ledger, "value"))
         w.link((m, "village"), (self._village, "value"))
         w.link((m, "query"), (self._query, "value"))
-        self._xlsx = w.Button(description="导出 Excel", icon="download").add_class("fk-export-xlsx")
-        self._csv = w.Button(description="导出 CSV", icon="download").add_class("fk-export-csv")
-        self._xlsx.on_click(lambda _b: self._export(".xlsx"))
-        self._csv.on_click(lambda _b: self._export(".csv"))
-        self._download = w.HTML().add_class("fk-download")
+        self._export_bar = ExportBar(lambda: (m.ledger, m.rows()), m.file_stem, synthetic=m.data.synthetic)
         self._table = w.HTML().add_class("fk-ledger-table")
         self._status = w.HTML().add_class("fk-status")
         m.observe(self._render, names=["table_html", "status", "error"])
@@ -124,7 +108,7 @@ class LedgerPage(w.VBox):
             [
                 w.HTML(page_header("台账查询与导出", m.data)),
                 w.HBox([self._ledger, self._village, self._query], layout=w.Layout(flex_flow="row wrap")),
-                w.HBox([self._xlsx, self._csv, self._download]),
+                self._export_bar,
                 self._status,
                 self._table,
             ],
@@ -135,16 +119,4 @@ class LedgerPage(w.VBox):
     def _render(self, _change=None):
         self._table.value = self.model.table_html
         self._status.value = status_html(self.model.status, self.model.error)
-        self._download.value = ""
-
-    def _export(self, suffix: str) -> None:
-        try:
-            name, content = self.model.export(suffix)
-        except Exception as exc:
-            self._status.value = status_html(f"导出失败：{exc}", True)
-            return
-        href = f"data:{MIME[suffix]};base64,{base64.b64encode(content).decode()}"
-        self._download.value = (
-            f'<a class="fk-download-link" download="{escape_text(name)}" href="{href}">'
-            f"下载 {escape_text(name)}（{len(content) // 1024 + 1} KB，已脱敏）</a>"
-        )
+        self._export_bar.clear()

@@ -1,0 +1,78 @@
+"""The export buttons every dashboard carries: the rows as currently
+filtered, as xlsx (the template's headers, so a file can go back and forth)
+or csv, masked. Offered as data: downloads — never written where Voilà
+serves files without a token."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import ipywidgets as w
+import pandas as pd
+
+from ..exports import export_frame
+from ..ledgers import get_ledger
+from ..views.maps import escape_text
+from .common import status_html
+
+MIME = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv",
+}
+
+
+def export_bytes(frame: pd.DataFrame, ledger_key: str, suffix: str, *, synthetic: bool) -> bytes:
+    """The rows as a masked file's bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"export{suffix}"
+        export_frame(frame, ledger_key, path, masked=True, synthetic=synthetic)
+        return path.read_bytes()
+
+
+def download_link(name: str, content: bytes, mime: str, note: str = "") -> str:
+    href = f"data:{mime};base64,{base64.b64encode(content).decode()}"
+    extra = f"，{escape_text(note)}" if note else ""
+    return (f'<a class="fk-download-link" download="{escape_text(name)}" href="{href}">'
+            f"下载 {escape_text(name)}（{len(content) // 1024 + 1} KB{extra}）</a>")
+
+
+class ExportBar(w.HBox):
+    """Two buttons (Excel, CSV) and the download link they produce.
+
+    Parameters
+    ----------
+    rows : callable
+        Returns ``(ledger key, DataFrame of that ledger's rows)`` as filtered now.
+    name : callable
+        Returns the file name stem (e.g. ``返乡报备-柳湾村``).
+    synthetic : bool
+        Label the file as synthetic demo data.
+    """
+
+    def __init__(self, rows: Callable[[], tuple[str, pd.DataFrame]], name: Callable[[], str], *,
+                 synthetic: bool = False, **kwargs):
+        self._rows, self._name, self._synthetic = rows, name, synthetic
+        self._xlsx = w.Button(description="导出 Excel", icon="download").add_class("fk-export-xlsx")
+        self._csv = w.Button(description="导出 CSV", icon="download").add_class("fk-export-csv")
+        self._xlsx.on_click(lambda _b: self.export(".xlsx"))
+        self._csv.on_click(lambda _b: self.export(".csv"))
+        self.link = w.HTML().add_class("fk-download")
+        super().__init__([self._xlsx, self._csv, self.link], **kwargs)
+        self.add_class("fk-export-bar")
+
+    def clear(self) -> None:
+        self.link.value = ""
+
+    def export(self, suffix: str) -> str:
+        """Build the file; show the link (or the error). Returns the link HTML."""
+        try:
+            ledger_key, frame = self._rows()
+            get_ledger(ledger_key)
+            content = export_bytes(frame, ledger_key, suffix, synthetic=self._synthetic)
+            self.link.value = download_link(f"{self._name()}{suffix}", content, MIME[suffix], "已脱敏")
+        except Exception as exc:  # shown: Voilà hides tracebacks
+            self.link.value = status_html(f"导出失败：{exc}", True)
+        return self.link.value
