@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["map", "import"]
+BENCHMARKS = ["map", "import", "briefing"]
 
 
 def main(argv: list[str]) -> int:

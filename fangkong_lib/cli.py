@@ -64,12 +64,40 @@ def cmd_export(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from .exports import export_map
+    from .briefing import RenderError, export_map
 
     day = _parse_date(args.date) if args.date else None
-    out = export_map(_engine(args), Path(args.out), basemap=args.basemap, title=args.title, day=day,
-                     village=args.village)
+    size = _parse_size(args.size)
+    try:
+        out = export_map(_engine(args), Path(args.out), layers=args.layer, basemap=args.basemap, title=args.title,
+                         day=day, village=args.village, measure=args.measure, size=size, scale=args.scale)
+    except RenderError as exc:
+        raise UserError(str(exc)) from None
     print(f"已导出地图：{out}")
+    return 0
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"尺寸 {text!r} 格式不对，应为 宽x高，如 1200x850") from None
+    return width, height
+
+
+def cmd_brief(args) -> int:
+    from .briefing import RenderError, write_briefing
+    from .dataset import Dataset
+
+    data = Dataset.load(_engine(args))
+    day = _parse_date(args.date) if args.date else data.today
+    try:
+        paths = write_briefing(data, day, Path(args.out))
+    except RenderError as exc:
+        raise UserError(str(exc)) from None
+    print(f"已生成 {data.township} {day.isoformat()} 日报（个人信息已脱敏）：")
+    for path in paths:
+        print(f"  {path}")
     return 0
 
 
@@ -185,14 +213,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmasked", action="store_true", help="不脱敏（身份证号、电话原样导出）")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("map", help="导出态势图（HTML）")
-    p.add_argument("out", metavar="OUT.html")
+    from .map_layers import MAP_LAYERS, default_layers, layer_help
+
+    p = sub.add_parser("map", help="导出态势图（HTML 或 PNG）")
+    p.add_argument("out", metavar="OUT.html|OUT.png")
     p.add_argument("--db", help=db_help)
+    p.add_argument("--layer", action="append", choices=list(MAP_LAYERS), metavar="LAYER",
+                   help=f"图层，可重复（{layer_help()}；默认 {' '.join(default_layers())}）")
     p.add_argument("--basemap", default="none", choices=("none", "osm", "amap", "tianditu"))
     p.add_argument("--title")
     p.add_argument("--date", help="YYYY-MM-DD（默认数据中的今天）")
     p.add_argument("--village", help="只看一个村")
+    p.add_argument("--measure", help="只看一种管控措施（集中隔离、居家隔离、居家健康监测、三天两检）")
+    p.add_argument("--size", default="1200x850", help="PNG 画面尺寸（CSS 像素，宽x高；默认 1200x850）")
+    p.add_argument("--scale", type=float, default=2.0, help="PNG 像素倍数（默认 2，即 2400x1700 像素）")
     p.set_defaults(func=cmd_map)
+
+    p = sub.add_parser("brief", help="生成每日简报（日报）：HTML、PDF、xlsx")
+    p.add_argument("--date", help="YYYY-MM-DD（默认数据中的今天）")
+    p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(func=cmd_brief)
     return parser
 
 

@@ -27,6 +27,7 @@ from .domain.plans import make_plan
 from .ledgers import LEDGERS, PLACE_CATEGORIES, RISK_CATEGORIES
 from .normalize import id_check_char
 from .policy import five_in_one_roles, load_regimes
+from .workflow import policy_hash
 
 N_VILLAGES = 17
 N_GRIDS = 376
@@ -354,6 +355,17 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
                         for v in range(N_VILLAGES)}
     doctors = {v: names.person() for v in range(N_VILLAGES)}
     police = {a: names.person() for a in areas}
+    # Village doctors and police serve on the 五包一 teams, so they are staff
+    # too; their phones come from a stream of their own so that everything
+    # generated after this point stays as it was.
+    support = _Names(np.random.default_rng(seed + 1))
+    for v in range(N_VILLAGES):
+        staff.append(dict(staff_no=f"S{len(staff) + 1:04d}", name=doctors[v], level="村医", duty="村卫生室医生",
+                          phone=support.phone(), area=village_area[v], village=VILLAGE_NAMES[v]))
+    for a in areas:
+        staff.append(dict(staff_no=f"S{len(staff) + 1:04d}", name=police[a], level="民警/辅警",
+                          duty="城郊派出所民警", phone=support.phone(), area=a))
+    out["staff"] = pd.DataFrame(staff)
 
     def home(v=None):
         v = int(rng.integers(N_VILLAGES)) if v is None else v
@@ -537,6 +549,8 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
         when = _day(rng, date(2022, 3, 14), today)
         v = int(rng.integers(N_VILLAGES))
         stage = stages[i] if i < len(stages) else _pick(rng, stages, p=(0.06, 0.12, 0.2, 0.12, 0.5))
+        if stage != "销号":  # open problems are recent: one found weeks ago would have moved on
+            when = today - timedelta(days=(today - when).days % {"发现": 2, "反馈": 3, "整改中": 7, "复查": 9}[stage])
         cat = _pick(rng, ("人员排查", "居家隔离", "卡点值守", "场所码", "聚集活动", "宣传", "台账资料", "物资"))
         problems.append(dict(
             problem_no=f"DC2022-{i + 1:03d}", date=when, team=teams[i % 3], method=_pick(rng, ("明察", "暗访")),
@@ -572,6 +586,8 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
         d["quantity"] = float(max(5, round(d["quantity"] * scale)))
         price = next(p for it, _, p in DONATION_ITEMS if it == d["item"])
         d["value"] = round(d["quantity"] * price, 2)
+        if d["item"] == "牛奶":  # keeps about six weeks: early deliveries are short-dated by the demo day
+            d["expiry"] = d["date"] + timedelta(days=45)
     stock: dict[str, float] = {}
     for d in sorted(donations, key=lambda r: r["date"]):
         stock[d["item"]] = stock.get(d["item"], 0) + d["quantity"]
@@ -590,6 +606,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
                 recipient_type=rtype,
                 recipient=_pick(rng, CHECKPOINTS) if rtype == "卡点" else VILLAGE_NAMES[v],
                 village=VILLAGE_NAMES[v], taker=names.person(), handler="乡党政办", published=today,
+                location="乡政府物资库",
             ))
     out["donations"] = pd.DataFrame(donations)
     out["distributions"] = pd.DataFrame(dists)
@@ -683,7 +700,38 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
         ))
     out["volunteers"] = pd.DataFrame(vols)
     out["village_reports"] = pd.DataFrame(_village_reports(out, today, rng, names))
+    out["supervisions"] = pd.DataFrame(_supervision_visits(problems, places, teams, rng, names, today))
     return out
+
+
+def _supervision_visits(problems, places, teams, rng, names, today: date, n_visits: int = 66) -> list[dict]:
+    """督查记录: one row per visit of a team. Every problem came from a visit;
+    most visits find nothing (60+ visits, 30+ problems)."""
+    content = {"村": "人员排查、居家隔离、值班值守", "场所": "场所码张贴、扫码测温、消毒登记", "卡点": "卡点值守、登记查验"}
+    visits: dict[tuple, dict] = {}
+
+    def visit(when, team, method, target, kind, village, place_code=None):
+        return visits.setdefault((when, team, target), dict(
+            date=when, team=team, method=method, target=target, target_type=kind, village=village,
+            place_code=place_code, content=content[kind], problems_found=0,
+            inspectors=f"{names.person()}、{names.person()}",
+        ))
+
+    for p in problems:
+        visit(p["date"], p["team"], p["method"], p["target"], p["target_type"], p["village"])["problems_found"] += 1
+    while len(visits) < n_visits:
+        when, team = _day(rng, date(2022, 3, 14), today), _pick(rng, teams)
+        method = _pick(rng, ("明察", "暗访"))
+        kind = _pick(rng, ("村", "场所", "卡点"), p=(0.5, 0.3, 0.2))
+        if kind == "村":
+            village = _pick(rng, VILLAGE_NAMES)
+            visit(when, team, method, village, kind, village)
+        elif kind == "场所":
+            place = places[int(rng.integers(len(places)))]
+            visit(when, team, method, place["name"], kind, place["village"], place["code"])
+        else:
+            visit(when, team, method, _pick(rng, CHECKPOINTS), kind, None)
+    return sorted(visits.values(), key=lambda r: (r["date"], r["team"], r["target"]))
 
 
 def _problem_history(problems: list[dict], rng, names, today: date = DEMO_TODAY) -> list[dict]:
@@ -765,5 +813,5 @@ def build_demo(db=None, *, seed: int = 20220407, today: date = DEMO_TODAY) -> di
         frame = frames.get(key, pd.DataFrame())
         counts[key] = store.write_ledger(engine, key, frame, replace=True, user="demo", note=SYNTHETIC_NOTE)
     store.set_meta(engine, synthetic="1", today=today.isoformat(), seed=str(seed),
-                   five_in_one="、".join(five_in_one_roles()))
+                   five_in_one="、".join(five_in_one_roles()), policy_hash=policy_hash())
     return counts

@@ -39,6 +39,8 @@ RISK_CATEGORIES = (
 )
 MEASURES = ("集中隔离", "居家隔离", "居家健康监测", "三天两检", "无")
 GRID_LEVELS = ("大网格长", "网格长", "党支部书记", "下沉乡干部", "自然村干部", "党员联户")
+#: Staff outside the six grid levels who serve on 五包一 teams.
+SUPPORT_ROLES = ("村医", "民警/辅警")
 SEXES = ("男", "女")
 PLACE_CATEGORIES = (
     "超市", "农贸市场", "药店", "诊所", "宾馆", "餐饮", "工厂", "企业", "学校",
@@ -48,6 +50,8 @@ PLACE_STATUSES = ("正常营业", "限期整改", "停业整改")
 PROBLEM_STAGES = ("发现", "反馈", "整改中", "复查", "销号")
 #: Steps recorded in a problem's history; 复查未通过 sends it back to 整改中.
 PROBLEM_STEPS = PROBLEM_STAGES + ("复查未通过",)
+#: The township supervision centre's three teams (督查组).
+SUPERVISION_TEAMS = ("第一督查组", "第二督查组", "第三督查组")
 PROBLEM_CATEGORIES = (
     "人员排查", "居家隔离", "卡点值守", "场所码", "聚集活动", "宣传", "台账资料", "物资",
 )
@@ -230,7 +234,7 @@ _LEDGERS: list[Ledger] = [
         (
             F("staff_no", "编号", req=True),
             F("name", "姓名", req=True, pii="name"),
-            F("level", "层级", req=True, choices=GRID_LEVELS),
+            F("level", "层级", req=True, choices=GRID_LEVELS + SUPPORT_ROLES),
             F("duty", "职务"),
             F("phone", "联系电话", "phone", aka=("手机号", "电话")),
             F("area", "片区"),
@@ -300,7 +304,7 @@ _LEDGERS: list[Ledger] = [
         (
             _VILLAGE, _NATURAL, _GRID, F("house_no", "门牌"),
             _NAME, _SEX, _ID, _PHONE,
-            F("measure", "管控措施", req=True, choices=MEASURES + ("集中隔离+居家隔离",)),
+            F("measure", "管控措施", req=True, choices=MEASURES + ("集中隔离+居家隔离", "集中隔离+居家健康监测")),
             F("category", "管控类别", choices=RISK_CATEGORIES, aka=("来源地风险类别",)),
             F("origin", "来源地"),
             F("found_via", "发现途径", choices=("报备", "排查", "大数据推送", "协查")),
@@ -393,10 +397,11 @@ _LEDGERS: list[Ledger] = [
         (
             F("problem_no", "问题编号", req=True),
             F("date", "督查日期", "date", req=True),
-            F("team", "督查组", choices=("第一督查组", "第二督查组", "第三督查组", "场所检查")),
+            F("team", "督查组", choices=SUPERVISION_TEAMS + ("场所检查",)),
             F("method", "督查方式", choices=("明察", "暗访")),
             F("target", "被督查单位"),
             F("target_type", "单位类型", choices=("村", "场所", "卡点")),
+            F("place_code", "场所码编号", doc="问题出自重点场所检查时，所查场所的场所码编号"),
             F("village", "村", aka=("行政村",)),
             F("category", "问题类别", choices=PROBLEM_CATEGORIES),
             F("description", "问题描述"),
@@ -428,6 +433,23 @@ _LEDGERS: list[Ledger] = [
         ),
         natural_key=("problem_no", "step", "time"),
         doc="发现问题—反馈整改—跟踪问效：每一步谁、何时、佐证",
+    ),
+    Ledger(
+        "supervisions", "督查记录", "城郊乡督查工作记录表",
+        (
+            F("date", "督查日期", "date", req=True),
+            F("team", "督查组", req=True, choices=SUPERVISION_TEAMS),
+            F("method", "督查方式", choices=("明察", "暗访")),
+            F("target", "被督查单位", req=True),
+            F("target_type", "单位类型", choices=("村", "场所", "卡点")),
+            F("village", "村", aka=("行政村",)),
+            F("place_code", "场所码编号"),
+            F("content", "督查内容"),
+            F("problems_found", "发现问题数", "int"),
+            F("inspectors", "督查人员"),
+        ),
+        natural_key=("date", "team", "target"),
+        doc="每次督查一行（未发现问题也登记）：各督查组督查次数由此统计",
     ),
     Ledger(
         "donations", "捐赠物资", "城郊乡捐赠物资接收登记表",
@@ -463,6 +485,7 @@ _LEDGERS: list[Ledger] = [
             F("recipient_type", "领用单位类型", choices=("卡点", "村", "隔离户", "志愿者")),
             F("recipient", "领用单位"),
             F("village", "村", aka=("行政村",)),
+            F("location", "出库仓库", aka=("发放仓库",), doc="从哪个存放位置出库（与接收登记的存放位置对应）"),
             F("taker", "领用人", pii="name"),
             F("handler", "经手人"),
             F("published", "公示日期", "date"),

@@ -29,15 +29,8 @@ STARTUP_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15
 LOG_TAIL_CHARS = 4000
 
-CHROMIUM_ARGS = (
-    "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-)
+# The same flags the product uses for its own PNGs and PDFs.
+from fangkong_lib.render import CHROMIUM_ARGS  # noqa: E402
 
 #: URL schemes and hosts a page of the dashboard may load from.
 LOCAL_SCHEMES = ("data:", "about:", "blob:")

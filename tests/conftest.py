@@ -138,3 +138,25 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
 # ---------------------------------------------------------------------------
 # End of test infrastructure.
 # ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator:
+    """One headless system Chromium for the whole session (Playwright's sync
+    API allows one instance per thread, so every browser test shares it)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright package is not installed (pip install -e '.[test]')",
+                      "FANGKONG_REQUIRE_BROWSER")
+    try:
+        from browser_support import launch_chromium
+    except ImportError:  # pragma: no cover
+        from tests.browser_support import launch_chromium
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright, chromium_path)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+

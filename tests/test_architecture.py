@@ -16,9 +16,9 @@ LAYER = {
     "config": 0, "ledgers": 0, "normalize": 0, "policy": 0, "validate": 0,
     "store": 1, "ingest": 1, "excel_template": 1,
     "domain": 2,
-    "dataset": 3, "demo": 3,
+    "dataset": 3, "demo": 3, "workflow": 3, "records": 3,
     "views": 4,
-    "exports": 5, "briefing": 5,
+    "exports": 5, "briefing": 5, "render": 5, "map_layers": 5,
     "ui": 6,
     "cli": 7, "__init__": 7,
 }

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
 import sqlite3
 import time
@@ -30,14 +29,12 @@ try:  # tests/ as a plain folder on sys.path, or as a package
     from browser_support import (
         RequestLog,
         build_demo_database,
-        launch_chromium,
         running_server,
     )
 except ImportError:  # pragma: no cover
     from tests.browser_support import (
         RequestLog,
         build_demo_database,
-        launch_chromium,
         running_server,
     )
 
@@ -72,23 +69,6 @@ XSS_NATURAL = """<img src=x onerror="document.title='pwned'">${document.title='p
 
 
 # -- Fixtures ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        message = "the playwright package is not installed (pip install -e '.[test]')"
-        if os.environ.get("FANGKONG_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{message} (FANGKONG_REQUIRE_BROWSER=1)", pytrace=False)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright, chromium_path)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 from fangkong_lib import store
 
 try:
-    from browser_support import build_demo_database, launch_chromium, running_server
+    from browser_support import build_demo_database, running_server
 except ImportError:  # pragma: no cover
-    from tests.browser_support import build_demo_database, launch_chromium, running_server
+    from tests.browser_support import build_demo_database, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 60_000
@@ -34,16 +34,6 @@ def db(tmp_path_factory) -> Path:
 def server(chromium_path, db, tmp_path_factory):
     with running_server(db, tmp_path_factory.mktemp("import-server")) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p, chromium_path)
-        yield b
-        b.close()
 
 
 def upload(page, path: Path) -> None:

@@ -24,7 +24,8 @@ def test_counts_match_the_township(frames):
     assert len(frames["volunteers"]) == 376
     staff = frames["staff"]["level"].value_counts()
     assert staff.to_dict() == {"党员联户": 376, "自然村干部": len(frames["natural_villages"]), "下沉乡干部": 53,
-                               "党支部书记": 17, "网格长": 9, "大网格长": 2}
+                               "党支部书记": 17, "网格长": 9, "大网格长": 2,
+                               "村医": 17, "民警/辅警": 9}  # doctors and police serve on 五包一 teams
     assert len(frames["away"]) >= 300
     assert frames["problems"]["team"].nunique() == 3 and len(frames["problems"]) >= 30
     assert set(frames["problems"]["stage"]) == {"发现", "反馈", "整改中", "复查", "销号"}

@@ -12,8 +12,8 @@ ARCHITECTURE_KEYS = {
 
 
 # Ledgers the workbook adds to the architecture's list: the rectification
-# history and the villages' daily reports.
-EXTRA_KEYS = {"problem_events", "village_reports"}
+# history, the villages' daily reports and the supervision teams' visits.
+EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():
@@ -59,7 +59,8 @@ def test_returnee_aliases_staff_use():
 
 def test_six_level_grid_is_modelled():
     levels = get_ledger("staff")["level"].choices
-    assert levels == ("大网格长", "网格长", "党支部书记", "下沉乡干部", "自然村干部", "党员联户")
+    assert levels[:6] == ("大网格长", "网格长", "党支部书记", "下沉乡干部", "自然村干部", "党员联户")
+    assert set(levels[6:]) == {"村医", "民警/辅警"}  # on 五包一 teams, outside the six levels
     assert "natural_village" in get_ledger("grids") and "village" in get_ledger("natural_villages")
 
 

@@ -144,6 +144,12 @@ def load_regimes(folder: Path | str = POLICY_DIR) -> tuple[Regime, ...]:
     return _load_regimes(str(Path(folder).resolve()))
 
 
+def forget_loaded_regimes() -> None:
+    """Read the regime files again on the next :func:`load_regimes` (after
+    they changed while the process runs)."""
+    _load_regimes.cache_clear()
+
+
 @lru_cache(maxsize=8)
 def _load_regimes(folder: str) -> tuple[Regime, ...]:
     regimes = [

@@ -11,7 +11,8 @@ from ..normalize import mask_frame
 from .maps import escape_text
 
 #: KPIs drawn in warning colours when above zero.
-ALERT_KPIS = frozenset({"tests_overdue", "fevers", "open_problems"})
+ALERT_KPIS = frozenset({"tests_overdue", "fevers", "open_problems",
+                        "recheck_overdue", "problems_overdue", "expiring", "below_minimum"})
 
 
 def _fmt(value) -> str:

@@ -1,0 +1,80 @@
+"""The public acknowledgement of donated supplies (捐赠物资公示) as an Excel
+workbook: donors with their totals, the receipts and where supplies went.
+
+Made to be posted: no phone numbers, no contact persons, the names of
+people who took supplies masked (张*明).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from ..normalize import mask_name
+
+DONOR_HEADERS = {"donor": "捐赠方", "donor_type": "类型", "receipts": "捐赠次数", "items": "捐赠物资",
+                 "value": "估值合计(元)", "first_date": "首次捐赠", "last_date": "最近捐赠"}
+RECEIPT_HEADERS = {"date": "接收日期", "voucher_no": "凭证编号", "donor": "捐赠方", "directed": "捐赠类型",
+                   "directed_to": "定向对象", "item": "物资名称", "spec": "规格", "quantity": "数量", "unit": "单位",
+                   "value": "估值(元)", "receiver": "接收人", "supervisor": "监督人"}
+ISSUE_HEADERS = {"date": "发放日期", "voucher_no": "出库单号", "item": "物资名称", "quantity": "数量", "unit": "单位",
+                 "recipient_type": "领用单位类型", "recipient": "领用单位", "village": "村", "taker": "领用人",
+                 "handler": "经手人"}
+
+
+def _value(v):
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    return v.item() if hasattr(v, "item") else v
+
+
+def _sheet(ws, title: str, frame: pd.DataFrame, headers: dict[str, str], total: dict | None = None) -> None:
+    cols = [c for c in headers if c in frame.columns]
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, len(cols)))
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append([headers[c] for c in cols])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEF2F7")
+    for row in frame[cols].itertuples(index=False, name=None):
+        ws.append([_value(v) for v in row])
+    if total:
+        ws.append([total.get(c) for c in cols])
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+    for i, c in enumerate(cols, start=1):
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = 48 if c == "items" else max(10, len(headers[c]) * 2 + 4)
+        if c in ("date", "first_date", "last_date"):
+            for (cell,) in ws.iter_rows(min_row=3, min_col=i, max_col=i):
+                cell.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "A3"
+
+
+def donor_list_workbook(donors: pd.DataFrame, receipts: pd.DataFrame, issues: pd.DataFrame, *,
+                        township: str, day: date, note: str = "") -> bytes:
+    """The 公示 workbook (xlsx bytes): sheet 捐赠公示 (``donors`` as from
+    :func:`fangkong_lib.domain.supplies.donor_list`, with a 合计 row),
+    接收明细 and 发放明细 (takers' names masked)."""
+    suffix = f"（截至 {day.isoformat()}{'；' + note if note else ''}）"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "捐赠公示"
+    total = {"donor": "合计", "receipts": int(donors["receipts"].sum()) if len(donors) else 0,
+             "value": round(float(donors["value"].sum()), 2) if len(donors) else 0.0}
+    _sheet(ws, f"{township}疫情防控捐赠物资公示{suffix}", donors, DONOR_HEADERS, total)
+    _sheet(wb.create_sheet("接收明细"), f"{township}捐赠物资接收明细{suffix}", receipts, RECEIPT_HEADERS)
+    shown = issues.assign(taker=issues["taker"].map(lambda v: mask_name(v) if isinstance(v, str) else v))
+    _sheet(wb.create_sheet("发放明细"), f"{township}捐赠物资发放明细{suffix}", shown, ISSUE_HEADERS)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
