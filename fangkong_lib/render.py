@@ -12,10 +12,12 @@ then drives the browser from a worker thread.
 
 Examples
 --------
->>> with Chromium() as browser:                      # doctest: +SKIP
-...     png = browser.screenshot(html, selector=".folium-map")
-...     pdf = browser.pdf(report_html)
->>> pdf = with_chromium(lambda browser: browser.pdf(report_html))  # doctest: +SKIP
+Needs a Chromium, so shown rather than run as a doctest::
+
+    with Chromium() as browser:
+        png = browser.screenshot(html, selector=".folium-map")
+        pdf = browser.pdf(report_html)
+    pdf = with_chromium(lambda browser: browser.pdf(report_html))
 """
 
 from __future__ import annotations

@@ -76,3 +76,49 @@ class ExportBar(w.HBox):
         except Exception as exc:  # shown: Voilà hides tracebacks
             self.link.value = status_html(f"导出失败：{exc}", True)
         return self.link.value
+
+
+def document_of(iframe_html: str) -> str:
+    """The map document inside a :func:`fangkong_lib.views.maps.map_iframe`."""
+    import html
+    import re
+
+    match = re.search(r'srcdoc="([^"]*)"', iframe_html)
+    if not match:
+        raise ValueError("当前没有地图可导出")
+    return html.unescape(match.group(1))
+
+
+class MapExportBar(w.HBox):
+    """「导出地图」: the page's map as currently filtered, as one
+    self-contained HTML file and, when Chromium is there, a PNG at print
+    resolution (drawn with the network blocked)."""
+
+    def __init__(self, map_html: Callable[[], str], name: Callable[[], str], **kwargs):
+        self._map_html, self._name = map_html, name
+        self._button = w.Button(description="导出地图", icon="download").add_class("fk-export-map")
+        self._button.on_click(lambda _b: self.export())
+        self.link = w.HTML().add_class("fk-map-download")
+        super().__init__([self._button, self.link], **kwargs)
+
+    def clear(self) -> None:
+        self.link.value = ""
+
+    def export(self) -> str:
+        from ..render import RenderError, with_chromium
+
+        try:
+            document = document_of(self._map_html())
+        except Exception as exc:
+            self.link.value = status_html(f"导出地图失败：{exc}", True)
+            return self.link.value
+        parts = [download_link(f"{self._name()}.html", document.encode("utf-8"), "text/html")]
+        try:
+            png = with_chromium(lambda browser: browser.screenshot(
+                document, selector=".folium-map", ready=(".leaflet-overlay-pane svg",), width=1200, height=850,
+                scale=2, ready_js="!document.querySelector('.leaflet-zoom-anim')"))
+            parts.append(download_link(f"{self._name()}.png", png, "image/png"))
+        except (RenderError, Exception) as exc:  # no Chromium on this PC: the HTML still works
+            parts.append(status_html(f"PNG 未生成：{exc}", True))
+        self.link.value = " ".join(parts)
+        return self.link.value

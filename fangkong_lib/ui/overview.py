@@ -18,6 +18,7 @@ from ..domain.overview import CONTROL_MEASURES, KPI_LABELS, summarize_overview
 from ..views.maps import make_overview_map, map_iframe, render_map
 from ..views.tables import kpi_cards_html, people_table_html, village_table_html
 from ..dataset import Dataset
+from .exportbar import ExportBar
 from .common import page_header, status_html
 
 ALL = ""  # the "全部" choice of a filter
@@ -40,6 +41,7 @@ class OverviewModel(t.HasTraits):
 
     def __init__(self, data: Dataset, **kwargs):
         self.data = data
+        self.overview = None  # the last Overview computed
         self._map_cache: OrderedDict = OrderedDict()
         kwargs.setdefault("day", data.today)
         super().__init__(**kwargs)
@@ -78,6 +80,7 @@ class OverviewModel(t.HasTraits):
                 raise ValueError("请选择日期")
             ov = summarize_overview(self.data.ledgers, self.day, village=self.village or None,
                                     measure=self.measure or None)
+            self.overview = ov
             self.kpis = dict(ov.kpis)
             self.table_html = village_table_html(ov.by_village)
             self.actions_html = people_table_html(ov, masked=True)
@@ -153,6 +156,11 @@ class OverviewPage(w.VBox):
             [
                 w.HTML(page_header("态势总览", self.model.data)),
                 filters,
+                ExportBar(lambda: ("controls", self.model.overview.controls if self.model.overview is not None
+                                   else self.model.data.ledgers["controls"].iloc[0:0]),
+                          lambda: f"管控人员{'-' + self.model.village if self.model.village else ''}"
+                                  f"-{self.model.day.isoformat()}",
+                          synthetic=self.model.data.synthetic).add_class("fk-exports"),
                 self._status,
                 self._kpis,
                 body,

@@ -32,6 +32,7 @@ from ..views.maps import (
 )
 from ..views.place_code import make_place_code_png, place_code_filename
 from ..views.tables import frame_html, kpi_cards_html
+from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, download_link, form_box, labelled, operator_field, row, section
 from .state import PageState
@@ -289,6 +290,12 @@ class PlacesPage(w.VBox):
                 w.HTML(page_header("重点场所", m.data) + EXTRA_CSS),
                 row(self._operator, w.HTML("<span class='fk-note'>保存表单前请填写操作人</span>")),
                 filters,
+                w.HBox([
+                    ExportBar(lambda: ("places", m.data.ledgers["places"][
+                        m.data.ledgers["places"]["code"].isin(m.table["code"] if len(m.table) else [])]),
+                        lambda: f"重点场所{'-' + m.village if m.village else ''}", synthetic=m.data.synthetic),
+                    MapExportBar(lambda: m.map_html, lambda: f"重点场所分布图_{m.day.isoformat()}"),
+                ]).add_class("fk-exports"),
                 self._status,
                 self._kpis,
                 self._map,

@@ -39,6 +39,7 @@ from ..views.returnees import (
     alerts_html, make_returnee_map, person_detail_html, person_label, returnee_table_html,
 )
 from ..views.tables import kpi_cards_html
+from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, form_box, labelled, operator_field, row, section
 
@@ -537,6 +538,13 @@ class ReturneePage(w.VBox):
                 w.HTML(page_header("返乡人员管控", m.data) + EXTRA_CSS + CSS),
                 row(self._operator, w.HTML(f"<span class='fk-note'>保存表单前请填写操作人{writable}</span>")),
                 filters,
+                w.HBox([
+                    ExportBar(lambda: ("returnees", m.data.ledgers["returnees"][
+                        m.data.ledgers["returnees"]["id_number"].isin(
+                            m.summary.people["id_number"] if m.summary is not None else [])]),
+                        lambda: f"返乡人员{'-' + m.village if m.village else ''}", synthetic=m.data.synthetic),
+                    MapExportBar(lambda: m.map_html, lambda: f"返乡人员分布图_{m.day.isoformat()}"),
+                ]).add_class("fk-exports"),
                 self._status,
                 self._kpis,
                 body,

@@ -30,6 +30,7 @@ from ..views.maps import (
     map_iframe, render_map, value_legend_entries,
 )
 from ..views.tables import frame_html, kpi_cards_html
+from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, form_box, labelled, operator_field, row, section
 from .state import PageState
@@ -449,6 +450,12 @@ class SupervisionPage(w.VBox):
                 w.HTML(page_header("督查整改", m.data) + EXTRA_CSS),
                 row(self._operator, w.HTML("<span class='fk-note'>保存表单前请填写操作人</span>")),
                 row(self._team, self._village, self._category, self._unit, self._overdue, self._day),
+                w.HBox([
+                    ExportBar(lambda: ("problems", m.data.ledgers["problems"][
+                        m.data.ledgers["problems"]["problem_no"].isin(m.rows["problem_no"] if len(m.rows) else [])]),
+                        lambda: f"督查问题{'-' + m.village if m.village else ''}", synthetic=m.data.synthetic),
+                    MapExportBar(lambda: m.map_html, lambda: "督查问题分布图"),
+                ]).add_class("fk-exports"),
                 self._status,
                 self._kpis,
                 section("问题看板（按整改阶段）"),

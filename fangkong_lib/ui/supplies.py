@@ -30,6 +30,7 @@ from ..views.maps import (
 )
 from ..views.publicity import donor_list_workbook
 from ..views.tables import frame_html, kpi_cards_html
+from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, download_link, form_box, labelled, operator_field, row, section
 from .state import PageState
@@ -154,6 +155,7 @@ class SuppliesModel(PageState):
             shown = mask_frame(out, get_ledger("distributions")).sort_values("date", ascending=False)
             self.issues_html = frame_html(shown[list(ISSUE_LABELS)].rename(columns=ISSUE_LABELS),
                                           css_class="fk-table fk-issues", empty="没有符合条件的发放")
+            self.issued_rows = out
             self.map_html = self._map_for(out)
             full = sup.stock_table(donations, issued, None)
             self.stock_rows = [(r.item, r.location, float(r.stock), r.unit or "")
@@ -360,6 +362,11 @@ class SuppliesPage(w.VBox):
                 w.HTML(page_header("捐赠物资", m.data) + EXTRA_CSS),
                 row(self._operator, w.HTML("<span class='fk-note'>保存表单前请填写操作人（记为接收人/经手人）</span>")),
                 row(self._donor, self._item, self._recipient, self._start, self._end),
+                w.HBox([
+                    ExportBar(lambda: ("distributions", getattr(m, "issued_rows", m.data.ledgers["distributions"].iloc[0:0])),
+                              lambda: "物资发放", synthetic=m.data.synthetic),
+                    MapExportBar(lambda: m.map_html, lambda: "物资去向图"),
+                ]).add_class("fk-exports"),
                 self._status,
                 self._kpis,
                 w.HBox([
