@@ -8,7 +8,6 @@ controls are linked to the model. Tests drive the model without a browser.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date
 
 import ipywidgets as w
@@ -19,6 +18,7 @@ from ..views.maps import make_overview_map, map_iframe, render_map
 from ..views.tables import kpi_cards_html, people_table_html, village_table_html
 from ..dataset import Dataset
 from .exportbar import ExportBar
+from .state import LRUCache
 from .common import page_header, status_html
 
 ALL = ""  # the "全部" choice of a filter
@@ -42,7 +42,7 @@ class OverviewModel(t.HasTraits):
     def __init__(self, data: Dataset, **kwargs):
         self.data = data
         self.overview = None  # the last Overview computed
-        self._map_cache: OrderedDict = OrderedDict()
+        self._map_cache = LRUCache(32)
         kwargs.setdefault("day", data.today)
         super().__init__(**kwargs)
         self.refresh()
@@ -95,9 +95,9 @@ class OverviewModel(t.HasTraits):
 
     def _map_for(self, ov) -> str:
         key = (self.village, self.measure, self.day, self.basemap)
-        if key in self._map_cache:
-            self._map_cache.move_to_end(key)
-            return self._map_cache[key]
+        cached = self._map_cache.get(key)
+        if cached is not None:
+            return cached
         title = f"{self.data.township}疫情防控态势图"
         subtitle = " · ".join(x for x in (self.village, self.measure, self.day.isoformat()) if x)
         m = make_overview_map(
@@ -106,10 +106,7 @@ class OverviewModel(t.HasTraits):
             note=self.data.source_note,
         )
         doc = map_iframe(render_map(m), height=560, title=title)
-        self._map_cache[key] = doc
-        if len(self._map_cache) > 32:
-            self._map_cache.popitem(last=False)
-        return doc
+        return self._map_cache.put(key, doc)
 
 
 class OverviewPage(w.VBox):

@@ -11,7 +11,6 @@ is a VBox linked to it.
 from __future__ import annotations
 
 import base64
-from collections import OrderedDict
 from datetime import date
 
 import ipywidgets as w
@@ -35,7 +34,7 @@ from ..views.tables import frame_html, kpi_cards_html
 from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, download_link, form_box, labelled, operator_field, row, section
-from .state import PageState
+from .state import LRUCache, PageState
 
 ALL = ""
 ACTIONS = ("无", "现场整改", "限期整改", "停业整改")
@@ -66,7 +65,7 @@ class PlacesModel(PageState):
 
     def __init__(self, data: Dataset, **kwargs):
         self.data = data
-        self._map_cache: OrderedDict = OrderedDict()
+        self._map_cache = LRUCache(16)
         self.table = pd.DataFrame()
         kwargs.setdefault("day", data.today)
         super().__init__(**kwargs)
@@ -150,9 +149,9 @@ class PlacesModel(PageState):
 
     def _map_for(self, rows: pd.DataFrame) -> str:
         key = (tuple(rows["code"]), tuple(rows["status"]), self.village)
-        if key in self._map_cache:
-            self._map_cache.move_to_end(key)
-            return self._map_cache[key]
+        cached = self._map_cache.get(key)
+        if cached is not None:
+            return cached
         villages = self.data.villages
         focus = villages[villages["name"] == self.village] if self.village else villages
         m = make_base_map(focus.total_bounds)
@@ -172,10 +171,7 @@ class PlacesModel(PageState):
                    list((c, s) for s, c in STATUS_COLOURS.items()))
         add_notes(m, self.data.source_note)
         doc = map_iframe(render_map(m), height=520, title=title)
-        self._map_cache[key] = doc
-        if len(self._map_cache) > 16:
-            self._map_cache.popitem(last=False)
-        return doc
+        return self._map_cache.put(key, doc)
 
     # -- Forms --------------------------------------------------------------------
 

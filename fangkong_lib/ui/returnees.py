@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import OrderedDict
 from datetime import date, datetime, time
 from typing import Callable, Mapping
 
@@ -40,6 +39,7 @@ from ..views.returnees import (
 )
 from ..views.tables import kpi_cards_html
 from .exportbar import ExportBar, MapExportBar
+from .state import LRUCache
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, form_box, labelled, operator_field, row, section
 
@@ -140,8 +140,8 @@ class ReturneeModel(t.HasTraits):
         self.read_only = (os.environ.get(READ_ONLY_ENV) == "1") if read_only is None else read_only
         self._startup_note = self._plans_current()  # before anything reads the rules
         self._regimes = load_regimes()
-        self._base_cache: OrderedDict = OrderedDict()
-        self._map_cache: OrderedDict = OrderedDict()
+        self._base_cache = LRUCache(8)
+        self._map_cache = LRUCache(16)
         self._quiet = False
         self.people = pd.DataFrame()
         self.summary = None
@@ -284,13 +284,12 @@ class ReturneeModel(t.HasTraits):
         """Everyone and every list for (day, now, data version), cached."""
         now = self.now
         key = (self.day, now, self.version)
-        if key not in self._base_cache:
+        cached = self._base_cache.get(key)
+        if cached is None:
             alerts = summarize_alerts(self.data.ledgers, self.day, now, regimes=self._regimes)
             people = person_table(self.data.ledgers, self.day, alerts)
-            self._base_cache[key] = (people, alerts)
-            if len(self._base_cache) > 8:
-                self._base_cache.popitem(last=False)
-        return self._base_cache[key]
+            cached = self._base_cache.put(key, (people, alerts))
+        return cached
 
     def filters(self) -> dict:
         return dict(village=self.village, grid=self.grid, category=self.category, measure=self.measure,
@@ -342,18 +341,15 @@ class ReturneeModel(t.HasTraits):
     def _map_for(self, by_grid: pd.Series) -> str:
         counts = tuple(by_grid[by_grid > 0].items())
         key = (counts, self.village, self.basemap)
-        if key in self._map_cache:
-            self._map_cache.move_to_end(key)
-            return self._map_cache[key]
+        cached = self._map_cache.get(key)
+        if cached is not None:
+            return cached
         title = f"{self.data.township}返乡人员分布"
         m = make_returnee_map(self.data.grids, self.data.villages, self.data.naturals, by_grid,
                               village=self.village or None, basemap=self.basemap, title=title,
                               subtitle=f"{self._scope()} · {self.day.isoformat()}", note=self.data.source_note)
         doc = map_iframe(render_map(m), height=540, title=title)
-        self._map_cache[key] = doc
-        if len(self._map_cache) > 16:
-            self._map_cache.popitem(last=False)
-        return doc
+        return self._map_cache.put(key, doc)
 
     # -- One person -------------------------------------------------------------
 

@@ -37,3 +37,32 @@ class PageState(t.HasTraits):
             return True
         self.status = message
         return True
+
+
+class LRUCache:
+    """A small most-recently-used cache (rendered maps per filter key: every
+    filter change would otherwise re-render and re-send the whole map)."""
+
+    def __init__(self, size: int = 16):
+        from collections import OrderedDict
+
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        """The cached value, or None."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key, value):
+        """Store ``value`` (dropping the least recently used) and return it."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -13,7 +13,6 @@ loop. The view (:class:`SupervisionPage`) is a VBox linked to it.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date
 
 import ipywidgets as w
@@ -33,7 +32,7 @@ from ..views.tables import frame_html, kpi_cards_html
 from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, form_box, labelled, operator_field, row, section
-from .state import PageState
+from .state import LRUCache, PageState
 
 ALL = ""
 TEAM_CHOICES = SUPERVISION_TEAMS + ("场所检查",)
@@ -82,7 +81,7 @@ class SupervisionModel(PageState):
 
     def __init__(self, data: Dataset, **kwargs):
         self.data = data
-        self._map_cache: OrderedDict = OrderedDict()
+        self._map_cache = LRUCache(16)
         self.rows = pd.DataFrame()
         kwargs.setdefault("day", data.today)
         super().__init__(**kwargs)
@@ -219,9 +218,9 @@ class SupervisionModel(PageState):
         open_rows = rows[rows["stage"] != loop.CLOSED]
         counts = open_rows.groupby("village").size()
         key = (tuple(sorted(counts.items())), self.village)
-        if key in self._map_cache:
-            self._map_cache.move_to_end(key)
-            return self._map_cache[key]
+        cached = self._map_cache.get(key)
+        if cached is not None:
+            return cached
         villages = self.data.villages
         focus = villages[villages["name"] == self.village] if self.village else villages
         m = make_base_map(focus.total_bounds)
@@ -233,10 +232,7 @@ class SupervisionModel(PageState):
         add_legend(m, "未销号问题（按村）", value_legend_entries(MAP_BINS, MAP_COLOURS, " 个"))
         add_notes(m, self.data.source_note)
         doc = map_iframe(render_map(m), height=480, title=title)
-        self._map_cache[key] = doc
-        if len(self._map_cache) > 16:
-            self._map_cache.popitem(last=False)
-        return doc
+        return self._map_cache.put(key, doc)
 
     def problem(self, problem_no: str) -> dict:
         problems = self.data.ledgers["problems"]

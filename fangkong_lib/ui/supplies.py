@@ -11,7 +11,6 @@ refused when the stock cannot cover it) and
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date
 
 import ipywidgets as w
@@ -33,7 +32,7 @@ from ..views.tables import frame_html, kpi_cards_html
 from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html
 from .forms import EXTRA_CSS, download_link, form_box, labelled, operator_field, row, section
-from .state import PageState
+from .state import LRUCache, PageState
 
 ALL = ""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,7 +81,7 @@ class SuppliesModel(PageState):
     def __init__(self, data: Dataset, **kwargs):
         self.data = data
         self.policy = load_stock_policy()
-        self._map_cache: OrderedDict = OrderedDict()
+        self._map_cache = LRUCache(16)
         kwargs.setdefault("end", data.today)
         super().__init__(**kwargs)
         self.refresh()
@@ -208,9 +207,9 @@ class SuppliesModel(PageState):
         else:
             values, bins, what, suffix = by_village["value"], VALUE_BINS, "估值（元）", " 元"
         key = (tuple(values.round(2).items()), bins)
-        if key in self._map_cache:
-            self._map_cache.move_to_end(key)
-            return self._map_cache[key]
+        cached = self._map_cache.get(key)
+        if cached is not None:
+            return cached
         m = make_base_map(villages.total_bounds)
         add_village_values_layer(m, villages, values, bins=bins, colours=VALUE_COLOURS, unit=suffix, name="发放到各村")
         add_village_labels(m, villages)
@@ -219,10 +218,7 @@ class SuppliesModel(PageState):
         add_legend(m, f"发放到各村：{what}", value_legend_entries(bins, VALUE_COLOURS, suffix))
         add_notes(m, self.data.source_note)
         doc = map_iframe(render_map(m), height=480, title=title)
-        self._map_cache[key] = doc
-        if len(self._map_cache) > 16:
-            self._map_cache.popitem(last=False)
-        return doc
+        return self._map_cache.put(key, doc)
 
     def stock_of(self, item: str, location: str) -> float:
         """Current stock of ``item`` at ``location`` (all movements)."""
