@@ -118,3 +118,53 @@ def test_old_database_gains_new_columns(tmp_path):
     cols = {c["name"] for c in sa.inspect(engine).get_columns("problems")}
     assert set(store.get_ledger("problems").columns) <= cols
     assert store.load_ledger(engine, "problems")["problem_no"].tolist() == ["P1"]
+
+
+@pytest.mark.browser
+def test_every_page_exports_its_rows_and_its_map(chromium_path, tmp_path):
+    """Issue 3 and 6: each dashboard exports its rows as filtered (masked
+    xlsx) and its map as filtered (HTML, and PNG drawn by Chromium)."""
+    import base64
+    import io
+    import re
+
+    import openpyxl
+    from PIL import Image
+
+    from fangkong_lib.demo import build_demo
+    from fangkong_lib.ui.exportbar import ExportBar, MapExportBar
+    from fangkong_lib.ui.places import PlacesPage
+    from fangkong_lib.ui.returnees import ReturneePage
+    from fangkong_lib.ui.supervision import SupervisionPage
+    from fangkong_lib.ui.supplies import SuppliesPage
+
+    db = tmp_path / "d.sqlite"
+    build_demo(db)
+
+    def find(widget, cls):
+        found, stack = [], [widget]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, cls):
+                found.append(x)
+            stack.extend(getattr(x, "children", ()))
+        return found
+
+    def payload(html, mime):
+        href = re.search(rf'href="data:{re.escape(mime)};base64,([^"]+)"', html)
+        assert href, html[:300]
+        return base64.b64decode(href.group(1))
+
+    for page_class in (OverviewPage, ReturneePage, PlacesPage, SupervisionPage, SuppliesPage):
+        page = page_class(db=db)
+        (rows,) = find(page, ExportBar)
+        sheet = openpyxl.load_workbook(io.BytesIO(payload(
+            rows.export(".xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))).active
+        assert "脱敏" in sheet["A1"].value, page_class.__name__
+        assert not re.search(r"(?<![\d*])\d{17}[\dX](?![\d*])",
+                             " ".join(str(c.value) for row in sheet.iter_rows() for c in row))
+        for bar in find(page, MapExportBar):
+            links = bar.export()
+            assert "<script src=" not in payload(links, "text/html").decode()
+            png = Image.open(io.BytesIO(payload(links, "image/png")))
+            assert png.width >= 2000 and len(png.convert("RGB").getcolors(maxcolors=1 << 20) or ()) > 20, page_class.__name__
