@@ -223,3 +223,27 @@ class RequestLog:
     def remote(self) -> list[str]:
         """The recorded URLs that leave the machine."""
         return [url for url in self.urls if not is_local_url(url)]
+
+
+# -- The status line every page has -----------------------------------------
+
+
+def status_text(page) -> str:
+    return page.locator(".fk-status").first.inner_text().strip()
+
+
+def wait_for_status(page, previous: str, *parts: str) -> str:
+    """Wait until the status line differs from ``previous`` and contains all
+    ``parts`` (the model writes it last, so the other widgets are up to date);
+    fail at once with the message if it reports an error (出错)."""
+    page.wait_for_function(
+        """([previous, parts]) => {
+            const el = document.querySelector('.fk-status');
+            const text = el ? el.innerText.trim() : '';
+            return text && text !== previous && (text.includes('出错') || parts.every(p => text.includes(p)));
+        }""",
+        arg=[previous, list(parts)],
+    )
+    text = status_text(page)
+    assert "出错" not in text, f"the page reports an error: {text}"
+    return text

@@ -30,12 +30,16 @@ try:  # tests/ as a plain folder on sys.path, or as a package
         RequestLog,
         build_demo_database,
         running_server,
+        status_text,
+        wait_for_status,
     )
 except ImportError:  # pragma: no cover
     from tests.browser_support import (
         RequestLog,
         build_demo_database,
         running_server,
+        status_text,
+        wait_for_status,
     )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -155,27 +159,6 @@ def _rename_in_sqlite(path: Path, village_name: str, natural_name: str) -> None:
 def kpi_value(page, key: str) -> int:
     text = page.locator(f'.fk-kpi[data-kpi="{key}"] .fk-kpi-value').inner_text()
     return int(text.strip().replace(",", ""))
-
-
-def status_text(page) -> str:
-    return page.locator(".fk-status").first.inner_text().strip()
-
-
-def wait_for_status(page, previous: str, *parts: str) -> str:
-    """Wait until the status line differs from ``previous`` and contains all
-    ``parts`` (the model writes it last, so the other widgets are up to date);
-    fail at once with the message if it reports an error (出错)."""
-    page.wait_for_function(
-        """([previous, parts]) => {
-            const el = document.querySelector('.fk-status');
-            const text = el ? el.innerText.trim() : '';
-            return text && text !== previous && (text.includes('出错') || parts.every(p => text.includes(p)));
-        }""",
-        arg=[previous, list(parts)],
-    )
-    text = status_text(page)
-    assert "出错" not in text, f"the page reports an error: {text}"
-    return text
 
 
 def map_frame(page, timeout_s: float = TIMEOUT_MS / 1000):

@@ -24,9 +24,9 @@ import pytest
 from fangkong_lib import store
 
 try:  # tests/ as a plain folder on sys.path, or as a package
-    from browser_support import RequestLog, build_demo_database, running_server
+    from browser_support import RequestLog, build_demo_database, running_server, status_text, wait_for_status
 except ImportError:  # pragma: no cover
-    from tests.browser_support import RequestLog, build_demo_database, running_server
+    from tests.browser_support import RequestLog, build_demo_database, running_server, status_text, wait_for_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -87,26 +87,6 @@ def open_page(page, url: str, notebook: str) -> None:
 def kpi(page, key: str) -> float:
     text = page.locator(f'.fk-kpi[data-kpi="{key}"] .fk-kpi-value').inner_text()
     return float(text.strip().replace(",", ""))
-
-
-def status_text(page) -> str:
-    return page.locator(".fk-status").first.inner_text().strip()
-
-
-def wait_for_status(page, previous: str, *parts: str) -> str:
-    """Wait until the status line changed from ``previous`` and holds every
-    part (the model writes it last); fail at once on 出错."""
-    page.wait_for_function(
-        """([previous, parts]) => {
-            const el = document.querySelector('.fk-status');
-            const text = el ? el.innerText.trim() : '';
-            return text && text !== previous && (text.includes('出错') || parts.every(p => text.includes(p)));
-        }""",
-        arg=[previous, list(parts)],
-    )
-    text = status_text(page)
-    assert "出错" not in text, f"the page reports an error: {text}"
-    return text
 
 
 def act(page, action, *parts: str) -> str:
