@@ -216,6 +216,8 @@ class _Validator:
         self.required = [j for j, f in enumerate(self.fields) if f.required]
         self.village_pos = keys.index("village") if "village" in keys else None
         self.rules = ROW_RULES.get(ledger.key, ())
+        wanted = {k for rule in self.rules for k in getattr(rule, "reads", keys)}
+        self.rule_inputs = [(k, j) for j, k in enumerate(keys) if k in wanted]
 
     @staticmethod
     def _coercer(fld, today, default_year):
@@ -245,34 +247,61 @@ class _Validator:
             self.caches[j] = None  # values do not repeat: caching only costs
         return out
 
-    def clean_chunk(self, rows: list[list]) -> Iterator[tuple[int, list, list[Problem]]]:
+    def clean_chunk(self, rows: list[list]) -> Iterator[tuple[int, tuple, list[Problem]]]:
         """For each row of the chunk: (index in chunk, values, problems).
-        Rows whose every mapped cell is blank are left out."""
+        Rows whose every mapped cell is blank are left out.
+
+        Work is done column by column (list comprehensions); rows are only
+        looked at one by one where a check needs a row."""
         if not rows:
             return
         columns = [self._column(j, raws) for j, raws in enumerate(zip(*rows))]
-        blank = (None, None)
-        for i in range(len(rows)):
-            hits = [col[i] for col in columns]
-            if all(h == blank for h in hits):
-                continue  # blank, or only a pre-filled 序号: not a row of data
-            values = [h[0] for h in hits]
-            problems = [Problem(f.key, f.label, shown(rows[i][j]), h[1])
-                        for j, (f, h) in enumerate(zip(self.fields, hits)) if h[1] is not None]
-            for j in self.required:
-                v = values[j]
-                if (v is None or v == "" or v == []) and hits[j][1] is None:
-                    problems.append(Problem(self.keys[j], self.fields[j].label, "", "必填项为空"))
-            if self.village_pos is not None and self.villages is not None:
-                village = values[self.village_pos]
-                if village and village not in self.villages:
-                    problems.append(Problem("village", self.fields[self.village_pos].label, village, "不是本乡的村"))
-            if not problems and self.rules:
-                record = dict(zip(self.keys, values))
-                for rule in self.rules:
-                    for key, reason in rule(record, record):
-                        problems.append(Problem(key, self.ledger[key].label, shown(record.get(key)), reason))
-            yield i, values, problems
+        width = len(columns)
+        bad = set()
+        for col in columns:
+            bad.update([i for i, h in enumerate(col) if h[1] is not None])
+        value_rows = list(zip(*[[h[0] for h in col] for col in columns]))
+        required, rules = self.required, self.rules
+        vpos, villages = self.village_pos, self.villages
+        check_village = vpos is not None and villages is not None
+        for i, values in enumerate(value_rows):
+            if i not in bad:
+                if values.count(None) == width:
+                    continue  # blank, or only a pre-filled 序号: not a row of data
+                if not (any(values[j] is None or values[j] == [] for j in required)
+                        or (check_village and values[vpos] is not None and values[vpos] not in villages)
+                        or (rules and self._breaks_a_rule(values))):
+                    yield i, values, []
+                    continue
+            yield i, values, self._row_problems(rows[i], [col[i] for col in columns], values)
+
+    def _breaks_a_rule(self, values: tuple) -> bool:
+        record = {k: values[j] for k, j in self.rule_inputs}  # only what the rules read
+        for rule in self.rules:
+            for _ in rule(record, record):
+                return True
+        return False
+
+    def _row_problems(self, raws: list, hits: list, values: tuple) -> list[Problem]:
+        """Every problem of one row (the slow path, for rows that have one)."""
+        problems = [Problem(f.key, f.label, shown(raw), h[1])
+                    for f, h, raw in zip(self.fields, hits, raws) if h[1] is not None]
+        if all(h == (None, None) for h in hits):
+            return problems
+        for j in self.required:
+            v = values[j]
+            if (v is None or v == "" or v == []) and hits[j][1] is None:
+                problems.append(Problem(self.keys[j], self.fields[j].label, "", "必填项为空"))
+        if self.village_pos is not None and self.villages is not None:
+            village = values[self.village_pos]
+            if village and village not in self.villages:
+                problems.append(Problem("village", self.fields[self.village_pos].label, village, "不是本乡的村"))
+        if not problems and self.rules:
+            record = dict(zip(self.keys, values))
+            for rule in self.rules:
+                for key, reason in rule(record, record):
+                    problems.append(Problem(key, self.ledger[key].label, shown(record.get(key)), reason))
+        return problems
 
 
 def import_file(
@@ -455,6 +484,7 @@ def _write(engine, ledger: Ledger, keys: list[str], accepted, result: ImportResu
     table = store.TABLES[ledger.key]
     fields = [ledger[k] for k in keys]
     nk_cols = [table.c[k] for k in ledger.natural_key]
+    nk_index = [keys.index(k) for k in ledger.natural_key]
     existing: dict[tuple, dict] = {}
     with engine.connect() as conn:
         query = sa.select(*nk_cols, *(table.c[k] for k in keys if k not in ledger.natural_key))
@@ -463,25 +493,25 @@ def _write(engine, ledger: Ledger, keys: list[str], accepted, result: ImportResu
     inserts, updates = [], []
     list_pos = [i for i, f in enumerate(fields) if f.type == "list"]
     for number, nk, values, _cells in accepted:
-        record = dict(zip(keys, values))  # cleaned values are already storable…
-        for i in list_pos:  # …but lists, stored as "a;b"
-            record[keys[i]] = store.to_db_value(fields[i], values[i])
-        db_key = nk
-        stored = existing.get(db_key)
+        stored = existing.get(nk)
         if stored is None:
-            inserts.append(record)
-        elif all(_same(f, stored.get(f.key), record[f.key]) for f in fields):
+            inserts.append(values)  # kept as tuples; made into rows column-wise below
+            continue
+        record = dict(zip(keys, values))
+        for i in list_pos:  # lists are stored as "a;b"
+            record[keys[i]] = store.to_db_value(fields[i], values[i])
+        if all(_same(f, stored.get(f.key), record[f.key]) for f in fields):
             result.unchanged += 1
         else:
             before = {f.key: stored.get(f.key) for f in fields if not _same(f, stored.get(f.key), record[f.key])}
             after = {k: record[k] for k in before}
-            updates.append((db_key, record, before, after))
+            updates.append((nk, record, before, after))
     result.inserted = len(inserts)
     result.updated = len(updates)
     if dry_run or not (inserts or updates):
         return
     with engine.begin() as conn:
-        _insert_many(conn, table, keys, inserts)
+        _insert_many(conn, table, fields, inserts)
         for db_key, record, before, after in updates:
             cond = sa.and_(*(c == v for c, v in zip(nk_cols, db_key)))
             conn.execute(table.update().where(cond).values(**record))
@@ -490,29 +520,40 @@ def _write(engine, ledger: Ledger, keys: list[str], accepted, result: ImportResu
         if inserts:
             store.audit(conn, user=user, ledger=ledger.key, action="import_insert",
                         after={"file": path.name, "rows": len(inserts),
-                               "keys": [[r[k] for k in ledger.natural_key] for r in inserts]})
+                               "keys": [[str(v[i]) for i in nk_index] for v in inserts]})
 
 
-def _insert_many(conn, table, keys: list[str], records: list[dict]) -> None:
-    """Bulk insert. On SQLite, the statement is compiled once and the rows go
-    straight to the driver with SQLAlchemy's own value conversions applied
-    column by column (same stored form, a fraction of the per-row cost)."""
-    if not records:
+def _insert_many(conn, table, fields: list, rows: list[tuple]) -> None:
+    """Bulk insert of value tuples (in ``fields`` order), done column by
+    column: lists joined as "a;b", and on SQLite SQLAlchemy's own value
+    conversions applied once per distinct value, then the rows go straight to
+    the driver with the statement compiled once (same stored form as
+    SQLAlchemy writes, a fraction of the per-row cost)."""
+    if not rows:
         return
-    dialect = conn.dialect
-    if dialect.name != "sqlite":
+    keys = [f.key for f in fields]
+    columns = [list(col) for col in zip(*rows)]
+    for j, fld in enumerate(fields):
+        if fld.type == "list":
+            columns[j] = [store.to_db_value(fld, v) for v in columns[j]]
+    if conn.dialect.name != "sqlite":
+        records = [dict(zip(keys, row)) for row in zip(*columns)]
         for start in range(0, len(records), CHUNK):
             conn.execute(table.insert(), records[start:start + CHUNK])
         return
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup)
-    procs = [table.c[k].type._cached_bind_processor(dialect) for k in order]
-    rows = []
-    for record in records:
-        rows.append(tuple(v if (p is None or v is None) else p(v) for v, p in
-                          zip([record[k] for k in order], procs)))
-    for start in range(0, len(rows), CHUNK):
-        conn.exec_driver_sql(compiled.string, rows[start:start + CHUNK])
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
+    position = {k: j for j, k in enumerate(keys)}
+    ordered = []
+    for key in compiled.positiontup:
+        col = columns[position[key]]
+        proc = table.c[key].type._cached_bind_processor(conn.dialect)
+        if proc is not None:
+            done: dict = {}
+            col = [None if v is None else (done[v] if v in done else done.setdefault(v, proc(v))) for v in col]
+        ordered.append(col)
+    out = list(zip(*ordered))
+    for start in range(0, len(out), CHUNK):
+        conn.exec_driver_sql(compiled.string, out[start:start + CHUNK])
 
 
 def _same(fld, stored, new) -> bool:

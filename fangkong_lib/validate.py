@@ -142,11 +142,21 @@ def coerce_value(fld: Field, value, *, default_year: int | None = None, today: d
 RowRule = Callable[[dict, Mapping[str, Any]], Iterable[tuple[str, str]]]
 
 
+def reads(*keys: str):
+    """Declare the fields a row rule reads (imports then hand it only those)."""
+    def mark(rule):
+        rule.reads = keys
+        return rule
+    return mark
+
+
+@reads("expected_arrival", "actual_arrival")
 def _arrival_given(record: dict, _raw) -> Iterable[tuple[str, str]]:
     if record.get("expected_arrival") is None and record.get("actual_arrival") is None:
         yield "expected_arrival", "预计到达时间与实际到达时间至少填一项"
 
 
+@reads("id_number", "sex")
 def _sex_matches_id(record: dict, _raw) -> Iterable[tuple[str, str]]:
     idn, sex = record.get("id_number"), record.get("sex")
     if idn and sex and sex_from_id(idn) not in (None, sex):
@@ -154,6 +164,7 @@ def _sex_matches_id(record: dict, _raw) -> Iterable[tuple[str, str]]:
 
 
 def _dates_in_order(first: str, second: str, what: str) -> RowRule:
+    @reads(first, second)
     def rule(record: dict, _raw):
         a, b = record.get(first), record.get(second)
         if a is not None and b is not None and b < a:
