@@ -77,6 +77,11 @@ def page_header(title: str, data: Dataset | None = None, current: str | None = N
     )
 
 
+def village_choices(data: Dataset) -> list[tuple[str, str]]:
+    """Dropdown options for the village filter: 全部村 first ("" = all)."""
+    return [("全部村", "")] + [(v, v) for v in data.village_names]
+
+
 def status_html(message: str, error: bool = False) -> str:
     cls = "err" if error else "ok"
     return f'<span class="{cls}">{escape_text(message)}</span>' if message else ""

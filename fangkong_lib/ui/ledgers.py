@@ -14,7 +14,7 @@ from ..dataset import Dataset
 from ..ledgers import LEDGERS, get_ledger
 from ..normalize import mask_frame
 from ..views.tables import frame_html
-from .common import page_header, status_html
+from .common import page_header, status_html, village_choices
 from .exportbar import ExportBar, export_bytes
 
 def filter_rows(frame: pd.DataFrame, *, village: str = "", query: str = "", ledger: str = "") -> pd.DataFrame:
@@ -89,7 +89,7 @@ class LedgerPage(w.VBox):
         m = self.model
         self._ledger = w.Dropdown(options=[(led.label, key) for key, led in LEDGERS.items()],
                                   description="台账", layout=w.Layout(width="260px"))
-        self._village = w.Dropdown(options=[("全部村", "")] + [(v, v) for v in m.data.village_names],
+        self._village = w.Dropdown(options=village_choices(m.data),
                                    description="村", layout=w.Layout(width="220px"))
         self._query = w.Text(description="查找", placeholder="姓名、网格、场所…", continuous_update=False,
                              layout=w.Layout(width="280px"))

@@ -19,7 +19,7 @@ from ..views.tables import kpi_cards_html, people_table_html, village_table_html
 from ..dataset import Dataset
 from .exportbar import ExportBar
 from .state import LRUCache
-from .common import page_header, status_html
+from .common import page_header, status_html, village_choices
 
 ALL = ""  # the "全部" choice of a filter
 
@@ -49,7 +49,7 @@ class OverviewModel(t.HasTraits):
 
     @property
     def village_options(self) -> list[tuple[str, str]]:
-        return [("全部村", ALL)] + [(v, v) for v in self.data.village_names]
+        return village_choices(self.data)
 
     @property
     def measure_options(self) -> list[tuple[str, str]]:

@@ -40,7 +40,7 @@ from ..views.returnees import (
 from ..views.tables import kpi_cards_html
 from .exportbar import ExportBar, MapExportBar
 from .state import LRUCache
-from .common import page_header, status_html
+from .common import page_header, status_html, village_choices
 from .forms import EXTRA_CSS, form_box, labelled, operator_field, row, section
 
 ALL = ""  # the "全部" choice of a filter
@@ -155,7 +155,7 @@ class ReturneeModel(t.HasTraits):
 
     @property
     def village_options(self) -> list[tuple[str, str]]:
-        return [("全部村", ALL)] + [(v, v) for v in self.data.village_names]
+        return village_choices(self.data)
 
     def _grid_options(self) -> list[tuple[str, str]]:
         grids = self.data.ledgers["grids"]

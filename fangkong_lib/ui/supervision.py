@@ -30,7 +30,7 @@ from ..views.maps import (
 )
 from ..views.tables import frame_html, kpi_cards_html
 from .exportbar import ExportBar, MapExportBar
-from .common import page_header, status_html
+from .common import page_header, status_html, village_choices
 from .forms import EXTRA_CSS, form_box, labelled, operator_field, row, section
 from .state import LRUCache, PageState
 
@@ -95,7 +95,7 @@ class SupervisionModel(PageState):
 
     @property
     def village_options(self):
-        return [("全部村", ALL)] + [(v, v) for v in self.data.village_names]
+        return village_choices(self.data)
 
     @property
     def category_options(self):
