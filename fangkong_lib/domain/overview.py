@@ -8,7 +8,7 @@ objects; nothing is read or written here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Mapping
 
 import numpy as np
@@ -163,10 +163,11 @@ def summarize_overview(
     stock = stock_by_item(data["donations"], data["distributions"], day)
 
     away_now = away[(away["returned"] != True) & (away["left_date"].isna() | (away["left_date"] <= ts))]  # noqa: E712
-    not_arrived = returnees["actual_arrival"].isna() | (returnees["actual_arrival"] > ts)
-    arriving = returnees[
-        not_arrived & (returnees["expected_arrival"] > ts) & (returnees["expected_arrival"] <= ts + timedelta(days=3))
-    ]
+    # the same list the returnee page acts on: pre-registered and not yet
+    # arrived, plus people away whose expected return falls in the window
+    from .alerts import arrivals_expected  # alerts builds on this module
+
+    arriving = arrivals_expected(returnees, away, day)
     arrived_today = returnees[returnees["actual_arrival"] == ts]
     open_problems = problems[(problems["stage"] != "销号") & (problems["date"] <= ts)]
     planned_today = schedule[schedule["planned"] == ts]
