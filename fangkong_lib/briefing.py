@@ -810,8 +810,9 @@ def briefing_xlsx(b: Briefing) -> bytes:
     """The briefing as a workbook: headline figures, the village table, each
     list to act on, the 14-day series (a title row above each header)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+
+    from .excel_template import write_title_and_header
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -820,15 +821,8 @@ def briefing_xlsx(b: Briefing) -> bytes:
     def sheet(name: str, title: str, frame: pd.DataFrame, note: str = "") -> None:
         ws = wb.create_sheet(name[:31])
         headers = [str(c) for c in frame.columns]
-        ws.append([f"{title} {b.day.isoformat()}{suffix}"])
-        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, len(headers)))
-        ws["A1"].font = Font(bold=True, size=13)
-        ws["A1"].alignment = Alignment(horizontal="left")
-        ws.append(headers)
-        for cell in ws[2]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="EEF2F7")
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        write_title_and_header(ws, f"{title} {b.day.isoformat()}{suffix}", headers, size=13, align="left",
+                               wrap=True)
         for row in frame.itertuples(index=False, name=None):
             ws.append([_xlsx_value(v) for v in row])
         if note:

@@ -26,6 +26,22 @@ TYPE_LABELS = {
 }
 
 
+def write_title_and_header(ws, title: str, headers: list[str], *, size: int = 14, align: str = "center",
+                           wrap: bool = False) -> None:
+    """The house layout of every sheet we write: a merged, bold title row,
+    then a bold, shaded header row (importing finds the header below it)."""
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, len(headers)))
+    ws["A1"].font = Font(bold=True, size=size)
+    ws["A1"].alignment = Alignment(horizontal=align)
+    ws.append(list(headers))
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEF2F7")
+        if wrap:
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+
 def write_template(ledger_key: str, out: Path | str) -> Path:
     """Write the empty template of a ledger to ``out`` (.xlsx)."""
     ledger = get_ledger(ledger_key)
@@ -36,11 +52,7 @@ def write_template(ledger_key: str, out: Path | str) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = ledger.label[:31]
-    ws.append([ledger.title])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(fields))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([f.label for f in fields])
+    write_title_and_header(ws, ledger.title, [f.label for f in fields])
     last = TEMPLATE_ROWS + 2
     for i, fld in enumerate(fields, start=1):
         cell = ws.cell(row=2, column=i)

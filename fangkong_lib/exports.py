@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import store
 from .config import SYNTHETIC_NOTE, TOWNSHIP_NAME
+from .excel_template import write_title_and_header
 from .ledgers import Ledger, get_ledger
 from .normalize import mask_frame
 
@@ -51,14 +51,7 @@ def write_xlsx(frame: pd.DataFrame, ledger: Ledger, out: Path, *, title: str) ->
     ws.title = ledger.label[:31]
     fields = {f.label: f for f in ledger.tabular_fields}
     headers = list(frame.columns)
-    ws.append([title])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, len(headers)))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append(headers)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEF2F7")
+    write_title_and_header(ws, title, headers)
     for row in frame.itertuples(index=False, name=None):
         ws.append([_cell_value(v) for v in row])
     for i, header in enumerate(headers, start=1):

@@ -247,3 +247,30 @@ def wait_for_status(page, previous: str, *parts: str) -> str:
     text = status_text(page)
     assert "出错" not in text, f"the page reports an error: {text}"
     return text
+
+
+def screenshot(page, path) -> None:
+    """The whole page as a PNG. Voilà scrolls inside #rendered_cells, not the
+    document, so the viewport is made as tall as the content for the shot,
+    then put back."""
+    viewport = page.viewport_size
+    height = page.evaluate(
+        "() => { const el = document.querySelector('#rendered_cells'); return el ? el.scrollHeight : 0; }"
+    )
+    if viewport and height > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+    try:
+        page.screenshot(path=path, full_page=True)
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
+
+
+@contextmanager
+def own_demo_server(tmp_path_factory, name: str) -> Iterator[tuple[Path, str]]:
+    """A demo database of a test module's own (for tests that write) and a
+    server on it: yields (database path, base URL)."""
+    db = build_demo_database(tmp_path_factory.mktemp(f"{name}-db") / "fangkong.sqlite")
+    with running_server(db, tmp_path_factory.mktemp(f"{name}-server")) as url:
+        yield db, url
+

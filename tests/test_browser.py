@@ -30,6 +30,7 @@ try:  # tests/ as a plain folder on sys.path, or as a package
         RequestLog,
         build_demo_database,
         running_server,
+        screenshot,
         status_text,
         wait_for_status,
     )
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover
         RequestLog,
         build_demo_database,
         running_server,
+        screenshot,
         status_text,
         wait_for_status,
     )
@@ -325,18 +327,6 @@ def hover_grid_of(frame, natural_name: str) -> None:
     )
 
 
-def screenshot(page, path: Path) -> None:
-    """The whole page as a PNG. Voilà scrolls inside #rendered_cells, not the
-    document, so a full-page screenshot needs a viewport as tall as the content."""
-    height = page.evaluate(
-        "() => { const el = document.querySelector('#rendered_cells'); return el ? el.scrollHeight : 0; }"
-    )
-    if height > VIEWPORT["height"]:
-        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
-    try:
-        page.screenshot(path=path, full_page=True)
-    finally:
-        page.set_viewport_size(VIEWPORT)
 
 
 def open_overview(page, url: str):

@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 from fangkong_lib import store
 
 try:
-    from browser_support import build_demo_database, running_server
+    from browser_support import own_demo_server
 except ImportError:  # pragma: no cover
-    from tests.browser_support import build_demo_database, running_server
+    from tests.browser_support import own_demo_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 60_000
@@ -25,15 +25,20 @@ GOOD_IDS = ["11010519491231002X", "440524188001010014"]
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> Path:
-    """A demo database of its own: these tests write."""
-    return build_demo_database(tmp_path_factory.mktemp("import-db") / "demo.sqlite")
+def import_server(chromium_path, tmp_path_factory):
+    """A demo database of its own (these tests write) and its server."""
+    with own_demo_server(tmp_path_factory, "import") as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")
-def server(chromium_path, db, tmp_path_factory):
-    with running_server(db, tmp_path_factory.mktemp("import-server")) as url:
-        yield url
+def db(import_server) -> Path:
+    return import_server[0]
+
+
+@pytest.fixture(scope="module")
+def server(import_server) -> str:
+    return import_server[1]
 
 
 def upload(page, path: Path) -> None:

@@ -24,9 +24,9 @@ import pytest
 from fangkong_lib import store
 
 try:  # tests/ as a plain folder on sys.path, or as a package
-    from browser_support import RequestLog, build_demo_database, running_server, status_text, wait_for_status
+    from browser_support import RequestLog, own_demo_server, screenshot, status_text, wait_for_status
 except ImportError:  # pragma: no cover
-    from tests.browser_support import RequestLog, build_demo_database, running_server, status_text, wait_for_status
+    from tests.browser_support import RequestLog, own_demo_server, screenshot, status_text, wait_for_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,15 +41,20 @@ OPERATOR = "测试操作员"
 
 
 @pytest.fixture(scope="module")
-def ops_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database of this module's own: the tests write to it."""
-    return build_demo_database(tmp_path_factory.mktemp("operations") / "fangkong.sqlite")
+def ops_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A demo database of this module's own (the tests write to it) and its server."""
+    with own_demo_server(tmp_path_factory, "operations") as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")
-def server_url(chromium_path: str, ops_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(ops_db, tmp_path_factory.mktemp("operations-server")) as url:
-        yield url
+def ops_db(ops_server) -> Path:
+    return ops_server[0]
+
+
+@pytest.fixture(scope="module")
+def server_url(ops_server) -> str:
+    return ops_server[1]
 
 
 @pytest.fixture
@@ -168,16 +173,6 @@ def table_rows(page, css: str) -> list[list[str]]:
         "t => [...t.querySelectorAll('tbody tr')].map(tr => [...tr.cells].map(td => td.innerText.trim()))")
 
 
-def screenshot(page, path: Path) -> None:
-    """The whole page (Voilà scrolls inside #rendered_cells)."""
-    height = page.evaluate(
-        "() => { const el = document.querySelector('#rendered_cells'); return el ? el.scrollHeight : 0; }")
-    if height > VIEWPORT["height"]:
-        page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, 12000)})
-    try:
-        page.screenshot(path=path, full_page=True)
-    finally:
-        page.set_viewport_size(VIEWPORT)
 
 
 def fill(page, css: str, value: str) -> None:

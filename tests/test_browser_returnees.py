@@ -23,9 +23,9 @@ from fangkong_lib import store
 from fangkong_lib.views.returnees import person_label
 
 try:  # tests/ as a plain folder on sys.path, or as a package
-    from browser_support import RequestLog, build_demo_database, launch_chromium, running_server
+    from browser_support import RequestLog, launch_chromium, own_demo_server, screenshot
 except ImportError:  # pragma: no cover
-    from tests.browser_support import RequestLog, build_demo_database, launch_chromium, running_server
+    from tests.browser_support import RequestLog, launch_chromium, own_demo_server, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,15 +36,20 @@ UNMASKED_ID = re.compile(r"(?<![\d*])\d{17}[\dXx](?![\d*])")
 
 
 @pytest.fixture(scope="module")
-def returnee_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo township of this module's own: the test writes into it."""
-    return build_demo_database(tmp_path_factory.mktemp("returnees") / "fangkong.sqlite")
+def returnee_pair(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A demo township of this module's own (the test writes into it) and its server."""
+    with own_demo_server(tmp_path_factory, "returnees") as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")
-def returnee_server(chromium_path: str, returnee_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(returnee_db, tmp_path_factory.mktemp("returnee-server")) as url:
-        yield url
+def returnee_db(returnee_pair) -> Path:
+    return returnee_pair[0]
+
+
+@pytest.fixture(scope="module")
+def returnee_server(returnee_pair) -> str:
+    return returnee_pair[1]
 
 
 def in_own_thread(scenario: Callable[..., None], *args) -> None:
@@ -68,18 +73,6 @@ def person_without_fever(db: Path) -> dict:
     return active.sort_values(["village", "name"]).iloc[0].to_dict()
 
 
-def screenshot(page, path: Path) -> None:
-    """The whole page: Voilà scrolls inside #rendered_cells, so the viewport
-    is made as tall as the content for the shot."""
-    height = page.evaluate(
-        "() => { const el = document.querySelector('#rendered_cells'); return el ? el.scrollHeight : 0; }"
-    )
-    if height > VIEWPORT["height"]:
-        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
-    try:
-        page.screenshot(path=path, full_page=True)
-    finally:
-        page.set_viewport_size(VIEWPORT)
 
 
 def wait_for_status(page, *parts: str) -> str:

@@ -12,10 +12,11 @@ from datetime import date
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..normalize import mask_name
+from ..excel_template import write_title_and_header
 
 DONOR_HEADERS = {"donor": "捐赠方", "donor_type": "类型", "receipts": "捐赠次数", "items": "捐赠物资",
                  "value": "估值合计(元)", "first_date": "首次捐赠", "last_date": "最近捐赠"}
@@ -37,14 +38,7 @@ def _value(v):
 
 def _sheet(ws, title: str, frame: pd.DataFrame, headers: dict[str, str], total: dict | None = None) -> None:
     cols = [c for c in headers if c in frame.columns]
-    ws.append([title])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, len(cols)))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([headers[c] for c in cols])
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEF2F7")
+    write_title_and_header(ws, title, [headers[c] for c in cols])
     for row in frame[cols].itertuples(index=False, name=None):
         ws.append([_value(v) for v in row])
     if total:
