@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from fangkong_lib.briefing import briefing_files, briefing_html, briefing_xlsx, map_png, summarize_briefing
+from fangkong_lib.outputs.briefing import briefing_files, briefing_html, briefing_xlsx, map_png, summarize_briefing
 from fangkong_lib.dataset import Dataset
 from fangkong_lib.demo import build_demo
 from fangkong_lib.domain.overview import summarize_overview
-from fangkong_lib.render import Chromium, find_chromium, with_chromium
+from fangkong_lib.outputs.render import Chromium, find_chromium, with_chromium
 
 from .common import report, timed
 

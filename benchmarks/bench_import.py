@@ -28,7 +28,7 @@ def make_file(path: Path, rows: int = ROWS) -> Path:
     """A realistic ledger: title rows, aliases, mixed date forms, all valid."""
     from openpyxl import Workbook
 
-    from fangkong_lib.normalize import id_check_char
+    from fangkong_lib.ingest.normalize import id_check_char
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("返乡人员")
@@ -56,7 +56,7 @@ CODE = {
     "import": textwrap.dedent("""
         import pandas as pd
         from fangkong_lib import store
-        from fangkong_lib.ingest import import_file
+        from fangkong_lib.ingest.importer import import_file
         e = store.get_engine(DB); store.init_db(e)
         store.write_ledger(e, 'villages', pd.DataFrame({'code': [str(i) for i in range(17)], 'name': VILLAGES}))
         r = import_file(e, 'returnees', P, user='bench')

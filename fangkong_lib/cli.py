@@ -37,7 +37,7 @@ def _engine(args):
 
 
 def cmd_demo(args) -> int:
-    from .demo import build_demo
+    from .demo.township import build_demo
 
     url = database_url(args.db)
     if args.if_missing:
@@ -54,7 +54,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .exports import export_ledger
+    from .outputs.exports import export_ledger
 
     out = Path(args.out)
     n = export_ledger(_engine(args), args.ledger, out, masked=not args.unmasked)
@@ -64,7 +64,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from .briefing import RenderError, export_map
+    from .outputs.briefing import RenderError, export_map
 
     day = _parse_date(args.date) if args.date else None
     size = _parse_size(args.size)
@@ -86,7 +86,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_brief(args) -> int:
-    from .briefing import RenderError, write_briefing
+    from .outputs.briefing import RenderError, write_briefing
     from .dataset import Dataset
 
     data = Dataset.load(_engine(args))
@@ -102,7 +102,7 @@ def cmd_brief(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from .excel_template import write_template
+    from .outputs.xlsx import write_template
 
     out = write_template(args.ledger, Path(args.out))
     print(f"已生成「{LEDGERS[args.ledger].label}」空白模板：{out}")
@@ -113,7 +113,7 @@ def cmd_import(args) -> int:
     import json
 
     from . import store
-    from .ingest import LedgerFileError, import_file
+    from .ingest.importer import LedgerFileError, import_file
 
     url = database_url(args.db)
     engine = store.get_engine(url)
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmasked", action="store_true", help="不脱敏（身份证号、电话原样导出）")
     p.set_defaults(func=cmd_export)
 
-    from .map_layers import MAP_LAYERS, default_layers, layer_help
+    from .views.layers import MAP_LAYERS, default_layers, layer_help
 
     p = sub.add_parser("map", help="导出态势图（HTML 或 PNG）")
     p.add_argument("out", metavar="OUT.html|OUT.png")

@@ -88,7 +88,7 @@ class Dataset:
         written). The in-memory ledger is reloaded so pages update at once.
         """
         from .ledgers import get_ledger
-        from .validate import Problem, validate_record
+        from .ingest.validate import Problem, validate_record
 
         ledger = get_ledger(ledger_key)
         if not (user or "").strip():

@@ -30,7 +30,7 @@ STOP_TIMEOUT_S = 15
 LOG_TAIL_CHARS = 4000
 
 # The same flags the product uses for its own PNGs and PDFs.
-from fangkong_lib.render import CHROMIUM_ARGS  # noqa: E402
+from fangkong_lib.outputs.render import CHROMIUM_ARGS
 
 #: URL schemes and hosts a page of the dashboard may load from.
 LOCAL_SCHEMES = ("data:", "about:", "blob:")

@@ -10,17 +10,18 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "fangkong_lib"
 
-# ARCHITECTURE.md: ledgers/config ← ingest/store ← domain ← views ← ui ← notebooks.
-# Nothing imports upward.
+# ARCHITECTURE.md: ledgers/config ← store ← ingest/domain ← actions ← views/outputs ← ui ← notebooks.
+# Nothing imports upward; packages are the layers.
 LAYER = {
-    "config": 0, "ledgers": 0, "normalize": 0, "policy": 0, "validate": 0,
-    "store": 1, "ingest": 1, "excel_template": 1,
-    "domain": 2,
-    "dataset": 3, "demo": 3, "workflow": 3, "records": 3,
-    "views": 4,
-    "exports": 5, "briefing": 5, "render": 5, "map_layers": 5,
-    "ui": 6,
-    "cli": 7, "__init__": 7,
+    "config": 0, "ledgers": 0, "policy": 0,
+    "store": 1,
+    "ingest": 2, "domain": 2,
+    "dataset": 3,
+    "actions": 4, "demo": 4,
+    "views": 5,
+    "outputs": 6,
+    "ui": 7,
+    "cli": 8, "__init__": 8,
 }
 
 

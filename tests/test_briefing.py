@@ -22,8 +22,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from fangkong_lib import briefing
-from fangkong_lib.briefing import (
+from fangkong_lib.outputs import briefing
+from fangkong_lib.outputs.briefing import (
     HEADLINE, MAP_LAYERS, briefing_files, briefing_html, briefing_xlsx, export_map, map_png, overdue_pushes,
     summarize_briefing, supply_alerts,
 )
@@ -53,7 +53,7 @@ def run_cli(*args, env=None):
 
 @pytest.fixture(scope="module")
 def chromium(chromium_path):
-    """One headless Chromium for the module (fangkong_lib.render.Chromium)."""
+    """One headless Chromium for the module (fangkong_lib.outputs.render.Chromium)."""
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -61,7 +61,7 @@ def chromium(chromium_path):
         if os.environ.get("FANGKONG_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{message} (FANGKONG_REQUIRE_BROWSER=1)", pytrace=False)
         pytest.skip(message)
-    from fangkong_lib.render import Chromium
+    from fangkong_lib.outputs.render import Chromium
 
     with Chromium(chromium_path) as browser:
         yield browser

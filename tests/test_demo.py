@@ -73,7 +73,7 @@ def test_controls_follow_the_rules(frames):
 
 
 def test_every_id_is_valid_and_unique(frames):
-    from fangkong_lib.normalize import normalize_id_number
+    from fangkong_lib.ingest.normalize import normalize_id_number
 
     ids = pd.concat([frames[k]["id_number"] for k in ("away", "returnees", "checkpoint_logs", "pushes")])
     assert ids.is_unique

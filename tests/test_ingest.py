@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from fangkong_lib import store
-from fangkong_lib.excel_template import write_template
+from fangkong_lib.outputs.xlsx import write_template
 from fangkong_lib.ingest import LedgerFileError, import_file
 
 VILLAGE = "柳湾村"
@@ -26,7 +26,7 @@ TODAY = date(2022, 4, 7)
 
 
 def _id(seq: int) -> str:
-    from fangkong_lib.normalize import id_check_char
+    from fangkong_lib.ingest.normalize import id_check_char
 
     first = f"41162519850101{seq:03d}"
     return first + id_check_char(first)
@@ -246,7 +246,7 @@ def test_template_round_trip(engine, tmp_path):
 @pytest.mark.parametrize("ledger", ["villages", "places", "problems", "donations", "daily_checks", "tests"])
 def test_every_template_imports_its_export(ledger, demo_db, tmp_path):
     """Export → import into a fresh copy: nothing is lost, nothing rejected."""
-    from fangkong_lib.exports import export_ledger
+    from fangkong_lib.outputs.exports import export_ledger
 
     src = store.get_engine(demo_db)
     out = tmp_path / f"{ledger}.xlsx"
@@ -301,7 +301,7 @@ def test_killed_import_leaves_the_store_as_it_was(engine, tmp_path):
         "orig = store.audit\n"
         "def slow_audit(conn, **kw):\n"
         "    print('WRITING', flush=True); time.sleep(60); orig(conn, **kw)\n"
-        "ingest.store.audit = slow_audit\n"
+        "store.audit = slow_audit\n"
         f"ingest.import_file(store.get_engine({db!r}), 'returnees', {str(path)!r}, user='k')\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -320,7 +320,7 @@ def test_killed_import_leaves_the_store_as_it_was(engine, tmp_path):
 
 
 def _big_id(i: int) -> str:
-    from fangkong_lib.normalize import id_check_char
+    from fangkong_lib.ingest.normalize import id_check_char
 
     first = f"411625{19600101 + (i // 1000) * 10000:08d}{i % 1000:03d}"
     return first + id_check_char(first)

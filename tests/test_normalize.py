@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pytest
 from hypothesis import given, strategies as st
 
-from fangkong_lib.normalize import (
+from fangkong_lib.ingest.normalize import (
     id_check_char, mask_id, mask_phone, normalize_date, normalize_datetime, normalize_id_number,
     normalize_phone, sex_from_id,
 )

@@ -1,4 +1,4 @@
-"""Writing through the forms (fangkong_lib.records) on SQLite and
+"""Writing through the forms (fangkong_lib.actions.records) on SQLite and
 PostgreSQL: one transaction per action, audited, and nothing written when
 the loop or the stock refuses."""
 
@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from fangkong_lib import records as R
+from fangkong_lib.actions import records as R
 from fangkong_lib import store
 
 DAY = date(2022, 4, 7)

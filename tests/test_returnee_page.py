@@ -17,7 +17,7 @@ import traitlets
 from fangkong_lib import store
 from fangkong_lib.dataset import Dataset
 from fangkong_lib.domain.returnees import KPI_LABELS, PERSON_STATUSES
-from fangkong_lib.normalize import mask_id
+from fangkong_lib.ingest.normalize import mask_id
 from fangkong_lib.ui.returnees import ReturneeModel, ReturneePage
 
 DAY = date(2022, 4, 7)

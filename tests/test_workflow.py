@@ -12,9 +12,10 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from fangkong_lib import store, workflow
+from fangkong_lib.actions import returnees as workflow
+from fangkong_lib import store
 from fangkong_lib.dataset import Dataset
-from fangkong_lib.normalize import id_check_char
+from fangkong_lib.ingest.normalize import id_check_char
 from fangkong_lib.policy import POLICY_DIR, PolicyError
 
 DAY = date(2022, 4, 7)

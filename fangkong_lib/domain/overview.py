@@ -165,7 +165,7 @@ def summarize_overview(
     away_now = away[(away["returned"] != True) & (away["left_date"].isna() | (away["left_date"] <= ts))]  # noqa: E712
     # the same list the returnee page acts on: pre-registered and not yet
     # arrived, plus people away whose expected return falls in the window
-    from .alerts import arrivals_expected  # alerts builds on this module
+    from .alerts import arrivals_expected
 
     arriving = arrivals_expected(returnees, away, day)
     arrived_today = returnees[returnees["actual_arrival"] == ts]

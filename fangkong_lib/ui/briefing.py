@@ -15,7 +15,7 @@ from typing import Iterable
 import ipywidgets as w
 import traitlets as t
 
-from ..briefing import MIME, Briefing, RenderError, briefing_files, briefing_html, map_files, summarize_briefing
+from ..outputs.briefing import MIME, Briefing, RenderError, briefing_files, briefing_html, map_files, summarize_briefing
 from ..dataset import Dataset
 from ..views.maps import escape_text
 from .common import page_header, status_html

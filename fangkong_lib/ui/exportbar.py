@@ -13,7 +13,7 @@ from typing import Callable
 import ipywidgets as w
 import pandas as pd
 
-from ..exports import export_frame
+from ..outputs.exports import export_frame
 from ..ledgers import get_ledger
 from ..views.maps import escape_text
 from .common import status_html
@@ -105,7 +105,7 @@ class MapExportBar(w.HBox):
         self.link.value = ""
 
     def export(self) -> str:
-        from ..render import RenderError, with_chromium
+        from ..outputs.render import RenderError, with_chromium
 
         try:
             document = document_of(self._map_html())

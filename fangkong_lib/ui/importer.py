@@ -15,7 +15,7 @@ import ipywidgets as w
 import traitlets as t
 
 from ..dataset import Dataset
-from ..ingest import ImportResult, LedgerFileError, import_file
+from ..ingest.importer import ImportResult, LedgerFileError, import_file
 from ..ledgers import LEDGERS, get_ledger
 from ..views.maps import escape_text
 from ..views.tables import frame_html
@@ -203,7 +203,7 @@ class ImportPage(w.VBox):
         self._template.value = self._template_link()
 
     def _template_link(self) -> str:
-        from ..excel_template import write_template
+        from ..outputs.xlsx import write_template
 
         ledger = get_ledger(self.model.ledger)
         path = Path(self.model._tmp.name) / f"{ledger.label}模板.xlsx"

@@ -12,7 +12,7 @@ import traitlets as t
 
 from ..dataset import Dataset
 from ..ledgers import LEDGERS, get_ledger
-from ..normalize import mask_frame
+from ..ingest.normalize import mask_frame
 from ..views.tables import frame_html
 from .common import page_header, status_html, village_choices
 from .exportbar import ExportBar, export_bytes

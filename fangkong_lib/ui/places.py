@@ -23,8 +23,8 @@ from ..domain.places import (
     CHECKLIST, KPI_LABELS, STATUS_COLOURS, applicable_items, filter_places, place_table, summarize_places,
 )
 from ..ledgers import PLACE_CATEGORIES, PLACE_STATUSES, get_ledger
-from ..normalize import mask_frame
-from ..records import record_inspection
+from ..ingest.normalize import mask_frame
+from ..actions.records import record_inspection
 from ..views.maps import (
     add_legend, add_notes, add_points_layer, add_title, add_village_labels, add_village_layer, make_base_map,
     map_iframe, render_map,

@@ -23,7 +23,7 @@ import ipywidgets as w
 import pandas as pd
 import traitlets as t
 
-from .. import workflow
+from ..actions import returnees as workflow
 from ..dataset import Dataset
 from ..domain.alerts import summarize_alerts
 from ..domain.overview import CONTROL_MEASURES
@@ -31,7 +31,7 @@ from ..domain.returnees import (
     KPI_LABELS, PERSON_STATUSES, person_days, person_table, regime_name, summarize_returnees, team_of,
 )
 from ..ledgers import HEALTH_CODES, RISK_CATEGORIES, TEST_RESULTS, get_ledger
-from ..normalize import clean_text
+from ..ingest.normalize import clean_text
 from ..policy import load_regimes
 from ..views.maps import escape_text, map_iframe, render_map
 from ..views.returnees import (

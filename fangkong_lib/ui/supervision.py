@@ -19,7 +19,7 @@ import ipywidgets as w
 import pandas as pd
 import traitlets as t
 
-from .. import records
+from ..actions import records
 from ..dataset import Dataset
 from ..domain import problems as loop
 from ..ledgers import PROBLEM_CATEGORIES, SUPERVISION_TEAMS

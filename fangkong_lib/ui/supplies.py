@@ -17,17 +17,17 @@ import ipywidgets as w
 import pandas as pd
 import traitlets as t
 
-from .. import records
+from ..actions import records
 from ..dataset import Dataset
 from ..domain import supplies as sup
 from ..ledgers import get_ledger
-from ..normalize import mask_frame
+from ..ingest.normalize import mask_frame
 from ..policy.stock_levels import load_stock_policy
 from ..views.maps import (
     add_legend, add_notes, add_title, add_village_labels, add_village_values_layer, make_base_map, map_iframe,
     render_map, value_legend_entries,
 )
-from ..views.publicity import donor_list_workbook
+from ..outputs.publicity import donor_list_workbook
 from ..views.tables import frame_html, kpi_cards_html
 from .exportbar import ExportBar, MapExportBar
 from .common import page_header, status_html

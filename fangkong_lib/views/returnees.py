@@ -1,7 +1,7 @@
 """HTML and maps of the returnee page (返乡人员管控): escaped, masked, no widgets.
 
 Personal data (ID numbers, phones) is masked with
-:func:`fangkong_lib.normalize.mask_frame` before anything reaches a table;
+:func:`fangkong_lib.ingest.normalize.mask_frame` before anything reaches a table;
 the map only ever shows counts per grid cell, never a person.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 from ..domain.alerts import ALERT_COLUMNS, ALERT_LABELS
 from ..domain.returnees import DAY_STATES, PEOPLE_COLUMNS
 from ..ledgers import get_ledger
-from ..normalize import mask_frame, mask_id, mask_phone
+from ..ingest.normalize import mask_frame, mask_id, mask_phone
 from .maps import (
     add_grid_layer, add_legend, add_north_arrow, add_notes, add_title, add_village_labels, add_village_layer,
     add_natural_village_layer, control_legend_entries, escape_text, make_base_map, to_gcj02,

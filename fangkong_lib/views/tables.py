@@ -7,7 +7,7 @@ from typing import Mapping
 import pandas as pd
 
 from ..ledgers import get_ledger
-from ..normalize import mask_frame
+from ..ingest.normalize import mask_frame
 from .maps import escape_text
 
 #: KPIs drawn in warning colours when above zero.

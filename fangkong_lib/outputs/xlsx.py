@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .ledgers import get_ledger
+from ..ledgers import get_ledger
 
 TEMPLATE_ROWS = 500  # rows prepared with formats and dropdowns
 TYPE_LABELS = {

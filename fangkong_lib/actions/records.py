@@ -1,7 +1,7 @@
 """Writing through the dashboards' forms: the rectification loop, place
 inspections and supplies.
 
-Each function validates like an import (:func:`fangkong_lib.validate.validate_record`),
+Each function validates like an import (:func:`fangkong_lib.ingest.validate.validate_record`),
 checks the domain rules (the loop's state machine, the stock) and writes
 every row it touches in ONE transaction, audited with the operator as user.
 A refusal raises :class:`RecordError` with a Chinese sentence for the
@@ -19,15 +19,15 @@ from typing import Iterable, Mapping
 import pandas as pd
 import sqlalchemy as sa
 
-from . import store
-from .domain import problems as loop
-from .domain.places import (
+from .. import store
+from ..domain import problems as loop
+from ..domain.places import (
     ACTION_STATUS, CHECKLIST, DEFAULT_RECHECK_DAYS, applicable_items, failed_items, findings_text, inspection_problems,
     suggest_action,
 )
-from .domain.supplies import StockError, check_issue, next_voucher_no
-from .ledgers import SUPERVISION_TEAMS, get_ledger
-from .validate import validate_record
+from ..domain.supplies import StockError, check_issue, next_voucher_no
+from ..ledgers import SUPERVISION_TEAMS, get_ledger
+from ..ingest.validate import validate_record
 
 
 class RecordError(ValueError):

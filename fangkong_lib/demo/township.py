@@ -21,13 +21,13 @@ import pandas as pd
 from shapely import Polygon, unary_union
 from shapely.geometry import Point
 
-from . import store
-from .config import COUNTY_CODE, COUNTY_SEAT, DEMO_TODAY, SYNTHETIC_NOTE, TOWNSHIP_CODE
-from .domain.plans import make_plan
-from .ledgers import LEDGERS, PLACE_CATEGORIES, RISK_CATEGORIES
-from .normalize import id_check_char
-from .policy import five_in_one_roles, load_regimes
-from .workflow import policy_hash
+from .. import store
+from ..config import COUNTY_CODE, COUNTY_SEAT, DEMO_TODAY, SYNTHETIC_NOTE, TOWNSHIP_CODE
+from ..domain.plans import make_plan
+from ..ledgers import LEDGERS, PLACE_CATEGORIES, RISK_CATEGORIES
+from ..ingest.normalize import id_check_char
+from ..policy import five_in_one_roles, load_regimes
+from ..actions.returnees import policy_hash
 
 N_VILLAGES = 17
 N_GRIDS = 376

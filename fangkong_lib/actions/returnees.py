@@ -28,17 +28,17 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 
 import pandas as pd
 
-from . import store
-from .domain.overview import test_schedule
-from .domain.plans import Plan, make_plan
-from .domain.returnees import UNASSIGNED
-from .ledgers import Field, get_ledger
-from .normalize import clean_text
-from .policy import POLICY_DIR, PolicyError, Regime, five_in_one_roles, forget_loaded_regimes, load_regimes
-from .validate import Problem, coerce_value, validate_record
+from .. import store
+from ..domain.overview import test_schedule
+from ..domain.plans import Plan, make_plan
+from ..domain.returnees import UNASSIGNED
+from ..ledgers import Field, get_ledger
+from ..ingest.normalize import clean_text
+from ..policy import POLICY_DIR, PolicyError, Regime, five_in_one_roles, forget_loaded_regimes, load_regimes
+from ..ingest.validate import Problem, coerce_value, validate_record
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .dataset import Dataset
+    from ..dataset import Dataset
 
 #: Audit user of changes nobody typed (plans recomputed after a rule change).
 SYSTEM_USER = "系统（管控方案自动更新）"
@@ -422,7 +422,7 @@ def record_temperature(data: Dataset, id_number: str, raw: Mapping, *, user: str
     """A temperature reading (体温): ``raw`` has ``date``, ``slot`` (上午/下午),
     ``temperature`` and optional ``symptoms``. The other slot of the day is
     left as it is."""
-    from .domain.alerts import SLOTS
+    from ..domain.alerts import SLOTS
 
     on, problems = _date_of(data, raw, "date", "日期")
     if problems:

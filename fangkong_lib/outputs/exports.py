@@ -10,11 +10,11 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from . import store
-from .config import SYNTHETIC_NOTE, TOWNSHIP_NAME
-from .excel_template import write_title_and_header
-from .ledgers import Ledger, get_ledger
-from .normalize import mask_frame
+from .. import store
+from ..config import SYNTHETIC_NOTE, TOWNSHIP_NAME
+from .xlsx import write_title_and_header
+from ..ledgers import Ledger, get_ledger
+from ..ingest.normalize import mask_frame
 
 TEXT_TYPES = ("id_number", "phone", "text", "list")
 
@@ -125,9 +125,9 @@ def export_ledger(engine, ledger_key: str, out: Path, *, masked: bool = True) ->
 def export_map(engine, out: Path, *, basemap: str = "none", title: str | None = None,
                day: date | None = None, village: str | None = None) -> Path:
     """The situation map for a date as one self-contained HTML file."""
-    from .domain.overview import summarize_overview
-    from .dataset import Dataset
-    from .views.maps import make_overview_map, render_map
+    from ..domain.overview import summarize_overview
+    from ..dataset import Dataset
+    from ..views.maps import make_overview_map, render_map
 
     out = Path(out)
     if out.suffix.lower() != ".html":

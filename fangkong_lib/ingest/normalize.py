@@ -252,7 +252,7 @@ def mask_frame(frame, ledger, kinds=None):
     ``kinds`` defaults to :data:`fangkong_lib.config.MASKED_PII_KINDS`
     (ID numbers, phones, detailed addresses).
     """
-    from .config import MASKED_PII_KINDS
+    from ..config import MASKED_PII_KINDS
 
     kinds = MASKED_PII_KINDS if kinds is None else kinds
     out = frame.copy()

@@ -3,7 +3,7 @@
 A file goes through: read (xlsx/xls/ods with python-calamine, csv in UTF-8
 with or without BOM or GB18030) → find the header row below any title rows →
 map the headers and their aliases → clean and validate every value
-(:mod:`fangkong_lib.validate`, the same rules as the forms) → sort out
+(:mod:`fangkong_lib.ingest.validate`, the same rules as the forms) → sort out
 repeats inside the file → compare with the store → write in ONE transaction.
 
 Every row read ends up ``inserted``, ``updated``, ``unchanged``,
@@ -27,8 +27,8 @@ from typing import Iterator
 
 import sqlalchemy as sa
 
-from . import store
-from .ledgers import Ledger, get_ledger
+from .. import store
+from ..ledgers import Ledger, get_ledger
 from .normalize import clean_text
 from .validate import ROW_RULES, Problem, coerce_value, shown, text_coercer
 

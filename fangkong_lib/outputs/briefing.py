@@ -32,29 +32,29 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 
-from .config import FEVER_THRESHOLD, SYNTHETIC_NOTE
-from .dataset import Dataset
-from .domain.daily import (
+from ..config import FEVER_THRESHOLD, SYNTHETIC_NOTE
+from ..dataset import Dataset
+from ..domain.daily import (
     REPORT_DEADLINE, REPORT_LATE, REPORT_MISSING, REPORT_ON_TIME, REPORT_ZERO, arrivals_on,
     control_history, per_village, releases_on, report_cutoff, village_report_status,
 )
-from .domain.overview import CONTROL_MEASURES, Overview, stock_by_item, summarize_overview
-from .ledgers import get_ledger
-from .map_layers import MAP_LAYERS, MapContext, MapLayer, check_layers, default_layers, register_map_layer
-from .normalize import mask_frame
+from ..domain.overview import CONTROL_MEASURES, Overview, stock_by_item, summarize_overview
+from ..ledgers import get_ledger
+from ..views.layers import MAP_LAYERS, MapContext, MapLayer, check_layers, default_layers, register_map_layer
+from ..ingest.normalize import mask_frame
 from .render import Chromium, RenderError, with_chromium
-from .views.maps import add_north_arrow, add_notes, add_title, escape_text, make_base_map, render_map
-from .views.tables import ALERT_KPIS, frame_html
+from ..views.maps import add_north_arrow, add_notes, add_title, escape_text, make_base_map, render_map
+from ..views.tables import ALERT_KPIS, frame_html
 
 # The returnees, supervision and supplies modules own their lists' rules;
 # without them the briefing falls back to the same rules written out here.
 try:
-    from .domain import alerts as _alerts
+    from ..domain import alerts as _alerts
 except ImportError:  # pragma: no cover - depends on which modules are installed
     _alerts = None
 try:
-    from .domain import problems as _problems
-    from .domain.problems import OVERDUE_COLUMNS as PROBLEM_COLUMNS
+    from ..domain import problems as _problems
+    from ..domain.problems import OVERDUE_COLUMNS as PROBLEM_COLUMNS
 except ImportError:  # pragma: no cover
     _problems = None
     PROBLEM_COLUMNS = {
@@ -63,8 +63,8 @@ except ImportError:  # pragma: no cover
         "deadline": "整改时限", "days_overdue": "逾期天数", "stage": "阶段",
     }
 try:
-    from .domain import supplies as _supplies
-    from .policy.stock_levels import load_stock_policy
+    from ..domain import supplies as _supplies
+    from ..policy.stock_levels import load_stock_policy
 except ImportError:  # pragma: no cover
     _supplies = None
 
@@ -171,7 +171,7 @@ def make_situation_map(data: Dataset, day: date | None = None, **kwargs) -> foli
         cells outlined) and one control measure (the counts colouring the
         grid cells).
     layers : sequence of str, optional
-        Keys of :data:`~fangkong_lib.map_layers.MAP_LAYERS`; the defaults
+        Keys of :data:`~fangkong_lib.views.layers.MAP_LAYERS`; the defaults
         when not given.
     basemap : {"none", "osm", "amap", "tianditu"}
     title : str, optional
@@ -812,7 +812,7 @@ def briefing_xlsx(b: Briefing) -> bytes:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    from .excel_template import write_title_and_header
+    from .xlsx import write_title_and_header
 
     wb = Workbook()
     wb.remove(wb.active)

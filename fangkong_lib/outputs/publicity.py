@@ -15,8 +15,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from ..normalize import mask_name
-from ..excel_template import write_title_and_header
+from ..ingest.normalize import mask_name
+from .xlsx import write_title_and_header
 
 DONOR_HEADERS = {"donor": "捐赠方", "donor_type": "类型", "receipts": "捐赠次数", "items": "捐赠物资",
                  "value": "估值合计(元)", "first_date": "首次捐赠", "last_date": "最近捐赠"}

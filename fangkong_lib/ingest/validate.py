@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
-from .ledgers import Field, Ledger
+from ..ledgers import Field, Ledger
 from pandas import NaT as _NaT
 
 from .normalize import (

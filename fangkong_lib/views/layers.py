@@ -3,7 +3,7 @@
 :data:`MAP_LAYERS` maps a key (the ``--layer`` value of ``fangkong map``) to a
 :class:`MapLayer`: its Chinese label, the builder that draws it, its legend
 rows and the selector that shows Leaflet has drawn it. The command line,
-the pages and :func:`fangkong_lib.briefing.make_situation_map` all read this
+the pages and :func:`fangkong_lib.outputs.briefing.make_situation_map` all read this
 registry, so a new layer is one :func:`register_map_layer` call.
 
 This module stays light (the command line reads it to build its options):
@@ -19,8 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
     import geopandas as gpd
 
-    from .dataset import Dataset
-    from .domain.overview import Overview
+    from ..dataset import Dataset
+    from ..domain.overview import Overview
 
 __all__ = ["MapContext", "MapLayer", "MAP_LAYERS", "register_map_layer", "default_layers", "check_layers"]
 
@@ -45,7 +45,7 @@ class MapContext:
         if name not in self._frames:
             gdf = _layer_frame(self.data, name)
             if self.basemap == "amap" and len(gdf):
-                from .views.maps import to_gcj02
+                from .maps import to_gcj02
 
                 gdf = to_gcj02(gdf)
             self._frames[name] = gdf
@@ -69,8 +69,8 @@ EXPORT_PII_KINDS = frozenset({"name", "id", "phone", "address"})
 
 
 def _layer_frame(data: "Dataset", name: str):
-    from .ledgers import get_ledger
-    from .normalize import mask_frame
+    from ..ledgers import get_ledger
+    from ..ingest.normalize import mask_frame
 
     if name not in _FRAME_LEDGERS:
         raise KeyError(f"no frame {name!r} for map layers")
@@ -154,13 +154,13 @@ def layer_help() -> str:
 
 
 def _add_grids(m, ctx: MapContext) -> None:
-    from .views.maps import add_grid_layer
+    from .maps import add_grid_layer
 
     add_grid_layer(m, ctx.frame("grids"), ctx.overview.by_grid, highlight_village=ctx.village)
 
 
 def _grid_legend(ctx: MapContext) -> list[str]:
-    from .views.maps import control_legend_entries, escape_text
+    from .maps import control_legend_entries, escape_text
 
     return ["<b>管控人数（按网格）</b>"] + [
         f'<div><span class="sw" style="background:{escape_text(c)}"></span>{escape_text(t)}</div>'
@@ -169,14 +169,14 @@ def _grid_legend(ctx: MapContext) -> list[str]:
 
 
 def _add_villages(m, ctx: MapContext) -> None:
-    from .views.maps import add_village_labels, add_village_layer
+    from .maps import add_village_labels, add_village_layer
 
     add_village_layer(m, ctx.frame("villages"))
     add_village_labels(m, ctx.frame("villages"))
 
 
 def _add_naturals(m, ctx: MapContext) -> None:
-    from .views.maps import add_natural_village_layer
+    from .maps import add_natural_village_layer
 
     add_natural_village_layer(m, ctx.frame("naturals"))
 
@@ -184,20 +184,20 @@ def _add_naturals(m, ctx: MapContext) -> None:
 def _place_colours() -> dict[str, str]:
     """Colour per place status (正常营业/限期整改/停业整改), from the places module."""
     try:
-        from .domain.places import STATUS_COLOURS
+        from ..domain.places import STATUS_COLOURS
     except ImportError:  # pragma: no cover - depends on which modules are installed
         return {}
     return dict(STATUS_COLOURS)
 
 
 def _add_places(m, ctx: MapContext):
-    from .views.maps import add_points_layer
+    from .maps import add_points_layer
 
     places = ctx.frame("places")
     if places.empty:
         return False
     try:  # the status on the map's day, from the latest inspection
-        from .domain.places import place_table
+        from ..domain.places import place_table
 
         ledgers = ctx.data.ledgers
         table = place_table(ledgers["places"], ledgers["inspections"], ctx.overview.day).set_index("code")
@@ -213,7 +213,7 @@ def _add_places(m, ctx: MapContext):
 
 
 def _places_legend(ctx: MapContext) -> list[str]:
-    from .views.maps import escape_text
+    from .maps import escape_text
 
     rows = [f'<div><span class="fk-lg-dot" style="border-color:{c};background:{c}"></span>{escape_text(s)}</div>'
             for s, c in (_place_colours() or {"重点场所": PLACE_COLOUR}).items()]
