@@ -6,7 +6,7 @@ DB     ?= data/fangkong.sqlite
 PORT   ?= 8866
 PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: serve test bench demo lab clean lock
+.PHONY: serve test test-fast bench demo lab clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# The unit layer and the doctests: seconds, no database file, no server, no browser.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest tests/unit fangkong_lib -q
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks

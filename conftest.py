@@ -1,33 +1,59 @@
-"""Root conftest: loaded for every test path (tests/ and notebooks/)."""
+"""Root conftest: loaded for every test path (tests/, notebooks/, doctests).
+
+The whole test session (notebook kernels and dashboard servers included, they
+inherit the environment) reads one demo database built in a temporary folder,
+never the developer's data/fangkong.sqlite. It is built once, and only when a
+collected test needs it: the unit layer (``make test-fast``) never waits for it.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-# ---------------------------------------------------------------------------
-# The demo database, and a database for everything that reads FANGKONG_DB.
-#
-# The whole test session (notebook kernels included, they inherit the
-# environment) uses a demo database built once in a temporary folder, never
-# the developer's data/fangkong.sqlite.
-# ---------------------------------------------------------------------------
-
-import tempfile  # noqa: E402
-
+ROOT = Path(__file__).resolve().parent
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="fangkong-tests-"))
 DEMO_DB = _SESSION_DIR / "demo.sqlite"
 
+#: tests/<folder>/ → the layer marker its tests carry.
+LAYERS = ("unit", "store", "kernel", "browser")
+
+
+def ensure_demo_db() -> Path:
+    """Build the session's demo database on first use; return its path."""
+    if not DEMO_DB.exists():
+        from fangkong_lib.demo import build_demo
+
+        build_demo(DEMO_DB)
+    return DEMO_DB
+
 
 def pytest_configure(config):
-    from fangkong_lib.demo import build_demo
-
-    if not DEMO_DB.exists():
-        build_demo(DEMO_DB)
     os.environ["FANGKONG_DB"] = str(DEMO_DB)
+
+
+def _layer_of(path: Path) -> str | None:
+    try:
+        parts = path.resolve().relative_to(ROOT / "tests").parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 and parts[0] in LAYERS else None
+
+
+def pytest_collection_modifyitems(config, items):
+    needs_demo = False
+    for item in items:
+        layer = _layer_of(Path(str(item.fspath)))
+        if layer:
+            item.add_marker(getattr(pytest.mark, layer))
+        if layer in ("store", "kernel", "browser") or str(item.fspath).endswith(".ipynb"):
+            needs_demo = True  # notebooks, servers and store tests read FANGKONG_DB
+    if needs_demo:
+        ensure_demo_db()
 
 
 def pytest_unconfigure(config):
@@ -37,8 +63,16 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="session")
 def demo_db() -> Path:
     """Path of the session's demo SQLite database (default seed). Read only:
-    tests that write build their own."""
-    return DEMO_DB
+    tests that write take ``writable_demo_db``."""
+    return ensure_demo_db()
+
+
+@pytest.fixture
+def writable_demo_db(demo_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the session's demo database that the test may write."""
+    copy = tmp_path / "demo.sqlite"
+    shutil.copyfile(demo_db, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")
@@ -46,4 +80,4 @@ def demo_data():
     """The demo database loaded as a Dataset (ledgers + geometries)."""
     from fangkong_lib.dataset import Dataset
 
-    return Dataset.load(DEMO_DB)
+    return Dataset.load(ensure_demo_db())

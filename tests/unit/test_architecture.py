@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "fangkong_lib"
 
 # ARCHITECTURE.md: ledgers/config ← store ← ingest/domain ← actions ← views/outputs ← ui ← notebooks.
