@@ -30,6 +30,7 @@ from jinja2 import Template
 
 from ..config import tianditu_key, tianditu_url
 from .assets import localize_assets
+from .html import escape_text
 
 BASEMAPS = ("none", "osm", "amap", "tianditu")
 #: Colour ramp for counts of people under control (0 first).
@@ -37,24 +38,6 @@ CONTROL_COLOURS = ("#f7f7f2", "#fde0c5", "#facba6", "#f59e72", "#e4643c", "#b832
 CONTROL_BINS = (0, 1, 2, 3, 5, 8)
 ATTRIBUTION_PREFIX = "防控工作台 · Leaflet"
 PRECISION = 1e-5  # degrees, about 1 m
-
-
-def escape_text(value) -> str:
-    """Escape any value for HTML *and* for a JavaScript template literal.
-
-    folium puts popup and tooltip text into innerHTML and into backtick
-    strings, so besides ``<>&"'`` the backtick, ``$`` and backslash become
-    entities too.
-
-    >>> escape_text('<img src=x onerror=alert(1)>')
-    '&lt;img src=x onerror=alert(1)&gt;'
-    >>> escape_text('${x}`\\\\')
-    '&#36;{x}&#96;&#92;'
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def _bins_colour(value: float, bins: Sequence[float] = CONTROL_BINS,
