@@ -113,12 +113,13 @@ def cmd_import(args) -> int:
     import json
 
     from . import store
-    from .ingest.importer import LedgerFileError, import_file
+    from .ingest.importer import LedgerFileError
+    from .outputs.reports import import_with_report
 
     url = database_url(args.db)
     engine = store.get_engine(url)
     try:
-        result = import_file(
+        result = import_with_report(
             engine, args.ledger, Path(args.file), user=args.user, dry_run=args.dry_run,
             report=Path(args.report) if args.report else None,
             progress=not args.json and sys.stderr.isatty(),

@@ -34,10 +34,6 @@ DEMO_TODAY = date(2022, 4, 7)
 #: Temperature at or above which a reading is a fever (发热).
 FEVER_THRESHOLD = 37.3
 
-#: Kinds of personal data masked by default (names stay readable: grid workers
-#: act on them; ID numbers, phones and detailed addresses do not need to show).
-MASKED_PII_KINDS = frozenset({"id", "phone", "address"})
-
 SYNTHETIC_NOTE = "合成演示数据（虚构的村名、人员与边界）"
 
 

@@ -23,6 +23,12 @@ FIELD_TYPES = frozenset(
     {"text", "int", "float", "date", "datetime", "bool", "id_number", "phone", "list", "geometry"}
 )
 PII_KINDS = frozenset({"name", "id", "phone", "address"})
+#: Kinds of personal data masked by default (names stay readable: grid workers
+#: act on them; ID numbers, phones and detailed addresses do not need to show).
+MASKED_PII_KINDS = frozenset({"id", "phone", "address"})
+#: Kinds masked in files that leave the command centre (exported maps, the
+#: briefing): every kind, names included.
+OUTBOUND_PII_KINDS = PII_KINDS
 
 # -- Shared vocabularies (one place each) ------------------------------------
 

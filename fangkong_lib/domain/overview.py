@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..config import FEVER_THRESHOLD
 from .plans import current_measures
+from .supplies import stock_by_item  # noqa: F401 - the one stock computation, re-exported
 
 Data = Mapping[str, pd.DataFrame]
 CONTROL_MEASURES = ("集中隔离", "居家隔离", "居家健康监测", "三天两检")
@@ -121,20 +122,6 @@ def fevers_on(daily_checks: pd.DataFrame, day: date, threshold: float = FEVER_TH
     rows = daily_checks[daily_checks["date"] == _ts(day)]
     hot = (rows["temp_am"] >= threshold) | (rows["temp_pm"] >= threshold)
     return rows[hot.fillna(False)]
-
-
-def stock_by_item(donations: pd.DataFrame, distributions: pd.DataFrame, day: date) -> pd.DataFrame:
-    """Stock per item on ``day``: received minus issued, with a value at the
-    average received unit value. Never typed, always computed."""
-    ts = _ts(day)
-    rec = donations[donations["date"] <= ts].groupby("item").agg(
-        received=("quantity", "sum"), value=("value", "sum"))
-    out = distributions[distributions["date"] <= ts].groupby("item")["quantity"].sum().rename("issued")
-    stock = rec.join(out, how="outer").fillna(0.0)
-    stock["stock"] = stock["received"] - stock["issued"]
-    unit_value = (stock["value"] / stock["received"]).replace([np.inf, -np.inf], 0).fillna(0)
-    stock["stock_value"] = (stock["stock"] * unit_value).round(2)
-    return stock.reset_index()
 
 
 def summarize_overview(

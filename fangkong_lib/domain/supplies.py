@@ -90,6 +90,19 @@ def stock_table(
     return table[cols].sort_values(["item", "location"]).reset_index(drop=True)
 
 
+def stock_by_item(donations: pd.DataFrame, distributions: pd.DataFrame, day: date | None = None) -> pd.DataFrame:
+    """Stock per item on ``day`` over all locations: :func:`stock_table`
+    summed per item. Columns: ``item``, ``received``, ``issued``, ``stock``,
+    ``stock_value``. Never typed, always computed."""
+    table = stock_table(donations, distributions, day)
+    cols = ["received", "issued", "stock", "stock_value"]
+    if table.empty:
+        return pd.DataFrame({"item": pd.Series(dtype=object), **{c: pd.Series(dtype=float) for c in cols}})
+    out = table.groupby("item", as_index=False)[cols].sum()
+    out["stock_value"] = out["stock_value"].round(2)
+    return out
+
+
 def stock_on(donations: pd.DataFrame, distributions: pd.DataFrame, item: str,
              location: str | None = None, day: date | None = None) -> float:
     """Stock of one item (at one location, or all) on ``day`` (or now)."""

@@ -4,7 +4,7 @@ Every row read ends as inserted, updated, unchanged, duplicate or rejected
 with a reason (:class:`ImportResult`).
 """
 
-from .importer import ImportResult, LedgerFileError, RejectedRow, import_file, write_error_report
+from .importer import ImportResult, LedgerFileError, RejectedRow, import_file
 from .normalize import mask_frame
 from .validate import Problem, validate_record
 
@@ -16,5 +16,4 @@ __all__ = [
     "import_file",
     "mask_frame",
     "validate_record",
-    "write_error_report",
 ]

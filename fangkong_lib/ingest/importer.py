@@ -311,7 +311,6 @@ def import_file(
     *,
     user: str = "import",
     dry_run: bool = False,
-    report: Path | str | None = None,
     progress: bool = False,
     today: date | None = None,
 ) -> ImportResult:
@@ -447,9 +446,6 @@ def import_file(
     result.rejected_rows.sort(key=lambda r: r.row)
 
     _write(engine, ledger, keys, accepted, result, user=user, dry_run=dry_run, path=path)
-    if report is not None and result.rejected_rows:
-        write_error_report(result, Path(report))
-        result.report = str(report)
     assert result.balanced, result.as_dict()
     return result
 
@@ -566,51 +562,3 @@ def _same(fld, stored, new) -> bool:
     if fld.type == "bool":
         return bool(stored) == bool(new)
     return stored == new
-
-
-# -- The error report ----------------------------------------------------------
-
-
-def write_error_report(result: ImportResult, out: Path) -> Path:
-    """The rejected rows with their original row numbers, values and reasons,
-    ready for the village to fix and send back."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    ledger = get_ledger(result.ledger)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "需修改的行"
-    ws.append([f"{ledger.title} 导入错误报告：{Path(result.path).name}（共 {result.rejected} 行需修改，改好后可重新导入）"])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(["原行号", "错误原因", *result.headers])
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="FDE2E0")
-    for row in result.rejected_rows:
-        ws.append([row.row, "；".join(row.reasons), *[_report_value(v) for v in row.values]])
-    ws.column_dimensions["B"].width = 60
-    for (cell,) in ws.iter_rows(min_row=3, min_col=2, max_col=2):
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for col in range(3, 3 + len(result.headers)):
-        for (cell,) in ws.iter_rows(min_row=3, min_col=col, max_col=col):
-            cell.number_format = "@"
-    ws.freeze_panes = "C3"
-    info = wb.create_sheet("导入汇总")
-    for label, value in [("台账", ledger.label), ("文件", Path(result.path).name), ("表头所在行", result.header_row),
-                         ("读取", result.read), ("新增", result.inserted), ("更新", result.updated),
-                         ("未变", result.unchanged), ("重复", result.duplicates), ("拒收", result.rejected)]:
-        info.append([label, value])
-    for w in result.warnings:
-        info.append(["提示", w])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    wb.save(tmp)
-    tmp.replace(out)
-    return out
-
-
-def _report_value(value):
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e11:
-        return f"{value:.6g}"  # show the number as Excel damaged it
-    return value

@@ -249,10 +249,10 @@ MASKERS = {"id": mask_id, "phone": mask_phone, "address": mask_address, "name": 
 def mask_frame(frame, ledger, kinds=None):
     """A copy of ``frame`` with the ledger's personal-data columns masked.
 
-    ``kinds`` defaults to :data:`fangkong_lib.config.MASKED_PII_KINDS`
+    ``kinds`` defaults to :data:`fangkong_lib.ledgers.MASKED_PII_KINDS`
     (ID numbers, phones, detailed addresses).
     """
-    from ..config import MASKED_PII_KINDS
+    from ..ledgers import MASKED_PII_KINDS
 
     kinds = MASKED_PII_KINDS if kinds is None else kinds
     out = frame.copy()

@@ -1,9 +1,22 @@
-"""Files for reporting upward: ledger exports (masked by default) and maps."""
+"""Ledger exports for reporting upward: xlsx or csv, masked by default.
+
+Both formats store the data as it is in the store, made safe for the
+spreadsheet that opens it, never altered in the store itself:
+
+- xlsx: every cell through :func:`fangkong_lib.outputs.xlsx.append_row`
+  (text is text, never a live formula; blanks are empty cells); a title row
+  above the Chinese header names the ledger and says 脱敏 / 合成演示数据.
+- csv: the header is the first line (any CSV reader, ``pandas.read_csv``
+  included, finds it); a cell that a spreadsheet would run as a formula
+  (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is
+  prefixed with a single quote, as OWASP recommends; numbers stay numbers.
+  The 合成演示数据 label goes into the file name (:func:`export_file_name`).
+"""
 
 from __future__ import annotations
 
 import csv
-from datetime import date
+import numbers
 from pathlib import Path
 
 import pandas as pd
@@ -11,27 +24,35 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from .. import store
-from ..config import SYNTHETIC_NOTE, TOWNSHIP_NAME
-from .xlsx import write_title_and_header
+from ..config import SYNTHETIC_NOTE
 from ..ledgers import Ledger, get_ledger
 from ..ingest.normalize import mask_frame
+from .xlsx import append_row, cell_value, write_title_and_header
 
-TEXT_TYPES = ("id_number", "phone", "text", "list")
+__all__ = ["ledger_title", "export_file_name", "frame_for_export", "write_xlsx", "write_csv", "csv_cell",
+           "export_frame", "export_ledger"]
+
+#: What a spreadsheet runs as a formula when a cell starts with it (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The label a CSV of synthetic data carries in its file name (never above the header).
+SYNTHETIC_FILE_LABEL = "合成演示数据"
 
 
 def ledger_title(ledger: Ledger, *, masked: bool, synthetic: bool) -> str:
+    """The xlsx title row: the ledger's title with 脱敏 / 合成演示数据 notes."""
     notes = [n for n in ("脱敏" if masked else "", SYNTHETIC_NOTE if synthetic else "") if n]
     return ledger.title + (f"（{'；'.join(notes)}）" if notes else "")
 
 
-def _cell_value(value):
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime().date() if value == value.normalize() else value.to_pydatetime()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
+def export_file_name(stem: str, suffix: str, *, synthetic: bool) -> str:
+    """A download's file name; synthetic data is labelled in the name, so a
+    CSV (which has no title row) still says what it holds.
+
+    >>> export_file_name("返乡报备", ".csv", synthetic=True)
+    '返乡报备_合成演示数据.csv'
+    """
+    label = f"_{SYNTHETIC_FILE_LABEL}" if synthetic and SYNTHETIC_FILE_LABEL not in stem else ""
+    return f"{stem}{label}{suffix}"
 
 
 def frame_for_export(frame: pd.DataFrame, ledger: Ledger, *, masked: bool = True) -> pd.DataFrame:
@@ -43,29 +64,27 @@ def frame_for_export(frame: pd.DataFrame, ledger: Ledger, *, masked: bool = True
     return out.rename(columns=ledger.labels)
 
 
+_FORMATS = {"id_number": "@", "phone": "@", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
+
+
 def write_xlsx(frame: pd.DataFrame, ledger: Ledger, out: Path, *, title: str) -> None:
     """One sheet: a title row, the Chinese header row, then the rows. ID
-    numbers and phones are written as text cells so Excel cannot damage them."""
+    numbers and phones are text cells so Excel cannot damage them."""
     wb = Workbook()
     ws = wb.active
     ws.title = ledger.label[:31]
     fields = {f.label: f for f in ledger.tabular_fields}
-    headers = list(frame.columns)
+    headers = [str(c) for c in frame.columns]
     write_title_and_header(ws, title, headers)
     for row in frame.itertuples(index=False, name=None):
-        ws.append([_cell_value(v) for v in row])
+        append_row(ws, row)
     for i, header in enumerate(headers, start=1):
         fld = fields.get(header)
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = max(10, min(40, len(header) * 2 + 4))
-        fmt = None
+        fmt = _FORMATS.get(fld.type) if fld is not None else None
         if fld is not None and fld.type in ("id_number", "phone"):
-            fmt = "@"
             ws.column_dimensions[letter].width = 22
-        elif fld is not None and fld.type == "date":
-            fmt = "yyyy-mm-dd"
-        elif fld is not None and fld.type == "datetime":
-            fmt = "yyyy-mm-dd hh:mm"
         if fmt:
             for (cell,) in ws.iter_rows(min_row=3, min_col=i, max_col=i):
                 cell.number_format = fmt
@@ -73,43 +92,52 @@ def write_xlsx(frame: pd.DataFrame, ledger: Ledger, out: Path, *, title: str) ->
     wb.save(out)
 
 
-def write_csv(frame: pd.DataFrame, out: Path, *, title: str) -> None:
-    """UTF-8 with BOM (Excel opens it correctly), a title line, then the table."""
-    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([title])
-        writer.writerow(list(frame.columns))
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow(["" if v is None else _csv_value(v) for v in row])
+def csv_cell(value) -> str | int | float:
+    """One CSV cell: blanks empty, 是/否 for booleans, ISO dates; text that
+    a spreadsheet would run as a formula prefixed with ``'``. A real negative
+    number stays a number.
 
-
-def _csv_value(value):
-    value = _cell_value(value)
+    >>> csv_cell(-3), csv_cell("-3+1"), csv_cell('=HYPERLINK("http://x")'), csv_cell(None)
+    (-3, "'-3+1", '\\'=HYPERLINK("http://x")', '')
+    """
+    value = cell_value(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, numbers.Number):
+        return value
     if hasattr(value, "isoformat"):
         return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
-    return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def write_csv(frame: pd.DataFrame, out: Path) -> None:
+    """UTF-8 with BOM (Excel opens it correctly); the header row first."""
+    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([csv_cell(str(c)) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow([csv_cell(v) for v in row])
 
 
 def export_frame(frame: pd.DataFrame, ledger_key: str, out: Path, *, masked: bool = True,
                  synthetic: bool = False) -> int:
-    """Write rows of a ledger (already filtered) to ``out`` (.xlsx or .csv)."""
+    """Write rows of a ledger (already filtered) to ``out`` (.xlsx or .csv);
+    returns the number of rows."""
     ledger = get_ledger(ledger_key)
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValueError(f"不支持的导出格式 {out.suffix!r}：请用 .xlsx 或 .csv")
     table = frame_for_export(frame, ledger, masked=masked)
-    title = ledger_title(ledger, masked=masked, synthetic=synthetic)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     if suffix == ".xlsx":
-        write_xlsx(table, ledger, tmp, title=title)
+        write_xlsx(table, ledger, tmp, title=ledger_title(ledger, masked=masked, synthetic=synthetic))
     else:
-        write_csv(table, tmp, title=title)
+        write_csv(table, tmp)
     tmp.replace(out)  # never leave a half-written file under the real name
     return len(table)
 
@@ -120,28 +148,3 @@ def export_ledger(engine, ledger_key: str, out: Path, *, masked: bool = True) ->
     frame = store.load_ledger(engine, ledger_key)
     synthetic = store.get_meta(engine).get("synthetic") == "1"
     return export_frame(frame, ledger_key, out, masked=masked, synthetic=synthetic)
-
-
-def export_map(engine, out: Path, *, basemap: str = "none", title: str | None = None,
-               day: date | None = None, village: str | None = None) -> Path:
-    """The situation map for a date as one self-contained HTML file."""
-    from ..domain.overview import summarize_overview
-    from ..dataset import Dataset
-    from ..views.maps import make_overview_map, render_map
-
-    out = Path(out)
-    if out.suffix.lower() != ".html":
-        raise ValueError(f"地图导出目前支持 .html，收到 {out.suffix!r}")
-    data = Dataset.load(engine)
-    day = day or data.today
-    if village and village not in data.village_names:
-        raise ValueError(f"未知的村：{village}")
-    ov = summarize_overview(data.ledgers, day, village=village)
-    m = make_overview_map(
-        data.grids, data.villages, data.naturals, ov.by_grid, village=village, basemap=basemap,
-        title=title or f"{TOWNSHIP_NAME}疫情防控态势图", subtitle=" · ".join(x for x in (village, day.isoformat()) if x),
-        note=data.source_note,
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_map(m), encoding="utf-8")
-    return out

@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..ingest.normalize import mask_name
-from .xlsx import write_title_and_header
+from .xlsx import append_row, write_title_and_header
 
 DONOR_HEADERS = {"donor": "捐赠方", "donor_type": "类型", "receipts": "捐赠次数", "items": "捐赠物资",
                  "value": "估值合计(元)", "first_date": "首次捐赠", "last_date": "最近捐赠"}
@@ -28,21 +28,13 @@ ISSUE_HEADERS = {"date": "发放日期", "voucher_no": "出库单号", "item": "
                  "handler": "经手人"}
 
 
-def _value(v):
-    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    return v.item() if hasattr(v, "item") else v
-
-
 def _sheet(ws, title: str, frame: pd.DataFrame, headers: dict[str, str], total: dict | None = None) -> None:
     cols = [c for c in headers if c in frame.columns]
     write_title_and_header(ws, title, [headers[c] for c in cols])
     for row in frame[cols].itertuples(index=False, name=None):
-        ws.append([_value(v) for v in row])
+        append_row(ws, row)
     if total:
-        ws.append([total.get(c) for c in cols])
+        append_row(ws, [total.get(c) for c in cols])
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
     for i, c in enumerate(cols, start=1):

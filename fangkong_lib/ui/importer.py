@@ -15,7 +15,8 @@ import ipywidgets as w
 import traitlets as t
 
 from ..dataset import Dataset
-from ..ingest.importer import ImportResult, LedgerFileError, import_file
+from ..ingest.importer import ImportResult, LedgerFileError
+from ..outputs.reports import import_with_report
 from ..ledgers import LEDGERS, get_ledger
 from ..views.maps import escape_text
 from ..views.tables import frame_html
@@ -117,7 +118,7 @@ class ImportModel(t.HasTraits):
         report = Path(self._tmp.name) / "错误报告.xlsx"
         report.unlink(missing_ok=True)
         try:
-            result = import_file(self.data.engine, self.ledger, self._file, user=self.operator.strip() or "import",
+            result = import_with_report(self.data.engine, self.ledger, self._file, user=self.operator.strip() or "import",
                                  dry_run=dry_run, report=report, today=self.data.today)
         except LedgerFileError as exc:
             self.summary_html = self.preview_html = self.report_href = ""

@@ -3,7 +3,7 @@
 :data:`MAP_LAYERS` maps a key (the ``--layer`` value of ``fangkong map``) to a
 :class:`MapLayer`: its Chinese label, the builder that draws it, its legend
 rows and the selector that shows Leaflet has drawn it. The command line,
-the pages and :func:`fangkong_lib.outputs.briefing.make_situation_map` all read this
+the pages and :func:`fangkong_lib.views.situation.make_situation_map` all read this
 registry, so a new layer is one :func:`register_map_layer` call.
 
 This module stays light (the command line reads it to build its options):
@@ -63,14 +63,9 @@ def _points(frame):
 
 #: Frames the layers draw from, with the ledger that declares their columns.
 _FRAME_LEDGERS = {"grids": "grids", "villages": "villages", "naturals": "natural_villages", "places": "places"}
-#: Exported maps leave the office: every kind of personal data is masked,
-#: names included (a grid cell's tooltip names its party member).
-EXPORT_PII_KINDS = frozenset({"name", "id", "phone", "address"})
-
-
 def _layer_frame(data: "Dataset", name: str):
-    from ..ledgers import get_ledger
     from ..ingest.normalize import mask_frame
+    from ..ledgers import OUTBOUND_PII_KINDS, get_ledger
 
     if name not in _FRAME_LEDGERS:
         raise KeyError(f"no frame {name!r} for map layers")
@@ -80,7 +75,9 @@ def _layer_frame(data: "Dataset", name: str):
         frame = data.villages
     else:
         frame = _points(data.ledgers[_FRAME_LEDGERS[name]])
-    return mask_frame(frame, get_ledger(_FRAME_LEDGERS[name]), kinds=EXPORT_PII_KINDS)
+    # Maps leave the office: every kind of personal data is masked, names
+    # included (a grid cell's tooltip names its party member).
+    return mask_frame(frame, get_ledger(_FRAME_LEDGERS[name]), kinds=OUTBOUND_PII_KINDS)
 
 
 @dataclass(frozen=True)
@@ -97,7 +94,8 @@ class MapLayer:
         ``add(m, ctx)`` draws the layer on the folium map ``m`` from a
         :class:`MapContext`; it returns False when there was nothing to draw.
     legend : callable
-        ``legend(ctx)`` returns the layer's legend rows as (escaped) HTML.
+        ``legend(ctx)`` returns the layer's legend rows
+        (:func:`fangkong_lib.views.maps.legend_rows`, escaped Markup).
     ready : str
         CSS selector present once Leaflet has drawn the layer: a PNG is
         taken only then.
@@ -108,7 +106,7 @@ class MapLayer:
     key: str
     label: str
     add: Callable[["folium.Map", MapContext], None]
-    legend: Callable[[MapContext], list[str]]
+    legend: Callable[[MapContext], list]
     ready: str = ".leaflet-overlay-pane path"
     default: bool = True
 
@@ -159,13 +157,10 @@ def _add_grids(m, ctx: MapContext) -> None:
     add_grid_layer(m, ctx.frame("grids"), ctx.overview.by_grid, highlight_village=ctx.village)
 
 
-def _grid_legend(ctx: MapContext) -> list[str]:
-    from .maps import control_legend_entries, escape_text
+def _grid_legend(ctx: MapContext) -> list:
+    from .maps import control_legend_entries, legend_rows
 
-    return ["<b>管控人数（按网格）</b>"] + [
-        f'<div><span class="sw" style="background:{escape_text(c)}"></span>{escape_text(t)}</div>'
-        for c, t in control_legend_entries()
-    ]
+    return legend_rows("管控人数（按网格）", control_legend_entries())
 
 
 def _add_villages(m, ctx: MapContext) -> None:
@@ -181,51 +176,47 @@ def _add_naturals(m, ctx: MapContext) -> None:
     add_natural_village_layer(m, ctx.frame("naturals"))
 
 
-def _place_colours() -> dict[str, str]:
-    """Colour per place status (正常营业/限期整改/停业整改), from the places module."""
-    try:
-        from ..domain.places import STATUS_COLOURS
-    except ImportError:  # pragma: no cover - depends on which modules are installed
-        return {}
-    return dict(STATUS_COLOURS)
-
-
 def _add_places(m, ctx: MapContext):
+    from ..domain.places import STATUS_COLOURS, place_table
     from .maps import add_points_layer
 
     places = ctx.frame("places")
     if places.empty:
         return False
-    try:  # the status on the map's day, from the latest inspection
-        from ..domain.places import place_table
-
-        ledgers = ctx.data.ledgers
-        table = place_table(ledgers["places"], ledgers["inspections"], ctx.overview.day).set_index("code")
-        status = places["code"].map(table["status"]).fillna(places["status"])
-    except ImportError:  # pragma: no cover
-        status = places["status"]
-    colours = status.map(_place_colours()).fillna(PLACE_COLOUR)
+    ledgers = ctx.data.ledgers  # the status on the map's day, from the latest inspection
+    table = place_table(ledgers["places"], ledgers["inspections"], ctx.overview.day).set_index("code")
+    status = places["code"].map(table["status"]).fillna(places["status"])
     places = places.assign(
         tip=[f"{n}（{c}，{s}）" for n, c, s in zip(places["name"], places["category"], status.fillna("状态未知"))],
-        colour=colours)
+        colour=status.map(STATUS_COLOURS).fillna(PLACE_COLOUR))
     add_points_layer(m, places, label="tip", name="重点场所", cluster=True, color="colour")
     return True
 
 
-def _places_legend(ctx: MapContext) -> list[str]:
-    from .maps import escape_text
+def _places_legend(ctx: MapContext) -> list:
+    from ..domain.places import STATUS_COLOURS
+    from .maps import legend_rows
 
-    rows = [f'<div><span class="fk-lg-dot" style="border-color:{c};background:{c}"></span>{escape_text(s)}</div>'
-            for s, c in (_place_colours() or {"重点场所": PLACE_COLOUR}).items()]
-    return ["<b>重点场所</b>", *rows, "<div>（圆圈内数字为聚合的场所个数）</div>"]
+    return [*legend_rows("重点场所", [(c, s) for s, c in STATUS_COLOURS.items()], mark="dot"),
+            *_note_row("（圆圈内数字为聚合的场所个数）")]
+
+
+def _note_row(text: str) -> list:
+    from .html import html
+
+    return [html("<div>{t}</div>", t=text)]
+
+
+def _line_legend(label: str, colour: str, mark: str):
+    def legend(ctx: MapContext) -> list:
+        from .maps import legend_rows
+
+        return legend_rows(None, [(colour, label)], mark=mark)
+    return legend
 
 
 register_map_layer(MapLayer("grids", "网格（按管控人数着色）", _add_grids, _grid_legend))
-register_map_layer(MapLayer(
-    "villages", "行政村界与村名", _add_villages,
-    lambda ctx: [f'<div><span class="fk-lg-line" style="border-top-color:{VILLAGE_STROKE}"></span>行政村界</div>']))
-register_map_layer(MapLayer(
-    "naturals", "自然村", _add_naturals,
-    lambda ctx: [f'<div><span class="fk-lg-dot" style="border-color:{NATURAL_STROKE}"></span>自然村</div>']))
+register_map_layer(MapLayer("villages", "行政村界与村名", _add_villages, _line_legend("行政村界", VILLAGE_STROKE, "line")))
+register_map_layer(MapLayer("naturals", "自然村", _add_naturals, _line_legend("自然村", NATURAL_STROKE, "ring")))
 register_map_layer(MapLayer("places", "重点场所（按状态着色，聚合）", _add_places, _places_legend,
                             ready=".leaflet-marker-pane > *", default=False))

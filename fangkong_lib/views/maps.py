@@ -11,11 +11,15 @@ All interactive maps live in this module. Builders compose: each
   title or legend goes through :func:`escape_text` first.
 - Fast: features go into one GeoJSON layer per kind (never one folium object
   per point), with coordinates rounded to about a metre.
+- One frame: every map, on every page and in every file, starts from
+  :func:`make_map_frame` (base map fitted to the area, title, legend, notes,
+  north arrow); pages then add their layers with the ``add_*_layer``
+  builders. Rows without a boundary (villages imported from their own
+  template) are kept and drawn without a shape.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Iterable, Sequence
 
@@ -30,7 +34,7 @@ from jinja2 import Template
 
 from ..config import tianditu_key, tianditu_url
 from .assets import localize_assets
-from .html import escape_text
+from .html import Markup, escape_text, html, join_html
 
 BASEMAPS = ("none", "osm", "amap", "tianditu")
 #: Colour ramp for counts of people under control (0 first).
@@ -38,6 +42,9 @@ CONTROL_COLOURS = ("#f7f7f2", "#fde0c5", "#facba6", "#f59e72", "#e4643c", "#b832
 CONTROL_BINS = (0, 1, 2, 3, 5, 8)
 ATTRIBUTION_PREFIX = "防控工作台 · Leaflet"
 PRECISION = 1e-5  # degrees, about 1 m
+#: Shown when nothing has a boundary yet (villages imported from their own
+#: template): the area around the Dancheng county seat (DOMAIN.md §1).
+FALLBACK_BOUNDS = (115.10, 33.58, 115.28, 33.71)
 
 
 def _bins_colour(value: float, bins: Sequence[float] = CONTROL_BINS,
@@ -183,8 +190,8 @@ def add_grid_layer(
     values = (counts.reindex(grids["code"]).fillna(0).astype(int).to_numpy()
               if counts is not None else np.zeros(len(grids), dtype=int))
     tips = [
-        f"<b>{escape_text(code)}</b><br>{escape_text(v)} · {escape_text(nv)}<br>联户党员：{escape_text(mem)}"
-        f"<br>{escape_text(count_label)}：{int(n)} 人"
+        html("<b>{code}</b><br>{v} · {nv}<br>联户党员：{mem}<br>{label}：{n} 人",
+             code=code, v=v, nv=nv, mem=mem, label=count_label, n=int(n))
         for code, v, nv, mem, n in zip(grids["code"], grids["village"], grids["natural_village"],
                                        grids.get("member", [""] * len(grids)), values)
     ]
@@ -212,7 +219,7 @@ def add_grid_layer(
 
 def add_village_layer(m: folium.Map, villages: gpd.GeoDataFrame, *, name: str = "行政村界") -> folium.Map:
     """Administrative-village boundaries with their names as tooltips."""
-    data = _features(villages, {"tip": [f"<b>{escape_text(n)}</b>" for n in villages["name"]]})
+    data = _features(villages, {"tip": [html("<b>{n}</b>", n=n) for n in villages["name"]]})
     folium.GeoJson(
         data,
         name=name,
@@ -247,7 +254,8 @@ class _Labels(MacroElement):
 def add_village_labels(m: folium.Map, villages: gpd.GeoDataFrame) -> folium.Map:
     """Village names as permanent labels at a point inside each village."""
     pts = villages.geometry.representative_point()
-    rows = [[round(p.y, 5), round(p.x, 5), escape_text(n)] for p, n in zip(pts, villages["name"])]
+    rows = [[round(p.y, 5), round(p.x, 5), escape_text(n)] for p, n in zip(pts, villages["name"])
+            if p is not None and not p.is_empty]  # a village without a boundary has no label point
     _Labels(rows).add_to(m)
     m.get_root().header.add_child(Element(
         "<style>.fk-label{white-space:nowrap;transform:translate(-50%,-50%);font-weight:bold;font-size:12px;"
@@ -259,11 +267,9 @@ def add_village_labels(m: folium.Map, villages: gpd.GeoDataFrame) -> folium.Map:
 def add_natural_village_layer(m: folium.Map, naturals: gpd.GeoDataFrame, *,
                               name: str = "自然村") -> folium.Map:
     """Natural villages (自然村) as small circles at their settlements."""
-    pts = naturals.copy()
-    if "lon" in pts and "lat" in pts:
-        pts = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=naturals.crs)
+    pts = _naturals_as_points(naturals)
     data = _features(pts, {
-        "tip": [f"{escape_text(n)}（{escape_text(v)}）" for n, v in zip(pts["name"], pts["village"])],
+        "tip": [html("{n}（{v}）", n=n, v=v) for n, v in zip(pts["name"], pts["village"])],
     })
     folium.GeoJson(
         data,
@@ -330,7 +336,7 @@ def add_village_values_layer(
     binned by ``bins`` into ``colours``), the value in the tooltip."""
     vals = values.reindex(villages["name"]).fillna(0).to_numpy()
     fills = [_bins_colour(v, bins, colours) for v in vals]
-    tips = [f"<b>{escape_text(n)}</b>：{escape_text(f'{v:,.0f}')}{escape_text(unit)}"
+    tips = [html("<b>{n}</b>：{v}{unit}", n=n, v=f"{v:,.0f}", unit=unit)
             for n, v in zip(villages["name"], vals)]
     hl = [bool(highlight_village) and n == highlight_village for n in villages["name"]]
     data = _features(villages, {"tip": tips, "fill": fills, "hl": hl})
@@ -381,8 +387,10 @@ class _MapPanel(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, body: str, position: str = "topright", style: str = ""):
+    def __init__(self, body: Markup, position: str = "topright", style: str = ""):
         super().__init__()
+        if not isinstance(body, Markup):  # data reaches a panel only through views.html
+            raise TypeError("map panel body must be Markup built with views.html.html()")
         if position not in ("topleft", "topright", "bottomleft", "bottomright"):
             raise ValueError(f"position {position!r}")
         self._name = "MapPanel"
@@ -404,30 +412,53 @@ def _js_string(text: str) -> str:
 
 
 def add_title(m: folium.Map, title: str, subtitle: str = "") -> folium.Map:
-    body = f"<h4>{escape_text(title)}</h4>" + (f"<div>{escape_text(subtitle)}</div>" if subtitle else "")
+    """The title box (top left): ``title`` and an optional ``subtitle``."""
+    body = html("<h4>{title}</h4>", title=title) + (html("<div>{s}</div>", s=subtitle) if subtitle else "")
     _MapPanel(body, "topleft", "max-width:60%").add_to(m)
     return m
 
 
-def add_legend(m: folium.Map, title: str, entries: Sequence[tuple[str, str]]) -> folium.Map:
-    """A legend box: ``entries`` are (colour, label) pairs."""
-    rows = "".join(
-        f'<div><span class="sw" style="background:{escape_text(c)}"></span>{escape_text(t)}</div>'
-        for c, t in entries
-    )
-    _MapPanel(f"<b>{escape_text(title)}</b>{rows}", "bottomright").add_to(m)
+#: Legend marks: a filled swatch (areas), a ring (points), a line (boundaries).
+_LEGEND_MARKS = {
+    "swatch": '<span class="sw" style="background:{c}"></span>',
+    "dot": '<span class="fk-lg-dot" style="border-color:{c};background:{c}"></span>',
+    "ring": '<span class="fk-lg-dot" style="border-color:{c}"></span>',
+    "line": '<span class="fk-lg-line" style="border-top-color:{c}"></span>',
+}
+_LEGEND_CSS = ("<style>.fk-lg-line{display:inline-block;width:16px;height:0;border-top:2px solid;"
+               "vertical-align:middle;margin-right:5px}.fk-lg-dot{display:inline-block;width:7px;height:7px;"
+               "border:1.5px solid;border-radius:50%;background:#fff;margin:0 8px 0 3px;vertical-align:middle}</style>")
+
+
+def legend_rows(title: str | None, entries: Sequence[tuple[str, str]], *, mark: str = "swatch") -> list[Markup]:
+    """Legend rows (escaped HTML) for :func:`make_map_frame`'s ``legend``: a
+    bold ``title`` (if any), then one row per (colour, label) with a ``mark``
+    (``swatch``, ``dot``, ``ring`` or ``line``)."""
+    template = _LEGEND_MARKS[mark] + "{t}"
+    head = [html("<b>{title}</b>", title=title)] if title else []
+    return head + [html("<div>" + template + "</div>", c=c, t=t) for c, t in entries]
+
+
+def add_legend(m: folium.Map, title: str | None, entries: Sequence[tuple[str, str]] = (), *,
+               rows: Sequence[Markup] = (), mark: str = "swatch") -> folium.Map:
+    """A legend box (bottom right): ``entries`` are (colour, label) pairs
+    under ``title``; ``rows`` are further rows from :func:`legend_rows`."""
+    body = join_html([*legend_rows(title, entries, mark=mark), *rows])
+    m.get_root().header.add_child(Element(_LEGEND_CSS), name="fk_legend_css")
+    _MapPanel(body, "bottomright").add_to(m)
     return m
 
 
 def add_notes(m: folium.Map, text: str) -> folium.Map:
     """A source/notes line at the bottom left (e.g. 合成演示数据)."""
-    _MapPanel(escape_text(text), "bottomleft", "font-size:12px").add_to(m)
+    _MapPanel(html("{text}", text=text), "bottomleft", "font-size:12px").add_to(m)
     return m
 
 
 def add_north_arrow(m: folium.Map) -> folium.Map:
-    arrow = _MapPanel('<div style="text-align:center;font-weight:bold;font-size:14px;line-height:1.1">&#9650;<br>N</div>',
-                      "topright", "padding:4px 8px")
+    """A north arrow (top right)."""
+    arrow = _MapPanel(Markup('<div style="text-align:center;font-weight:bold;font-size:14px;line-height:1.1">'
+                             "&#9650;<br>N</div>"), "topright", "padding:4px 8px")
     arrow.add_to(m)
     return m
 
@@ -441,6 +472,91 @@ def control_legend_entries() -> list[tuple[str, str]]:
     return list(zip(CONTROL_COLOURS, labels))
 
 
+def area_bounds(area, focus: str | None = None) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) of ``area`` (bounds, or a GeoDataFrame of
+    villages), of its village named ``focus`` when it has a shape. Rows
+    without a boundary are skipped; with no boundary at all, the
+    :data:`FALLBACK_BOUNDS`."""
+    if not isinstance(area, gpd.GeoDataFrame):
+        return tuple(float(v) for v in area)
+    shaped = area[area.geometry.notna() & ~area.geometry.is_empty]
+    if focus is not None and "name" in shaped:
+        chosen = shaped[shaped["name"] == focus]
+        shaped = chosen if len(chosen) else shaped
+    if shaped.empty:
+        return FALLBACK_BOUNDS
+    return tuple(float(v) for v in shaped.total_bounds)
+
+
+def make_map_frame(
+    area,
+    *,
+    focus: str | None = None,
+    basemap: str = "none",
+    title: str = "",
+    subtitle: str = "",
+    legend: Sequence[Markup] = (),
+    notes: str = "",
+    north_arrow: bool = True,
+    for_print: bool = False,
+    height: str = "100%",
+) -> folium.Map:
+    """The frame every map starts from: a base map fitted to ``area``, with
+    title, legend, notes and north arrow. Layers are added afterwards with
+    the ``add_*_layer(m, ...)`` builders.
+
+    Parameters
+    ----------
+    area : GeoDataFrame or (minx, miny, maxx, maxy)
+        Usually the villages (行政村); rows without a boundary are skipped.
+    focus : str, optional
+        A village name: the map zooms to it (the whole area if unknown).
+    basemap : {"none", "osm", "amap", "tianditu"}
+    title, subtitle : str
+        The title box; none when ``title`` is empty.
+    legend : sequence of Markup
+        Rows from :func:`legend_rows` (escaped); no box when empty.
+    notes : str
+        The source line (e.g. 合成演示数据); escaped.
+    for_print : bool
+        No zoom buttons and no animations (a screenshot shows the final state).
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> m = make_map_frame((115.1, 33.6, 115.3, 33.7), title="<态势图>", notes="合成演示数据")
+    >>> "&lt;态势图&gt;" in render_map(m)
+    True
+    """
+    m = make_base_map(area_bounds(area, focus), basemap=basemap, height=height)
+    if for_print:
+        m.options.update(zoom_control=False, zoom_animation=False, fade_animation=False,
+                         marker_zoom_animation=False)
+    if title:
+        add_title(m, title, subtitle)
+    if legend:
+        add_legend(m, None, rows=legend)
+    if notes:
+        add_notes(m, notes)
+    if north_arrow:
+        add_north_arrow(m)
+    return m
+
+
+def _naturals_as_points(naturals: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Natural villages as points at their lon/lat; rows without coordinates
+    (imported from the template without them) are left off the map."""
+    if "lon" not in naturals or "lat" not in naturals:
+        return naturals
+    naturals = naturals[naturals["lon"].notna() & naturals["lat"].notna()]
+    points = gpd.points_from_xy(naturals["lon"], naturals["lat"])
+    return gpd.GeoDataFrame(naturals.drop(columns=["lon", "lat", "geometry"], errors="ignore"),
+                            geometry=points, crs=naturals.crs or "EPSG:4326")
+
+
 def make_overview_map(
     grids: gpd.GeoDataFrame,
     villages: gpd.GeoDataFrame,
@@ -452,30 +568,26 @@ def make_overview_map(
     title: str | None = None,
     subtitle: str = "",
     note: str = "",
+    count_label: str = "管控中",
+    legend_title: str = "管控人数（按网格）",
 ) -> folium.Map:
-    """The situation map: grid cells coloured by people under control, village
-    boundaries, natural villages, legend, scale and notes.
+    """Grid cells coloured by a count per cell (people under control by
+    default), village boundaries, natural villages, legend, scale and notes,
+    from frames (analysts' notebooks, the returnee page). The dashboards'
+    situation map is :func:`fangkong_lib.views.situation.make_situation_map`.
 
     With ``village`` the map zooms to that village and outlines its cells.
     """
+    naturals = _naturals_as_points(naturals)
     if basemap == "amap":
-        grids, villages, naturals = to_gcj02(grids), to_gcj02(villages), to_gcj02(
-            gpd.GeoDataFrame(naturals, geometry=gpd.points_from_xy(naturals["lon"], naturals["lat"]), crs=naturals.crs)
-            .drop(columns=["lon", "lat"]))
-    focus = villages[villages["name"] == village] if village else villages
-    if focus.empty:
-        focus = villages
-    m = make_base_map(focus.total_bounds, basemap=basemap)
-    add_grid_layer(m, grids, counts, highlight_village=village)
+        grids, villages, naturals = to_gcj02(grids), to_gcj02(villages), to_gcj02(naturals)
+    m = make_map_frame(villages, focus=village, basemap=basemap, title=title or "", subtitle=subtitle,
+                       legend=legend_rows(legend_title, control_legend_entries()), notes=note)
+    add_grid_layer(m, grids, counts, highlight_village=village, name=f"网格（{count_label}）",
+                   count_label=count_label)
     add_village_layer(m, villages)
     add_natural_village_layer(m, naturals)
     add_village_labels(m, villages)
-    if title:
-        add_title(m, title, subtitle)
-    add_legend(m, "管控人数（按网格）", control_legend_entries())
-    if note:
-        add_notes(m, note)
-    add_north_arrow(m)
     return m
 
 
@@ -505,10 +617,11 @@ def map_iframe(document: str, *, height: int = 560, title: str = "地图") -> st
     ``allow-scripts`` lets Leaflet run; without ``allow-same-origin`` the map
     cannot touch the dashboard page, its cookies or its kernel.
     """
-    return (
-        f'<iframe class="fk-map" title="{escape_text(title)}" sandbox="allow-scripts allow-popups" '
-        f'style="width:100%;height:{int(height)}px;border:1px solid #d0d0d0;border-radius:4px" '
-        f'srcdoc="{html.escape(document, quote=True)}"></iframe>'
+    return html(
+        '<iframe class="fk-map" title="{title}" sandbox="allow-scripts allow-popups" '
+        'style="width:100%;height:{height}px;border:1px solid #d0d0d0;border-radius:4px" '
+        'srcdoc="{document}"></iframe>',
+        title=title, height=int(height), document=document,
     )
 
 

@@ -17,10 +17,8 @@ from ..domain.alerts import ALERT_COLUMNS, ALERT_LABELS
 from ..domain.returnees import DAY_STATES, PEOPLE_COLUMNS
 from ..ledgers import get_ledger
 from ..ingest.normalize import mask_frame, mask_id, mask_phone
-from .maps import (
-    add_grid_layer, add_legend, add_north_arrow, add_notes, add_title, add_village_labels, add_village_layer,
-    add_natural_village_layer, control_legend_entries, escape_text, make_base_map, to_gcj02,
-)
+from .html import Markup, escape_text, html, join_html
+from .maps import make_overview_map
 from .tables import frame_html
 
 _PERSON_LEDGER = get_ledger("returnees")
@@ -64,37 +62,36 @@ def alerts_html(alerts: Mapping[str, pd.DataFrame], *, max_rows: int = 50) -> st
             shown["体温(℃)"] = shown["体温(℃)"].map(lambda v: f"{v:.1f}")
         if "发热标准(℃)" in shown:
             shown["发热标准(℃)"] = shown["发热标准(℃)"].map(lambda v: f"≥{v:.1f}")
-        blocks.append(
-            f'<div class="fk-alert-list" data-alert="{escape_text(key)}">'
-            f'<div class="fk-alert-title">{escape_text(label)}<span class="fk-count">{len(frame)}</span></div>'
-            f'{frame_html(shown, css_class="fk-table fk-rt", max_rows=max_rows)}</div>'
-        )
+        blocks.append(html(
+            '<div class="fk-alert-list" data-alert="{key}">'
+            '<div class="fk-alert-title">{label}<span class="fk-count">{n}</span></div>{table}</div>',
+            key=key, label=label, n=len(frame), table=frame_html(shown, css_class="fk-table fk-rt", max_rows=max_rows),
+        ))
     if empty:
-        blocks.append(f'<div class="fk-alert-none">无：{escape_text("、".join(empty))}</div>')
-    return "".join(blocks)
+        blocks.append(html('<div class="fk-alert-none">无：{names}</div>', names="、".join(empty)))
+    return join_html(blocks)
 
 
-def _cell(state: str, text: str) -> str:
-    title = DAY_STATES.get(state, "")
-    return (f'<td class="fk-d fk-d-{escape_text(state)}" data-state="{escape_text(state)}" '
-            f'title="{escape_text(title)}">{escape_text(text)}</td>')
+def _cell(state: str, text: str) -> Markup:
+    return html('<td class="fk-d fk-d-{state}" data-state="{state}" title="{title}">{text}</td>',
+                state=state, title=DAY_STATES.get(state, ""), text=text)
 
 
 def days_grid_html(days: pd.DataFrame, *, today=None) -> str:
     """Days × (核酸, 上午体温, 下午体温), each cell coloured by its state."""
     if days.empty:
-        return '<div class="fk-empty">无管控日程</div>'
+        return Markup('<div class="fk-empty">无管控日程</div>')
     rows = []
     for r in days.itertuples(index=False):
-        current = ' class="fk-today"' if today is not None and r.date == today else ""
-        rows.append(f"<tr{current}><th>{r.date:%m-%d}</th><th>第{r.day_no}天</th>"
-                    + _cell(r.test_state, r.test_text) + _cell(r.am_state, r.am_text)
-                    + _cell(r.pm_state, r.pm_text) + "</tr>")
-    legend = "".join(f'<span class="fk-d fk-d-{k}">{escape_text(v)}</span>'
-                     for k, v in DAY_STATES.items() if k in ("done", "due", "late", "abnormal", "planned", "absent"))
-    return (f'<table class="fk-days"><thead><tr><th>日期</th><th>天数</th><th>核酸</th><th>上午体温</th>'
-            f'<th>下午体温</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            f'<div class="fk-days-legend">{legend}</div>')
+        current = Markup(' class="fk-today"') if today is not None and r.date == today else ""
+        rows.append(html("<tr{current}><th>{day}</th><th>第{n}天</th>{test}{am}{pm}</tr>",
+                         current=current, day=f"{r.date:%m-%d}", n=r.day_no, test=_cell(r.test_state, r.test_text),
+                         am=_cell(r.am_state, r.am_text), pm=_cell(r.pm_state, r.pm_text)))
+    legend = join_html(html('<span class="fk-d fk-d-{k}">{v}</span>', k=k, v=v)
+                       for k, v in DAY_STATES.items() if k in ("done", "due", "late", "abnormal", "planned", "absent"))
+    return html('<table class="fk-days"><thead><tr><th>日期</th><th>天数</th><th>核酸</th><th>上午体温</th>'
+                '<th>下午体温</th></tr></thead><tbody>{rows}</tbody></table>'
+                '<div class="fk-days-legend">{legend}</div>', rows=join_html(rows), legend=legend)
 
 
 def _date(value) -> str:
@@ -103,8 +100,8 @@ def _date(value) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
-def _dl(pairs: Sequence[tuple[str, str]]) -> str:
-    return "".join(f"<dt>{escape_text(k)}</dt><dd>{escape_text(v)}</dd>" for k, v in pairs if v not in (None, ""))
+def _dl(pairs: Sequence[tuple[str, str]]) -> Markup:
+    return join_html(html("<dt>{k}</dt><dd>{v}</dd>", k=k, v=v) for k, v in pairs if v not in (None, ""))
 
 
 def person_detail_html(
@@ -119,10 +116,9 @@ def person_detail_html(
     """One person: who (masked), where in the workflow, the plan, the 五包一
     team and the day grid."""
     flags = person.get("flags") or ""
-    status = escape_text(person.get("status"))
-    head = (f'<div class="fk-person-head"><b>{escape_text(person.get("name"))}</b>'
-            f'<span class="fk-badge" data-status="{status}">{status}</span>'
-            + (f'<span class="fk-flags">{escape_text(flags)}</span>' if flags else "") + "</div>")
+    head = html('<div class="fk-person-head"><b>{name}</b><span class="fk-badge" data-status="{status}">{status}</span>'
+                "{flags}</div>", name=person.get("name"), status=person.get("status"),
+                flags=html('<span class="fk-flags">{f}</span>', f=flags) if flags else "")
     who = _dl([
         ("身份证号", mask_id(person.get("id_number"))),
         ("手机号", mask_phone(person.get("phone")) if person.get("phone") else ""),
@@ -134,7 +130,7 @@ def person_detail_html(
         ("预计到达", _date(person.get("expected"))),
         ("实际到达", _date(person.get("arrival"))),
     ])
-    parts = [head, f'<dl class="fk-dl">{who}</dl>']
+    parts = [head, html('<dl class="fk-dl">{who}</dl>', who=who)]
     if control is not None and control.get("measure") not in (None, "无"):
         tests = "、".join(d[5:] for d in str(control.get("test_dates") or "").split(";") if d)
         plan = _dl([
@@ -145,19 +141,19 @@ def person_detail_html(
             ("实际解除日期", _date(control.get("released_date"))),
             ("核酸日期", tests or "无"),
         ])
-        team_rows = "".join(f"<tr><td>{escape_text(r)}</td><td>{escape_text(n)}</td></tr>" for r, n in team)
-        parts.append(
-            f'<div class="fk-plan"><div class="fk-sub">管控方案</div><dl class="fk-dl">{plan}</dl></div>'
-            f'<div class="fk-team"><div class="fk-sub">五包一责任人</div>'
-            f'<table class="fk-table fk-rt fk-team-table"><tbody>{team_rows}</tbody></table></div>'
-        )
+        team_rows = join_html(html("<tr><td>{r}</td><td>{n}</td></tr>", r=r, n=n) for r, n in team)
+        parts.append(html(
+            '<div class="fk-plan"><div class="fk-sub">管控方案</div><dl class="fk-dl">{plan}</dl></div>'
+            '<div class="fk-team"><div class="fk-sub">五包一责任人</div>'
+            '<table class="fk-table fk-rt fk-team-table"><tbody>{team}</tbody></table></div>',
+            plan=plan, team=team_rows))
         if days is not None:
-            parts.append(f'<div class="fk-sub">每日核酸与体温</div>{days_grid_html(days, today=today)}')
+            parts.append(html('<div class="fk-sub">每日核酸与体温</div>{grid}', grid=days_grid_html(days, today=today)))
     elif person.get("status") in ("已报备", "在外"):
-        parts.append('<div class="fk-empty">尚未到达：到达后按风险类别自动生成管控方案。</div>')
+        parts.append(Markup('<div class="fk-empty">尚未到达：到达后按风险类别自动生成管控方案。</div>'))
     else:
-        parts.append('<div class="fk-empty">按现行政策无需管控。</div>')
-    return f'<div class="fk-person">{"".join(parts)}</div>'
+        parts.append(Markup('<div class="fk-empty">按现行政策无需管控。</div>'))
+    return html('<div class="fk-person">{parts}</div>', parts=join_html(parts))
 
 
 def make_returnee_map(
@@ -175,20 +171,6 @@ def make_returnee_map(
 ) -> folium.Map:
     """Grid cells coloured by how many of the filtered people live there,
     with village boundaries and natural villages: people only as counts."""
-    if basemap == "amap":
-        naturals = gpd.GeoDataFrame(naturals, geometry=gpd.points_from_xy(naturals["lon"], naturals["lat"]),
-                                    crs=naturals.crs).drop(columns=["lon", "lat"])
-        grids, villages, naturals = to_gcj02(grids), to_gcj02(villages), to_gcj02(naturals)
-    focus = villages[villages["name"] == village] if village else villages
-    m = make_base_map((focus if len(focus) else villages).total_bounds, basemap=basemap)
-    add_grid_layer(m, grids, counts, highlight_village=village, name=f"网格（{count_label}）", count_label=count_label)
-    add_village_layer(m, villages)
-    add_natural_village_layer(m, naturals)
-    add_village_labels(m, villages)
-    if title:
-        add_title(m, title, subtitle)
-    add_legend(m, f"{count_label}（按网格）", control_legend_entries())
-    if note:
-        add_notes(m, note)
-    add_north_arrow(m)
-    return m
+    return make_overview_map(grids, villages, naturals, counts, village=village, basemap=basemap, title=title,
+                             subtitle=subtitle, note=note, count_label=count_label,
+                             legend_title=f"{count_label}（按网格）")

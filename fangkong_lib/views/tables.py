@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..ledgers import get_ledger
 from ..ingest.normalize import mask_frame
-from .maps import escape_text
+from .html import Markup, html, join_html
 
 #: KPIs drawn in warning colours when above zero.
 ALERT_KPIS = frozenset({"tests_overdue", "fevers", "open_problems",
@@ -16,12 +16,14 @@ ALERT_KPIS = frozenset({"tests_overdue", "fevers", "open_problems",
 
 
 def _fmt(value) -> str:
+    """Numbers with thousands separators, anything else as text (unescaped:
+    callers put it through :func:`html`)."""
     if isinstance(value, float):
         return f"{value:,.0f}" if value >= 1000 or value.is_integer() else f"{value:,.1f}"
-    return f"{value:,}" if isinstance(value, int) else escape_text(value)
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def kpi_cards_html(kpis: Mapping[str, float], labels: Mapping[str, str]) -> str:
+def kpi_cards_html(kpis: Mapping[str, float], labels: Mapping[str, str]) -> Markup:
     """A row of KPI cards; each card carries ``data-kpi`` for tests and CSS."""
     cards = []
     for key, label in labels.items():
@@ -29,33 +31,42 @@ def kpi_cards_html(kpis: Mapping[str, float], labels: Mapping[str, str]) -> str:
             continue
         value = kpis[key]
         alert = " fk-alert" if key in ALERT_KPIS and value else ""
-        cards.append(
-            f'<div class="fk-kpi{alert}" data-kpi="{escape_text(key)}">'
-            f'<div class="fk-kpi-value">{_fmt(value)}</div><div class="fk-kpi-label">{escape_text(label)}</div></div>'
-        )
-    return f'<div class="fk-kpi-row">{"".join(cards)}</div>'
+        cards.append(html('<div class="fk-kpi{alert}" data-kpi="{key}"><div class="fk-kpi-value">{value}</div>'
+                          '<div class="fk-kpi-label">{label}</div></div>',
+                          alert=alert, key=key, value=_fmt(value), label=label))
+    return html('<div class="fk-kpi-row">{cards}</div>', cards=join_html(cards))
 
 
 def frame_html(frame: pd.DataFrame, *, index: bool = False, css_class: str = "fk-table",
-               max_rows: int = 200, empty: str = "无") -> str:
-    """An escaped HTML table (at most ``max_rows`` rows, with a note if cut)."""
+               max_rows: int = 200, empty: str = "无", cell_class=None) -> Markup:
+    """An escaped HTML table (at most ``max_rows`` rows, with a note if cut).
+
+    ``cell_class(column, value)``, when given, returns a CSS class for a cell
+    (e.g. a report status coloured red).
+    """
     if frame.empty:
-        return f'<div class="fk-empty">{escape_text(empty)}</div>'
+        return html('<div class="fk-empty">{empty}</div>', empty=empty)
     shown = frame.head(max_rows)
     cols = ([shown.index.name or ""] if index else []) + [str(c) for c in shown.columns]
-    head = "".join(f"<th>{escape_text(c)}</th>" for c in cols)
+    head = join_html(html("<th>{c}</th>", c=c) for c in cols)
     rows = []
     for idx, row in zip(shown.index, shown.itertuples(index=False, name=None)):
         cells = ([idx] if index else []) + list(row)
-        rows.append("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in cells) + "</tr>")
-    more = (f'<div class="fk-more">仅显示前 {max_rows} 行，共 {len(frame)} 行</div>'
+        classes = [None] * len(cells) if cell_class is None else [cell_class(c, v) for c, v in zip(cols, cells)]
+        rows.append(html("<tr>{cells}</tr>", cells=join_html(
+            html('<td class="{cls}">{v}</td>', cls=cls, v=_cell(v)) if cls else html("<td>{v}</td>", v=_cell(v))
+            for v, cls in zip(cells, classes))))
+    more = (html('<div class="fk-more">仅显示前 {n} 行，共 {total} 行</div>', n=max_rows, total=len(frame))
             if len(frame) > max_rows else "")
-    return (f'<div class="fk-table-wrap"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>{more}')
+    return html('<div class="fk-table-wrap"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+                '<tbody>{rows}</tbody></table></div>{more}', cls=css_class, head=head, rows=join_html(rows), more=more)
 
 
 def _cell(value) -> str:
+    """A value as table text (unescaped: :func:`frame_html` escapes it)."""
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    if type(value).__name__ == "NAType":
         return ""
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
@@ -64,7 +75,7 @@ def _cell(value) -> str:
     return _fmt(value)
 
 
-def village_table_html(table: pd.DataFrame) -> str:
+def village_table_html(table: pd.DataFrame) -> Markup:
     """The per-village table with a 合计 row."""
     if table.empty:
         return frame_html(table)
@@ -73,7 +84,7 @@ def village_table_html(table: pd.DataFrame) -> str:
     return frame_html(pd.concat([table, total]), index=True, css_class="fk-table fk-village")
 
 
-def people_table_html(ov, *, masked: bool = True) -> str:
+def people_table_html(ov, *, masked: bool = True) -> Markup:
     """The people to act on today: fevers, overdue and due tests; personal
     data masked by default."""
     controls = ov.controls

@@ -195,7 +195,9 @@ def test_dry_run_writes_nothing(engine, tmp_path):
 def test_error_report_is_ready_to_send_back(engine, tmp_path):
     path = xlsx(tmp_path / "a.xlsx", [row(1), row(2, idn="110105194912310021")])
     report = tmp_path / "errors.xlsx"
-    res = run(engine, path, report=report)
+    from fangkong_lib.outputs.reports import import_with_report
+
+    res = import_with_report(engine, "returnees", path, report=report, today=TODAY, user="tester")
     assert res.report == str(report)
     ws = openpyxl.load_workbook(report).active
     header = [c.value for c in ws[2]]

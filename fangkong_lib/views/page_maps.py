@@ -1,0 +1,94 @@
+"""The maps of the work pages (重点场所, 督查问题, 捐赠物资), each built from
+:func:`fangkong_lib.views.maps.make_map_frame` plus its layers, so the
+pages only pick the rows and show the result.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from ..domain.geo import points_from_lonlat
+from ..domain.places import STATUS_COLOURS
+from .maps import (
+    add_points_layer, add_village_labels, add_village_layer, add_village_values_layer, legend_rows, make_map_frame,
+    value_legend_entries,
+)
+
+__all__ = ["make_places_map", "make_problems_map", "make_supplies_map", "PROBLEM_BINS", "PROBLEM_COLOURS",
+           "VALUE_BINS", "VALUE_COLOURS", "QTY_BINS"]
+
+#: Open problems per village: bins and colours (0 first).
+PROBLEM_BINS, PROBLEM_COLOURS = (0, 1, 2, 3, 5), ("#f7f7f2", "#fde0c5", "#f59e72", "#e4643c", "#b8322a")
+#: Supplies issued per village: by estimated value (元) or by quantity of one item.
+VALUE_BINS, VALUE_COLOURS = (0, 1, 1000, 3000, 6000), ("#f7f7f2", "#d8ecd3", "#9fd19a", "#4fa857", "#1f6f3a")
+QTY_BINS = (0, 1, 20, 50, 100)
+
+
+def make_places_map(villages: gpd.GeoDataFrame, places: pd.DataFrame, *, township: str, day: date,
+                    scope: str = "全乡", village: str | None = None, note: str = "") -> folium.Map:
+    """Key places (重点场所) as clustered points coloured by status (a
+    cluster takes its most severe colour), on the village boundaries.
+
+    ``places`` are the filtered rows of :func:`fangkong_lib.domain.places.place_table`
+    (``name``, ``category``, ``status``, ``lon``, ``lat``); rows without
+    coordinates are left off. ``scope`` describes the filters (subtitle).
+    """
+    points = points_from_lonlat(places)
+    m = make_map_frame(
+        villages, focus=village or None, title=f"{township}重点场所分布",
+        subtitle=f"{scope} · {len(points)} 处 · {day.isoformat()}", notes=note,
+        legend=legend_rows("场所状态（圆圈数字为聚合个数，颜色取其中最严重者）",
+                           [(c, s) for s, c in STATUS_COLOURS.items()]),
+    )
+    add_village_layer(m, villages)
+    add_village_labels(m, villages)
+    if len(points):
+        points = points.assign(
+            tip=[f"{n}（{c}）{s}" for n, c, s in zip(points["name"], points["category"], points["status"])],
+            colour=points["status"].map(STATUS_COLOURS).fillna("#7b8794"),
+        )
+        add_points_layer(m, points, label="tip", name="重点场所", cluster=True, color="colour",
+                         severity=list(STATUS_COLOURS.values()))
+    return m
+
+
+def make_problems_map(villages: gpd.GeoDataFrame, open_counts: pd.Series, *, township: str, day: date,
+                      village: str | None = None, note: str = "") -> folium.Map:
+    """Villages filled by their open supervision problems (未销号),
+    ``open_counts`` indexed by village name."""
+    total = int(open_counts.sum()) if len(open_counts) else 0
+    m = make_map_frame(
+        villages, focus=village or None, title=f"{township}督查问题分布",
+        subtitle=f"未销号 {total} 个 · {day.isoformat()}", notes=note,
+        legend=legend_rows("未销号问题（按村）", value_legend_entries(PROBLEM_BINS, PROBLEM_COLOURS, " 个")),
+    )
+    add_village_values_layer(m, villages, open_counts, bins=PROBLEM_BINS, colours=PROBLEM_COLOURS,
+                             unit=" 个未销号问题", name="未销号问题", highlight_village=village or None)
+    add_village_labels(m, villages)
+    return m
+
+
+def make_supplies_map(villages: gpd.GeoDataFrame, by_village: pd.DataFrame, *, township: str, issues: int,
+                      item: str = "", unit: str = "", note: str = "") -> folium.Map:
+    """Where donated supplies went: villages filled by the value issued to
+    them, or by the quantity of ``item`` when one is chosen.
+
+    ``by_village`` is :func:`fangkong_lib.domain.supplies.issued_by_village`
+    (columns ``quantity`` and ``value``, indexed by village); ``issues`` the
+    number of issues shown.
+    """
+    if item:
+        values, bins, what, suffix = by_village["quantity"], QTY_BINS, f"{item}（{unit}）", f" {unit}"
+    else:
+        values, bins, what, suffix = by_village["value"], VALUE_BINS, "估值（元）", " 元"
+    m = make_map_frame(
+        villages, title=f"{township}捐赠物资发放去向", subtitle=f"{what} · 共 {issues} 次发放", notes=note,
+        legend=legend_rows(f"发放到各村：{what}", value_legend_entries(bins, VALUE_COLOURS, suffix)),
+    )
+    add_village_values_layer(m, villages, values, bins=bins, colours=VALUE_COLOURS, unit=suffix, name="发放到各村")
+    add_village_labels(m, villages)
+    return m
