@@ -14,8 +14,10 @@ def to_geodataframe(frame: pd.DataFrame, *, geometry: str = "geometry") -> gpd.G
 
     Rows without geometry are kept with an empty geometry.
     """
-    wkt = frame[geometry].fillna("").astype(str)
-    geoms = shapely.from_wkt(wkt.where(wkt != "", None))
+    # A list, not a Series: Series.where(..., None) fills NaN, which
+    # from_wkt rejects (rows imported from a template have no boundary).
+    wkt = [text if isinstance(text, str) and text.strip() else None for text in frame[geometry]]
+    geoms = shapely.from_wkt(wkt) if len(wkt) else []
     return gpd.GeoDataFrame(frame.drop(columns=[geometry]), geometry=geoms, crs=CRS)
 
 

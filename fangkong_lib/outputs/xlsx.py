@@ -24,7 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..ledgers import get_ledger
+from ..ledgers import MASKED_PII_KINDS, get_ledger
 
 TEMPLATE_ROWS = 500  # rows prepared with formats and dropdowns
 TYPE_LABELS = {
@@ -102,6 +102,18 @@ def write_title_and_header(ws, title: str, headers: list[str], *, size: int = 14
             cell.alignment = Alignment(wrap_text=True, vertical="center")
 
 
+#: What each kind of personal data is called in a template's 填写说明.
+PII_NAMES = {"id": "身份证号", "phone": "电话", "name": "姓名", "address": "地址"}
+
+
+def _pii_note(kind: str | None) -> str:
+    """``身份证号（导出默认脱敏）`` for a kind masked by default
+    (:data:`fangkong_lib.ledgers.MASKED_PII_KINDS`), its name otherwise."""
+    if not kind:
+        return ""
+    return PII_NAMES[kind] + ("（导出默认脱敏）" if kind in MASKED_PII_KINDS else "")
+
+
 def write_template(ledger_key: str, out: Path | str) -> Path:
     """Write the empty template of a ledger to ``out`` (.xlsx)."""
     ledger = get_ledger(ledger_key)
@@ -147,8 +159,7 @@ def write_template(ledger_key: str, out: Path | str) -> Path:
         append_row(doc, [
             fld.label, "是" if fld.required else "", TYPE_LABELS.get(fld.type, fld.type),
             "、".join(fld.choices), "、".join(fld.aliases),
-            {"id": "身份证号（导出默认脱敏）", "phone": "电话（导出默认脱敏）", "name": "姓名",
-             "address": "地址（导出默认脱敏）"}.get(fld.pii or "", ""),
+            _pii_note(fld.pii),
             fld.doc,
         ])
     append_row(doc, [])

@@ -554,7 +554,7 @@ def _naturals_as_points(naturals: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     naturals = naturals[naturals["lon"].notna() & naturals["lat"].notna()]
     points = gpd.points_from_xy(naturals["lon"], naturals["lat"])
     return gpd.GeoDataFrame(naturals.drop(columns=["lon", "lat", "geometry"], errors="ignore"),
-                            geometry=points, crs=naturals.crs or "EPSG:4326")
+                            geometry=points, crs=getattr(naturals, "crs", None) or "EPSG:4326")
 
 
 def make_overview_map(
