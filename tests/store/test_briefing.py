@@ -197,7 +197,7 @@ def test_a_date_without_data_gives_an_all_zero_briefing(demo_data):
     assert set(b.kpis.values()) == {0}
     assert (b.villages.select_dtypes("number").fillna(0) == 0).all().all()
     assert len(b.villages) == N_VILLAGES and set(b.reports["status"]) == {REPORT_MISSING}
-    assert all(a.available and a.count == 0 and a.rows.empty for a in b.actions)
+    assert all(a.count == 0 and a.rows.empty for a in b.actions)
     assert (b.history.to_numpy() == 0).all() and len(b.history) == 14
     html = briefing_html(b)
     assert "全乡在外人员0人" in html and "17个未按时报告" in html
@@ -205,28 +205,23 @@ def test_a_date_without_data_gives_an_all_zero_briefing(demo_data):
     assert [c.value for c in wb["各村报告"]["A"]][2:2 + N_VILLAGES] == demo_data.village_names
 
 
-def test_the_lists_use_the_same_rules_without_the_other_modules(demo_data, monkeypatch):
-    """The fallback rules (used when the returnees, supervision or supplies
-    modules are missing) give the same lists where the rules are the same."""
-    day = DEMO_DAY
-    data = demo_data.ledgers
-    with_modules = (briefing.overdue_tests(data, day), briefing.fever_readings(data, day),
-                    briefing.overdue_problems(data, day))
-    monkeypatch.setattr(briefing, "_alerts", None)
-    monkeypatch.setattr(briefing, "_problems", None)
-    monkeypatch.setattr(briefing, "_supplies", None)
-    tests, fevers, problems = (briefing.overdue_tests(data, day), briefing.fever_readings(data, day),
-                               briefing.overdue_problems(data, day))
-    key = ["id_number", "planned"]
-    assert tests[key].sort_values(key).reset_index(drop=True).equals(
-        with_modules[0][key].sort_values(key).reset_index(drop=True))
-    assert sorted(zip(fevers["id_number"], fevers["slot"])) == sorted(zip(with_modules[1]["id_number"],
-                                                                          with_modules[1]["slot"]))
-    assert problems["problem_no"].tolist() == with_modules[2]["problem_no"].tolist()
+def test_the_lists_are_the_domain_rules(demo_data):
+    """The lists are the dashboards' own rules (no copies of them in the
+    briefing): the same rows as the domain functions, masked."""
+    from fangkong_lib.domain import alerts, problems
+
+    day, data = DEMO_DAY, demo_data.ledgers
+    b = summarize_briefing(demo_data, day)
+    tests = alerts.tests_overdue(data["controls"], data["tests"], day)
+    assert b.action("tests_overdue").count == len(tests) == b.kpis["tests_overdue"]
+    assert b.action("tests_overdue").rows["计划采样日"].tolist() == tests["planned"].tolist()
+    fevers = alerts.fevers(data["controls"], data["daily_checks"], day)
+    assert b.action("fevers").count == fevers["id_number"].nunique() == b.kpis["fevers"]
+    late = problems.overdue_problems(data["problems"], day)
+    assert b.action("problems").rows["问题编号"].tolist() == late["problem_no"].tolist()
     supplies = supply_alerts(data, day)
     assert list(supplies.columns) == list(briefing.SUPPLY_COLUMNS)
-    b = summarize_briefing(demo_data, day)
-    assert b.action("tests_overdue").count == b.kpis["tests_overdue"]
+    assert b.action("supplies").count == len(supplies)
 
 
 def test_pushes_unverified_past_24_hours_at_the_cut_off():
@@ -521,3 +516,18 @@ def test_buttons_work_in_a_real_voila_kernel(demo_db, chromium, tmp_path_factory
         finally:
             context.close()
     assert log.remote() == []
+
+
+def test_exported_map_is_the_map_the_overview_shows(demo_data):
+    """导出地图 and the page call one function with the same filters: the
+    exported HTML is the displayed document (up to folium's random ids)."""
+    from fangkong_lib.views.maps import render_map
+    from fangkong_lib.views.situation import make_situation_map
+
+    ids = re.compile(r"[0-9a-f]{32}")
+    kwargs = dict(village="柳湾村", measure="居家隔离", basemap="none")
+    shown = render_map(make_situation_map(demo_data, DEMO_DAY, **kwargs))
+    [(name, content)] = briefing.map_files(demo_data, DEMO_DAY, formats=(".html",), **kwargs)
+    assert name == "城郊乡_态势图_柳湾村_居家隔离_2022-04-07.html"
+    assert ids.sub("", content.decode("utf-8")) == ids.sub("", shown)
+    assert "柳湾村 · 居家隔离 · 2022-04-07（星期四）" in shown
