@@ -16,16 +16,23 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..ingest.normalize import mask_name
+from ..ledgers import get_ledger
 from .xlsx import append_row, write_title_and_header
 
 DONOR_HEADERS = {"donor": "捐赠方", "donor_type": "类型", "receipts": "捐赠次数", "items": "捐赠物资",
                  "value": "估值合计(元)", "first_date": "首次捐赠", "last_date": "最近捐赠"}
-RECEIPT_HEADERS = {"date": "接收日期", "voucher_no": "凭证编号", "donor": "捐赠方", "directed": "捐赠类型",
-                   "directed_to": "定向对象", "item": "物资名称", "spec": "规格", "quantity": "数量", "unit": "单位",
-                   "value": "估值(元)", "receiver": "接收人", "supervisor": "监督人"}
-ISSUE_HEADERS = {"date": "发放日期", "voucher_no": "出库单号", "item": "物资名称", "quantity": "数量", "unit": "单位",
-                 "recipient_type": "领用单位类型", "recipient": "领用单位", "village": "村", "taker": "领用人",
-                 "handler": "经手人"}
+
+
+def _ledger_headers(ledger_key: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """The ledger's own Chinese headers for ``keys`` (one place for labels)."""
+    labels = get_ledger(ledger_key).labels
+    return {key: labels[key] for key in keys}
+
+
+RECEIPT_HEADERS = _ledger_headers("donations", ("date", "voucher_no", "donor", "directed", "directed_to", "item",
+                                                "spec", "quantity", "unit", "value", "receiver", "supervisor"))
+ISSUE_HEADERS = _ledger_headers("distributions", ("date", "voucher_no", "item", "quantity", "unit", "recipient_type",
+                                                  "recipient", "village", "taker", "handler"))
 
 
 def _sheet(ws, title: str, frame: pd.DataFrame, headers: dict[str, str], total: dict | None = None) -> None:

@@ -16,7 +16,7 @@ def _day(value) -> str:
     return pd.Timestamp(value).strftime("%m-%d")
 
 
-def problem_card_html(row: Mapping) -> Markup:
+def problem_card_html(row: Mapping) -> str:
     """One problem as a card: number, where, category, deadline, unit; an
     overdue card carries ``fk-overdue`` and a 逾期 tag."""
     overdue = bool(row.get("overdue"))
@@ -33,15 +33,15 @@ def problem_card_html(row: Mapping) -> Markup:
     ]
     cls = "fk-card fk-overdue" if overdue else "fk-card"
     body = join_html([line for line in lines if line], sep=Markup("<br>"))
-    return html('<div class="{cls}" data-problem="{no}" data-stage="{stage}">{body}</div>',
-                cls=cls, no=row["problem_no"], stage=row.get("stage") or "", body=body)
+    return str(html('<div class="{cls}" data-problem="{no}" data-stage="{stage}">{body}</div>',
+                    cls=cls, no=row["problem_no"], stage=row.get("stage") or "", body=body))
 
 
-def problem_board_html(columns: Mapping[str, pd.DataFrame]) -> Markup:
+def problem_board_html(columns: Mapping[str, pd.DataFrame]) -> str:
     """The board: one column per stage (in the order given), with counts."""
     parts = []
     for stage, rows in columns.items():
-        cards = (join_html(problem_card_html(r) for r in rows.to_dict("records"))
+        cards = (join_html(Markup(problem_card_html(r)) for r in rows.to_dict("records"))
                  or Markup('<div class="fk-empty">无</div>'))
         late = int(rows["overdue"].sum()) if "overdue" in rows and len(rows) else 0
         late_text = html('<span class="fk-flag">（逾期 {n}）</span>', n=late) if late else ""
@@ -49,4 +49,4 @@ def problem_board_html(columns: Mapping[str, pd.DataFrame]) -> Markup:
             '<div class="fk-board-col" data-stage="{stage}"><h4>{stage} <span class="fk-board-count">{n}</span>'
             '{late}</h4><div class="fk-board-list">{cards}</div></div>',
             stage=stage, n=len(rows), late=late_text, cards=cards))
-    return html('<div class="fk-board">{parts}</div>', parts=join_html(parts))
+    return str(html('<div class="fk-board">{parts}</div>', parts=join_html(parts)))

@@ -20,6 +20,7 @@ All interactive maps live in this module. Builders compose: each
 
 from __future__ import annotations
 
+import html as _html
 import json
 from typing import Iterable, Sequence
 
@@ -617,12 +618,14 @@ def map_iframe(document: str, *, height: int = 560, title: str = "地图") -> st
     ``allow-scripts`` lets Leaflet run; without ``allow-same-origin`` the map
     cannot touch the dashboard page, its cookies or its kernel.
     """
-    return html(
+    # The document is HTML, not text: it is escaped as an attribute value
+    # (the browser decodes it back), not as text for a JS template literal.
+    return str(html(
         '<iframe class="fk-map" title="{title}" sandbox="allow-scripts allow-popups" '
         'style="width:100%;height:{height}px;border:1px solid #d0d0d0;border-radius:4px" '
         'srcdoc="{document}"></iframe>',
-        title=title, height=int(height), document=document,
-    )
+        title=title, height=int(height), document=Markup(_html.escape(document, quote=True)),
+    ))
 
 
 class MapView:

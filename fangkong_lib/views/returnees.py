@@ -65,11 +65,11 @@ def alerts_html(alerts: Mapping[str, pd.DataFrame], *, max_rows: int = 50) -> st
         blocks.append(html(
             '<div class="fk-alert-list" data-alert="{key}">'
             '<div class="fk-alert-title">{label}<span class="fk-count">{n}</span></div>{table}</div>',
-            key=key, label=label, n=len(frame), table=frame_html(shown, css_class="fk-table fk-rt", max_rows=max_rows),
+            key=key, label=label, n=len(frame), table=Markup(frame_html(shown, css_class="fk-table fk-rt", max_rows=max_rows)),
         ))
     if empty:
         blocks.append(html('<div class="fk-alert-none">无：{names}</div>', names="、".join(empty)))
-    return join_html(blocks)
+    return str(join_html(blocks))
 
 
 def _cell(state: str, text: str) -> Markup:
@@ -80,7 +80,7 @@ def _cell(state: str, text: str) -> Markup:
 def days_grid_html(days: pd.DataFrame, *, today=None) -> str:
     """Days × (核酸, 上午体温, 下午体温), each cell coloured by its state."""
     if days.empty:
-        return Markup('<div class="fk-empty">无管控日程</div>')
+        return '<div class="fk-empty">无管控日程</div>'
     rows = []
     for r in days.itertuples(index=False):
         current = Markup(' class="fk-today"') if today is not None and r.date == today else ""
@@ -89,9 +89,9 @@ def days_grid_html(days: pd.DataFrame, *, today=None) -> str:
                          am=_cell(r.am_state, r.am_text), pm=_cell(r.pm_state, r.pm_text)))
     legend = join_html(html('<span class="fk-d fk-d-{k}">{v}</span>', k=k, v=v)
                        for k, v in DAY_STATES.items() if k in ("done", "due", "late", "abnormal", "planned", "absent"))
-    return html('<table class="fk-days"><thead><tr><th>日期</th><th>天数</th><th>核酸</th><th>上午体温</th>'
-                '<th>下午体温</th></tr></thead><tbody>{rows}</tbody></table>'
-                '<div class="fk-days-legend">{legend}</div>', rows=join_html(rows), legend=legend)
+    return str(html('<table class="fk-days"><thead><tr><th>日期</th><th>天数</th><th>核酸</th><th>上午体温</th>'
+                    '<th>下午体温</th></tr></thead><tbody>{rows}</tbody></table>'
+                    '<div class="fk-days-legend">{legend}</div>', rows=join_html(rows), legend=legend))
 
 
 def _date(value) -> str:
@@ -119,14 +119,15 @@ def person_detail_html(
     head = html('<div class="fk-person-head"><b>{name}</b><span class="fk-badge" data-status="{status}">{status}</span>'
                 "{flags}</div>", name=person.get("name"), status=person.get("status"),
                 flags=html('<span class="fk-flags">{f}</span>', f=flags) if flags else "")
+    labels = _PERSON_LEDGER.labels
     who = _dl([
-        ("身份证号", mask_id(person.get("id_number"))),
-        ("手机号", mask_phone(person.get("phone")) if person.get("phone") else ""),
+        (labels["id_number"], mask_id(person.get("id_number"))),
+        (labels["phone"], mask_phone(person.get("phone")) if person.get("phone") else ""),
         ("住址", " · ".join(str(x) for x in (person.get("village"), person.get("natural_village"), person.get("grid"))
                           if isinstance(x, str) and x)),
         ("风险类别", person.get("category") or ""),
-        ("出发地", person.get("origin") or ""),
-        ("报备日期", _date(person.get("report_date"))),
+        (labels["origin"], person.get("origin") or ""),
+        (labels["report_date"], _date(person.get("report_date"))),
         ("预计到达", _date(person.get("expected"))),
         ("实际到达", _date(person.get("arrival"))),
     ])
@@ -148,12 +149,12 @@ def person_detail_html(
             '<table class="fk-table fk-rt fk-team-table"><tbody>{team}</tbody></table></div>',
             plan=plan, team=team_rows))
         if days is not None:
-            parts.append(html('<div class="fk-sub">每日核酸与体温</div>{grid}', grid=days_grid_html(days, today=today)))
+            parts.append(html('<div class="fk-sub">每日核酸与体温</div>{grid}', grid=Markup(days_grid_html(days, today=today))))
     elif person.get("status") in ("已报备", "在外"):
         parts.append(Markup('<div class="fk-empty">尚未到达：到达后按风险类别自动生成管控方案。</div>'))
     else:
         parts.append(Markup('<div class="fk-empty">按现行政策无需管控。</div>'))
-    return html('<div class="fk-person">{parts}</div>', parts=join_html(parts))
+    return str(html('<div class="fk-person">{parts}</div>', parts=join_html(parts)))
 
 
 def make_returnee_map(

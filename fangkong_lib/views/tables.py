@@ -1,4 +1,9 @@
-"""HTML tables and KPI cards for the dashboards (escaped, no widgets)."""
+"""HTML tables and KPI cards for the dashboards (escaped, no widgets).
+
+Builders return the HTML as ``str`` (every value escaped through
+:func:`fangkong_lib.views.html.html`); to put one inside another template,
+wrap it in :class:`~markupsafe.Markup` (it is already escaped).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import pandas as pd
 
 from ..ledgers import get_ledger
 from ..ingest.normalize import mask_frame
-from .html import Markup, html, join_html
+from .html import html, join_html
 
 #: KPIs drawn in warning colours when above zero.
 ALERT_KPIS = frozenset({"tests_overdue", "fevers", "open_problems",
@@ -23,7 +28,7 @@ def _fmt(value) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def kpi_cards_html(kpis: Mapping[str, float], labels: Mapping[str, str]) -> Markup:
+def kpi_cards_html(kpis: Mapping[str, float], labels: Mapping[str, str]) -> str:
     """A row of KPI cards; each card carries ``data-kpi`` for tests and CSS."""
     cards = []
     for key, label in labels.items():
@@ -34,18 +39,18 @@ def kpi_cards_html(kpis: Mapping[str, float], labels: Mapping[str, str]) -> Mark
         cards.append(html('<div class="fk-kpi{alert}" data-kpi="{key}"><div class="fk-kpi-value">{value}</div>'
                           '<div class="fk-kpi-label">{label}</div></div>',
                           alert=alert, key=key, value=_fmt(value), label=label))
-    return html('<div class="fk-kpi-row">{cards}</div>', cards=join_html(cards))
+    return str(html('<div class="fk-kpi-row">{cards}</div>', cards=join_html(cards)))
 
 
 def frame_html(frame: pd.DataFrame, *, index: bool = False, css_class: str = "fk-table",
-               max_rows: int = 200, empty: str = "无", cell_class=None) -> Markup:
+               max_rows: int = 200, empty: str = "无", cell_class=None) -> str:
     """An escaped HTML table (at most ``max_rows`` rows, with a note if cut).
 
     ``cell_class(column, value)``, when given, returns a CSS class for a cell
     (e.g. a report status coloured red).
     """
     if frame.empty:
-        return html('<div class="fk-empty">{empty}</div>', empty=empty)
+        return str(html('<div class="fk-empty">{empty}</div>', empty=empty))
     shown = frame.head(max_rows)
     cols = ([shown.index.name or ""] if index else []) + [str(c) for c in shown.columns]
     head = join_html(html("<th>{c}</th>", c=c) for c in cols)
@@ -58,8 +63,9 @@ def frame_html(frame: pd.DataFrame, *, index: bool = False, css_class: str = "fk
             for v, cls in zip(cells, classes))))
     more = (html('<div class="fk-more">仅显示前 {n} 行，共 {total} 行</div>', n=max_rows, total=len(frame))
             if len(frame) > max_rows else "")
-    return html('<div class="fk-table-wrap"><table class="{cls}"><thead><tr>{head}</tr></thead>'
-                '<tbody>{rows}</tbody></table></div>{more}', cls=css_class, head=head, rows=join_html(rows), more=more)
+    return str(html('<div class="fk-table-wrap"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+                    '<tbody>{rows}</tbody></table></div>{more}', cls=css_class, head=head, rows=join_html(rows),
+                    more=more))
 
 
 def _cell(value) -> str:
@@ -75,7 +81,7 @@ def _cell(value) -> str:
     return _fmt(value)
 
 
-def village_table_html(table: pd.DataFrame) -> Markup:
+def village_table_html(table: pd.DataFrame) -> str:
     """The per-village table with a 合计 row."""
     if table.empty:
         return frame_html(table)
@@ -84,7 +90,7 @@ def village_table_html(table: pd.DataFrame) -> Markup:
     return frame_html(pd.concat([table, total]), index=True, css_class="fk-table fk-village")
 
 
-def people_table_html(ov, *, masked: bool = True) -> Markup:
+def people_table_html(ov, *, masked: bool = True) -> str:
     """The people to act on today: fevers, overdue and due tests; personal
     data masked by default."""
     controls = ov.controls

@@ -92,8 +92,8 @@ def _headline_html(b: Briefing) -> Markup:
 def _village_html(b: Briefing) -> Markup:
     table = village_table_with_total(b.villages)
     shown = table.astype(object).where(table.notna(), "—")  # a village that did not report its count
-    return frame_html(shown, index=True, css_class="fk-village", max_rows=100_000,
-                      cell_class=lambda col, value: _STATUS_CLASS.get(value) if col == "报告情况" else None)
+    return Markup(frame_html(shown, index=True, css_class="fk-village", max_rows=100_000,
+                             cell_class=lambda col, value: _STATUS_CLASS.get(value) if col == "报告情况" else None))
 
 
 def _mismatch_note(b: Briefing) -> Markup | str:
@@ -110,7 +110,7 @@ def _action_html(a: ActionList, number: int) -> Markup:
                 n=number, title=a.title, count=a.count, unit=a.unit, rule=a.rule)
     if a.rows.empty:
         return head + Markup('<p class="fk-empty">无</p>')
-    return head + frame_html(a.rows, css_class="fk-list", max_rows=100_000)
+    return head + Markup(frame_html(a.rows, css_class="fk-list", max_rows=100_000))
 
 
 _DOCUMENT = """<!DOCTYPE html>
