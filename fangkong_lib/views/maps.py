@@ -506,7 +506,7 @@ def map_iframe(document: str, *, height: int = 560, title: str = "地图") -> st
     cannot touch the dashboard page, its cookies or its kernel.
     """
     return (
-        f'<iframe class="fk-map" title="{escape_text(title)}" sandbox="allow-scripts allow-popups" '
+        f'<iframe class="fk-map" title="{escape_text(title)}" sandbox="allow-scripts" '
         f'style="width:100%;height:{int(height)}px;border:1px solid #d0d0d0;border-radius:4px" '
         f'srcdoc="{html.escape(document, quote=True)}"></iframe>'
     )
