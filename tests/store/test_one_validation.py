@@ -233,3 +233,14 @@ def test_a_file_of_issues_counts_its_own_earlier_rows(writable_demo_db, tmp_path
     result = import_file(engine, "distributions", path, today=data.today, user="测试")
     assert (result.inserted, result.rejected) == (1, 1), result.as_dict()
     assert result.rejected_rows[0].row == 3 and "库存不足" in result.rejected_rows[0].reasons[0]
+
+
+def test_an_import_without_a_date_uses_the_data_s_today(writable_demo_db, tmp_path):
+    """`fangkong import` passes no date: the store's today (2022-04-07 in the
+    demo) is the now the dates are checked against, as in the forms."""
+    data = Dataset.load(writable_demo_db)
+    path = tmp_path / "r.xlsx"
+    _xlsx(path, "returnees", _returnee(data, report_date="2022-04-08"))
+    result = import_file(data.engine, "returnees", path, user="测试")
+    assert result.rejected == 1
+    assert "报备日期「2022-04-08」：不能晚于今天（2022-04-07）" in result.rejected_rows[0].reasons
