@@ -8,16 +8,56 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from . import __version__
 from .config import JUPYTER_DATA_DIR, NOTEBOOKS_DIR, REPO_DIR, database_url
-from .ledgers import LEDGERS
+from .ledgers import AHEAD_DAYS, DATE_MIN, LEDGERS
+
+#: Hosts that only this machine can reach; any other bind address needs a token.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Shortest token accepted (a generated one has 43 characters).
+MIN_TOKEN_CHARS = 16
+#: The dashboard the server root opens.
+HOME_NOTEBOOK = "overview.ipynb"
 
 
 class UserError(Exception):
     """An error the user can fix; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's contract: a usage error is one line on
+    stderr and exit status 2 (argparse's own prints the usage block too)."""
+
+    def error(self, message):
+        self.exit(2, f"fangkong: 错误：{message}（用 {self.prog} --help 查看用法）\n")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory ones)."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise UserError(f"数据库地址 {url!r} 无法识别：应为 SQLAlchemy URL 或 SQLite 文件路径") from None
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        return Path(parsed.database)
+    return None
+
+
+def check_database_exists(args) -> None:
+    """Refuse a ``--db`` (or ``FANGKONG_DB``) naming a SQLite file that does
+    not exist, unless the command creates databases: a mistyped path must not
+    quietly become a new empty database."""
+    if not hasattr(args, "db") or args.command == "demo" or getattr(args, "create_db", False):
+        return
+    path = _sqlite_file(database_url(args.db))
+    if path is not None and not path.is_file():
+        hint = "（新建数据库请加 --create-db）" if args.command == "import" else "：先运行 `fangkong demo` 或检查 --db"
+        raise UserError(f"数据库文件 {path} 不存在{hint}")
 
 
 def _engine(args):
@@ -27,12 +67,13 @@ def _engine(args):
     from . import store
 
     url = database_url(args.db)
-    parsed = sa.engine.make_url(url)
-    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).exists():
-        raise UserError(f"数据库文件 {parsed.database} 不存在：先运行 `fangkong demo` 或 `fangkong import`")
+    path = _sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise UserError(f"数据库文件 {path} 不存在：先运行 `fangkong demo` 或 `fangkong import`")
     engine = store.get_engine(url)
     if not store.has_data(engine):
-        raise UserError(f"数据库 {url} 中没有数据：先运行 `fangkong demo` 或 `fangkong import`")
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        raise UserError(f"数据库 {shown} 中没有数据：先运行 `fangkong demo` 或 `fangkong import`")
     return engine
 
 
@@ -44,13 +85,20 @@ def cmd_demo(args) -> int:
         from . import store
 
         if store.has_data(store.get_engine(url)):
-            print(f"数据库 {url} 已有数据，未重新生成")
+            print(f"数据库 {_shown_url(url)} 已有数据，未重新生成")
             return 0
     counts = build_demo(url, seed=args.seed)
-    print(f"已生成合成演示数据：{url}")
+    print(f"已生成合成演示数据：{_shown_url(url)}")
     for key, n in counts.items():
         print(f"  {LEDGERS[key].label:<10} {key:<17} {n:>6} 行")
     return 0
+
+
+def _shown_url(url: str) -> str:
+    """A database URL fit to print: the password hidden."""
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
 def cmd_export(args) -> int:
@@ -82,7 +130,13 @@ def _parse_size(text: str) -> tuple[int, int]:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise UserError(f"尺寸 {text!r} 格式不对，应为 宽x高，如 1200x850") from None
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise UserError(f"尺寸 {text} 超出范围：宽和高应在 {MIN_SIDE} 至 {MAX_SIDE} 之间")
     return width, height
+
+
+#: Bounds of a PNG map's side (CSS pixels): Chromium cannot draw beyond them.
+MIN_SIDE, MAX_SIDE = 200, 8000
 
 
 def cmd_brief(args) -> int:
@@ -144,51 +198,191 @@ def cmd_import(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    url = str(_engine(args).url.render_as_string(hide_password=False))
+    """Serve the dashboards (and nothing else) with Voilà, in this process.
+
+    Bound beyond this machine, the server is never open: without a token one
+    is generated. The token reaches Voilà through its configuration, never
+    through a command line (the process list shows command lines), and no
+    password or token is printed except a generated token, once.
+    """
+    engine = _engine(args)
+    url = engine.url.render_as_string(hide_password=False)
+    shown = engine.url.render_as_string(hide_password=True)
     if not NOTEBOOKS_DIR.is_dir():
         raise UserError(f"找不到仪表盘目录 {NOTEBOOKS_DIR}")
-    env = dict(os.environ)
-    env["FANGKONG_DB"] = url
-    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(JUPYTER_DATA_DIR), env.get("JUPYTER_PATH")) if p)
-    cmd = [
-        sys.executable, "-m", "voila", str(NOTEBOOKS_DIR),
-        "--no-browser", f"--port={args.port}", f"--Voila.ip={args.host}",
-        "--template=fangkong",
-    ]
-    if args.token:
-        cmd.append(f"--token={args.token}")
-    print(f"防控工作台：http://{args.host}:{args.port}/  （数据库 {url}，Ctrl+C 停止）", flush=True)
+    token, source = _serve_token(args)
+    if token is None and args.host not in LOCAL_HOSTS:
+        import secrets
+
+        token, source = secrets.token_urlsafe(32), None
+    # The kernels inherit the environment: they need the database, not the token.
+    os.environ["FANGKONG_DB"] = url
+    os.environ.pop("FANGKONG_TOKEN", None)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(JUPYTER_DATA_DIR), os.environ.get("JUPYTER_PATH")) if p)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{args.port}/"
+    print(f"防控工作台：{base}  （数据库 {shown}，Ctrl+C 停止）", flush=True)
+    if token is not None and source is None:
+        _announce_generated_token(base, token, args.port)
+    elif token is not None:
+        print(f"访问需要令牌（来自 {source}）：打开 {base}?token=<令牌>", flush=True)
     # voila.json at the repository root holds the rest of the configuration.
     os.chdir(REPO_DIR)
-    os.execvpe(cmd[0], cmd, env)
-    return 0  # not reached
+    _dashboard_app().launch_instance(
+        [str(NOTEBOOKS_DIR), "--no-browser", f"--port={args.port}", f"--Voila.ip={args.host}",
+         "--template=fangkong"],
+        config=_token_config(token),
+    )
+    return 0
+
+
+def _serve_token(args) -> tuple[str | None, str | None]:
+    """The token given by ``--token-file``, ``--token`` or ``FANGKONG_TOKEN``
+    (in that order) and where it came from; (None, None) when none is."""
+    if args.token_file:
+        try:
+            text = Path(args.token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UserError(f"无法读取令牌文件 {args.token_file}：{exc.strerror or exc}") from None
+        token, source = text.splitlines()[0].strip() if text else "", f"文件 {args.token_file}"
+    elif args.token:
+        print("fangkong: 提示：命令行中的令牌在进程列表中人人可见，请改用 FANGKONG_TOKEN 或 --token-file",
+              file=sys.stderr)
+        token, source = args.token, "--token"
+    elif os.environ.get("FANGKONG_TOKEN"):
+        token, source = os.environ["FANGKONG_TOKEN"], "环境变量 FANGKONG_TOKEN"
+    else:
+        return None, None
+    if len(token) < MIN_TOKEN_CHARS or any(ch.isspace() for ch in token):
+        raise UserError(f"{source}中的令牌太短或含空白：至少 {MIN_TOKEN_CHARS} 个字符（不给令牌时自动生成一个）")
+    return token, source
+
+
+def _announce_generated_token(base: str, token: str, port: int) -> None:
+    """Show a generated token once: on the terminal that started the server,
+    or, when output goes to a file or a journal, in a file only this user can
+    read (never in a log)."""
+    if sys.stdout.isatty():
+        print(f"已生成访问令牌（只显示这一次）：{base}?token={token}", flush=True)
+        return
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = Path(jupyter_runtime_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"fangkong-serve-{port}.token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(token + "\n")
+    os.chmod(path, 0o600)
+    print(f"已生成访问令牌，写在 {path}（仅本用户可读）：打开 {base}?token=<令牌>", flush=True)
+
+
+def _token_config(token: str | None):
+    from traitlets.config import Config
+
+    config = Config()
+    if token is not None:
+        config.Voila.token = token
+    return config
+
+
+def _dashboard_app():
+    """Voilà serving the dashboards and nothing else: the root and
+    ``/voila/tree`` redirect to the overview (no notebook listing), the
+    contents API is gone, only the dashboards (``notebooks/*.ipynb``, not
+    the analyst notebooks below) can be rendered, and the access log hides
+    tokens in URLs."""
+    import functools
+    import re
+
+    import tornado.web
+    from jupyter_server.log import log_request
+    from jupyter_server.utils import url_path_join
+    from voila.app import Voila
+
+    dashboards = sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+
+    class HomeHandler(tornado.web.RequestHandler):
+        def initialize(self, target: str) -> None:
+            self.target = target
+
+        def get(self, *_args) -> None:
+            query = self.request.query
+            self.redirect(self.target + (f"?{query}" if query else ""))
+
+    class DashboardVoila(Voila):
+        def init_settings(self):
+            settings = super().init_settings()
+            settings["log_function"] = functools.partial(log_request, record_prometheus_metrics=False)
+            return settings
+
+        def init_handlers(self):
+            base = self.server_url
+            home = url_path_join(self.base_url, "voila/render", HOME_NOTEBOOK)
+            render = url_path_join(base, r"/voila/render/(.*)")
+            gone = (url_path_join(base, "/voila/tree"), url_path_join(base, "/voila/api/contents"))
+            names = "|".join(re.escape(name) for name in dashboards)
+            handlers = [(base, HomeHandler, {"target": home}),
+                        (url_path_join(base, r"/voila/tree(.*)"), HomeHandler, {"target": home})]
+            for handler in super().init_handlers():
+                pattern = handler[0]
+                if pattern == base or pattern.startswith(gone):
+                    continue
+                if pattern == render:
+                    handler = (url_path_join(base, rf"/voila/render/({names})"), *handler[1:])
+                handlers.append(handler)
+            return handlers
+
+    return DashboardVoila
 
 
 def _parse_date(text: str) -> date:
+    """A date given on the command line, within the bounds every ledger date
+    has (2000-01-01 to a year from today)."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UserError(f"日期 {text!r} 格式不对，应为 YYYY-MM-DD") from None
+    latest = date.today() + timedelta(days=AHEAD_DAYS)
+    if not DATE_MIN <= day <= latest:
+        raise UserError(f"日期 {text} 超出范围：应在 {DATE_MIN.isoformat()} 至 {latest.isoformat()} 之间")
+    return day
+
+
+def _bounded(kind, low, high, what: str):
+    """An argparse type: a number of ``kind`` between ``low`` and ``high``."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} 应为{'整数' if kind is int else '数字'}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} {text} 超出范围：应在 {low} 至 {high} 之间")
+        return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fangkong", description="防控工作台：乡镇疫情防控指挥部态势工作台")
+    parser = _Parser(prog="fangkong", description="防控工作台：乡镇疫情防控指挥部态势工作台")
     parser.add_argument("--version", action="version", version=f"fangkong {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     db_help = "数据库：SQLAlchemy URL 或 SQLite 文件路径（默认 FANGKONG_DB，再默认 data/fangkong.sqlite）"
 
     p = sub.add_parser("demo", help="生成合成演示数据库")
     p.add_argument("--db", help=db_help)
-    p.add_argument("--seed", type=int, default=20220407, help="随机种子（同一种子结果相同）")
+    p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1, "种子"), default=20220407, help="随机种子（同一种子结果相同）")
     p.add_argument("--scale", choices=("township",), default="township", help="规模（目前为一个乡）")
     p.add_argument("--if-missing", action="store_true", help="数据库已有数据时不重新生成")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="启动 Voilà 仪表盘")
     p.add_argument("--db", help=db_help)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8866)
-    p.add_argument("--token", help="访问令牌（多人共用时设置）")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="监听地址（默认 127.0.0.1 仅本机；其他地址必须有令牌，不给则自动生成）")
+    p.add_argument("--port", type=_bounded(int, 1, 65535, "端口"), default=8866)
+    p.add_argument("--token", help="访问令牌（会出现在进程列表中，建议改用 FANGKONG_TOKEN 或 --token-file）")
+    p.add_argument("--token-file", metavar="FILE", help="从文件第一行读取访问令牌")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("template", help="生成台账的空白 Excel 模板")
@@ -202,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=db_help)
     p.add_argument("--report", metavar="OUT.xlsx", help="把被拒收的行及原因写成 Excel，退回各村修改")
     p.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    p.add_argument("--create-db", action="store_true", help="--db 指向的 SQLite 文件不存在时新建（第一次导入时用）")
     p.add_argument("--json", action="store_true", help="以一行 JSON 输出汇总")
     p.add_argument("--user", default=os.environ.get("FANGKONG_USER") or os.environ.get("USER") or "import",
                    help="操作人（写入审计记录）")
@@ -227,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--village", help="只看一个村")
     p.add_argument("--measure", help="只看一种管控措施（集中隔离、居家隔离、居家健康监测、三天两检）")
     p.add_argument("--size", default="1200x850", help="PNG 画面尺寸（CSS 像素，宽x高；默认 1200x850）")
-    p.add_argument("--scale", type=float, default=2.0, help="PNG 像素倍数（默认 2，即 2400x1700 像素）")
+    p.add_argument("--scale", type=_bounded(float, 0.5, 4.0, "像素倍数"), default=2.0, help="PNG 像素倍数（默认 2，即 2400x1700 像素）")
     p.set_defaults(func=cmd_map)
 
     p = sub.add_parser("brief", help="生成每日简报（日报）：HTML、PDF、xlsx")
@@ -242,9 +437,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_database_exists(args)
         return args.func(args)
     except UserError as exc:
         print(f"fangkong: 错误：{exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:  # e.g. a PostgreSQL URL without its driver installed
+        hint = "PostgreSQL 地址请写成 postgresql+psycopg://…" if exc.name == "psycopg2" else "请安装后重试"
+        print(f"fangkong: 错误：缺少 Python 包 {exc.name or exc}：{hint}", file=sys.stderr)
         return 2
     except (KeyError, ValueError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -12,11 +12,21 @@ Field types
 ``id_number`` (公民身份号码), ``phone`` (mobile or landline), ``list``
 (values separated by ``;``), ``geometry`` (WKT; drawn on maps, not typed in
 Excel, so left out of templates).
+
+Constraints
+-----------
+Bounds live on the field too, so a form and an import refuse the same values:
+``min``/``max`` (inclusive) and ``positive`` for numbers; for dates, every
+date lies between :data:`DATE_MIN` and today + ``ahead_days`` days, and a
+``not_future`` date (something that has happened: 报备日期, 检查日期, 接收日期)
+is no later than today, where "today" is the data's now (the store's
+``today``); ``items="date"`` makes a list a list of dates (核酸日期).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Iterable
 
 FIELD_TYPES = frozenset(
@@ -29,6 +39,15 @@ MASKED_PII_KINDS = frozenset({"id", "phone", "address"})
 #: Kinds masked in files that leave the command centre (exported maps, the
 #: briefing): every kind, names included.
 OUTBOUND_PII_KINDS = PII_KINDS
+LIST_ITEMS = frozenset({"text", "date"})
+
+#: No date the workbook deals with lies before this (the earliest 外出时间
+#: still relevant in 2022 is years later); older values are typing errors.
+DATE_MIN = date(2000, 1, 1)
+#: How far ahead a date may lie by default (an expected arrival, a deadline).
+AHEAD_DAYS = 366
+#: Body temperature a reading can have (℃); outside it, a typing error.
+TEMPERATURE_RANGE = (34.0, 43.0)
 
 # -- Shared vocabularies (one place each) ------------------------------------
 
@@ -90,6 +109,18 @@ class Field:
         Kind of personal data (``name``, ``id``, ``phone``, ``address``).
     doc : str
         What the column means, for the template's explanation sheet.
+    not_future : bool
+        A date or time that cannot be later than the data's today.
+    ahead_days : int
+        How many days after today a date may lie (ignored with ``not_future``).
+    min, max : float, optional
+        Inclusive bounds of a number.
+    positive : bool
+        A number that must be greater than zero (数量).
+    items : str
+        For a ``list``: the type of each item (``text`` or ``date``).
+    unit : str
+        Unit of a number, shown in messages (℃).
     """
 
     key: str
@@ -100,10 +131,23 @@ class Field:
     choices: tuple[str, ...] = ()
     pii: str | None = None
     doc: str = ""
+    not_future: bool = False
+    ahead_days: int = AHEAD_DAYS
+    min: float | None = None
+    max: float | None = None
+    positive: bool = False
+    items: str = "text"
+    unit: str = ""
 
     def __post_init__(self):
         if self.type not in FIELD_TYPES:
             raise ValueError(f"field {self.key!r}: unknown type {self.type!r}")
+        if self.not_future and self.type not in ("date", "datetime"):
+            raise ValueError(f"field {self.key!r}: not_future needs a date or datetime")
+        if (self.min is not None or self.max is not None or self.positive) and self.type not in ("int", "float"):
+            raise ValueError(f"field {self.key!r}: bounds need a number")
+        if self.items not in LIST_ITEMS or (self.items != "text" and self.type != "list"):
+            raise ValueError(f"field {self.key!r}: bad list items {self.items!r}")
         if self.pii is not None and self.pii not in PII_KINDS:
             raise ValueError(f"field {self.key!r}: unknown pii kind {self.pii!r}")
         if self.type == "id_number" and self.pii is None:
@@ -174,9 +218,21 @@ class Ledger:
         return [f.key for f in self.fields if f.pii in kinds]
 
 
-def F(key, label, type="text", *, req=False, aka=(), choices=(), pii=None, doc=""):
-    """Shorthand used by the declarations below."""
-    return Field(key, label, type, req, tuple(aka), tuple(choices), pii, doc)
+def F(key, label, type="text", *, req=False, aka=(), choices=(), pii=None, doc="", past=False,
+      ahead=AHEAD_DAYS, min=None, max=None, positive=False, items="text", unit=""):
+    """Shorthand used by the declarations below (``past``: not in the future)."""
+    return Field(key, label, type, req, tuple(aka), tuple(choices), pii, doc, not_future=past,
+                 ahead_days=ahead, min=min, max=max, positive=positive, items=items, unit=unit)
+
+
+#: A count of people, households, tables…: never negative.
+_COUNT = {"min": 0}
+_TEMP = {"min": TEMPERATURE_RANGE[0], "max": TEMPERATURE_RANGE[1], "unit": "℃"}
+# Coordinates inside China's extent: a swapped or zero coordinate is refused.
+_LON = {"min": 73.0, "max": 136.0}
+_LAT = {"min": 3.0, "max": 54.0}
+#: Supplies keep for years (masks: 3 years): an expiry may lie ten years ahead.
+EXPIRY_AHEAD_DAYS = 3653
 
 
 # Location columns shared by many ledgers.
@@ -199,8 +255,8 @@ _LEDGERS: list[Ledger] = [
             F("area", "片区", doc="包片区域（网格长负责）"),
             F("secretary", "党支部书记", aka=("支部书记",), pii="name"),
             F("secretary_phone", "书记电话", "phone", aka=("联系电话",)),
-            F("households", "户数", "int"),
-            F("population", "人口", "int", aka=("户籍人口",)),
+            F("households", "户数", "int", **_COUNT),
+            F("population", "人口", "int", aka=("户籍人口",), **_COUNT),
             F("geometry", "边界", "geometry"),
         ),
         natural_key=("name",),
@@ -213,10 +269,10 @@ _LEDGERS: list[Ledger] = [
             _VILLAGE,
             F("cadre", "自然村干部", pii="name"),
             F("cadre_phone", "干部电话", "phone"),
-            F("households", "户数", "int"),
-            F("population", "人口", "int"),
-            F("lon", "经度", "float"),
-            F("lat", "纬度", "float"),
+            F("households", "户数", "int", **_COUNT),
+            F("population", "人口", "int", **_COUNT),
+            F("lon", "经度", "float", **_LON),
+            F("lat", "纬度", "float", **_LAT),
             F("geometry", "边界", "geometry"),
         ),
         natural_key=("code",),
@@ -230,7 +286,7 @@ _LEDGERS: list[Ledger] = [
             F("member", "联户党员", pii="name", doc="第六级：党员联户"),
             F("member_phone", "党员电话", "phone"),
             F("cadre", "下沉乡干部", pii="name", doc="第四级：下沉乡干部"),
-            F("households", "联系户数", "int"),
+            F("households", "联系户数", "int", **_COUNT),
             F("geometry", "边界", "geometry"),
         ),
         natural_key=("code",),
@@ -264,7 +320,7 @@ _LEDGERS: list[Ledger] = [
             F("address", "详细地址", pii="address", aka=("现住址",)),
             F("risk_level", "所在地风险等级", choices=("高", "中", "低", "常态化"), aka=("风险等级",)),
             F("reason", "外出事由", choices=("务工", "经商", "上学", "其他")),
-            F("left_date", "外出时间", "date"),
+            F("left_date", "外出时间", "date", past=True),
             F("intends_return", "近期有无返乡意向", "bool", aka=("返乡意向",)),
             F("expected_return", "预计返乡时间", "date"),
             F("persuasion", "劝导情况"),
@@ -277,7 +333,7 @@ _LEDGERS: list[Ledger] = [
     Ledger(
         "returnees", "返乡报备", "城郊乡返乡人员登记台账",
         (
-            F("report_date", "报备日期", "date", aka=("报备时间",)),
+            F("report_date", "报备日期", "date", aka=("报备时间",), past=True),
             F("report_channel", "报备方式", choices=("豫事办", "电话", "村委", "微信")),
             _NAME, _SEX, _ID, _PHONE, _VILLAGE, _NATURAL, _GRID,
             F("household_address", "户籍地址", pii="address"),
@@ -287,17 +343,18 @@ _LEDGERS: list[Ledger] = [
             F("travel_history", "14日内旅居史", aka=("旅居史",)),
             F("risk_category", "来源地风险类别", req=True, choices=RISK_CATEGORIES,
               aka=("风险类别", "风险等级")),
-            F("left_risk_date", "离开风险地日期", "date"),
+            F("left_risk_date", "离开风险地日期", "date", past=True),
             F("expected_arrival", "预计到达时间", "date", aka=("预计返乡时间",)),
-            F("actual_arrival", "实际到达时间", "date", aka=("返乡时间", "到达时间")),
+            F("actual_arrival", "实际到达时间", "date", aka=("返乡时间", "到达时间"), past=True),
             F("transport", "交通方式", choices=("自驾", "火车", "飞机", "客车", "其他")),
             F("vehicle_no", "车次/航班/车牌号", aka=("车次", "车牌号", "航班")),
             F("companions", "同行人员"),
-            F("test48_time", "48小时核酸采样时间", "datetime", aka=("48小时核酸时间",)),
+            F("test48_time", "48小时核酸采样时间", "datetime", aka=("48小时核酸时间",),
+              doc="未到达者可填预约的采样时间"),
             F("test48_result", "48小时核酸结果", choices=TEST_RESULTS),
             F("health_code", "健康码颜色", choices=HEALTH_CODES, aka=("健康码",)),
             F("trip_star", "行程码是否带星", "bool", aka=("行程码带星",)),
-            F("landing_test_time", "落地核酸时间", "datetime"),
+            F("landing_test_time", "落地核酸时间", "datetime", past=True),
             F("landing_test_result", "落地核酸结果", choices=TEST_RESULTS),
             F("responsible", "包保责任人", pii="name"),
             F("entered_by", "录入人"),
@@ -316,10 +373,10 @@ _LEDGERS: list[Ledger] = [
             F("found_via", "发现途径", choices=("报备", "排查", "大数据推送", "协查")),
             F("start_date", "开始日期", "date", req=True),
             F("end_date", "应解除日期", "date", req=True),
-            F("released_date", "实际解除日期", "date"),
+            F("released_date", "实际解除日期", "date", past=True),
             F("home_ok", "居家条件评估", choices=("达标", "不达标")),
-            F("cohabitants", "同住人数", "int"),
-            F("test_dates", "核酸日期", "list", doc="计划核酸日期，ISO 日期以 ; 分隔"),
+            F("cohabitants", "同住人数", "int", **_COUNT),
+            F("test_dates", "核酸日期", "list", items="date", doc="计划核酸日期，ISO 日期以 ; 分隔"),
             F("team", "五包一责任人", "list", doc="五包一：包村乡干部;村干部/网格员;村医;民警/辅警;党员/亲属"),
             F("notice_signed", "告知书签收", "bool"),
             F("regime", "执行政策"),
@@ -330,16 +387,16 @@ _LEDGERS: list[Ledger] = [
     Ledger(
         "daily_checks", "每日健康监测", "居家隔离/管控人员每日健康监测表",
         (
-            F("date", "日期", "date", req=True),
+            F("date", "日期", "date", req=True, past=True),
             _ID, _NAME, _VILLAGE,
-            F("day_no", "第几天", "int"),
-            F("temp_am", "上午体温", "float"),
-            F("temp_pm", "下午体温", "float"),
+            F("day_no", "第几天", "int", min=1),
+            F("temp_am", "上午体温", "float", **_TEMP),
+            F("temp_pm", "下午体温", "float", **_TEMP),
             F("symptoms", "症状"),
             F("at_home", "是否在家", "bool"),
             F("needs", "生活需求"),
             F("visitor", "随访人", pii="name"),
-            F("reported_at", "上报时间", "datetime"),
+            F("reported_at", "上报时间", "datetime", past=True),
         ),
         natural_key=("id_number", "date"),
     ),
@@ -347,7 +404,7 @@ _LEDGERS: list[Ledger] = [
         "tests", "核酸检测", "管控人员核酸检测登记表",
         (
             _ID, _NAME, _VILLAGE,
-            F("sample_date", "采样日期", "date", req=True, aka=("采样时间",)),
+            F("sample_date", "采样日期", "date", req=True, aka=("采样时间",), past=True),
             F("method", "采样方式", choices=("上门", "集中", "卡点")),
             F("result", "结果", choices=TEST_RESULTS, aka=("检测结果",)),
             F("sampler", "采样人"),
@@ -367,16 +424,16 @@ _LEDGERS: list[Ledger] = [
             F("manager_phone", "负责人电话", "phone", aka=("联系电话",)),
             F("code_posted", "场所码张贴", "bool"),
             F("status", "状态", choices=PLACE_STATUSES),
-            F("staff_count", "员工人数", "int"),
-            F("lon", "经度", "float"),
-            F("lat", "纬度", "float"),
+            F("staff_count", "员工人数", "int", **_COUNT),
+            F("lon", "经度", "float", **_LON),
+            F("lat", "纬度", "float", **_LAT),
         ),
         natural_key=("code",),
     ),
     Ledger(
         "inspections", "场所检查", "城郊乡重点场所检查记录",
         (
-            F("date", "检查日期", "date", req=True),
+            F("date", "检查日期", "date", req=True, past=True),
             F("place_code", "场所码编号", req=True, aka=("场所码",)),
             F("place_name", "场所名称"),
             F("category", "场所类别", choices=PLACE_CATEGORIES),
@@ -389,7 +446,7 @@ _LEDGERS: list[Ledger] = [
             F("disinfection_log", "消毒登记", "bool"),
             F("staff_health_log", "员工健康登记", "bool"),
             F("drug_register", "四类药品实名登记", "bool", doc="药店/诊所"),
-            F("scans_today", "当日扫码人次", "int"),
+            F("scans_today", "当日扫码人次", "int", **_COUNT),
             F("findings", "发现问题"),
             F("action", "处理", choices=("无", "现场整改", "限期整改", "停业整改")),
             F("deadline", "整改期限", "date"),
@@ -402,7 +459,7 @@ _LEDGERS: list[Ledger] = [
         "problems", "督查问题", "城郊乡督查问题整改台账",
         (
             F("problem_no", "问题编号", req=True),
-            F("date", "督查日期", "date", req=True),
+            F("date", "督查日期", "date", req=True, past=True),
             F("team", "督查组", choices=SUPERVISION_TEAMS + ("场所检查",)),
             F("method", "督查方式", choices=("明察", "暗访")),
             F("target", "被督查单位"),
@@ -416,7 +473,7 @@ _LEDGERS: list[Ledger] = [
             F("leader", "包村领导"),
             F("measure", "整改措施"),
             F("deadline", "整改时限", "date"),
-            F("done_date", "整改完成日期", "date"),
+            F("done_date", "整改完成日期", "date", past=True),
             F("evidence", "佐证材料"),
             F("rechecker", "复查人"),
             F("stage", "阶段", choices=PROBLEM_STAGES),
@@ -429,7 +486,7 @@ _LEDGERS: list[Ledger] = [
         (
             F("problem_no", "问题编号", req=True),
             F("step", "环节", req=True, choices=PROBLEM_STEPS),
-            F("time", "时间", "datetime", req=True),
+            F("time", "时间", "datetime", req=True, past=True),
             F("who", "经办人", req=True),
             F("unit", "责任单位"),
             F("person", "责任人", pii="name"),
@@ -443,7 +500,7 @@ _LEDGERS: list[Ledger] = [
     Ledger(
         "supervisions", "督查记录", "城郊乡督查工作记录表",
         (
-            F("date", "督查日期", "date", req=True),
+            F("date", "督查日期", "date", req=True, past=True),
             F("team", "督查组", req=True, choices=SUPERVISION_TEAMS),
             F("method", "督查方式", choices=("明察", "暗访")),
             F("target", "被督查单位", req=True),
@@ -451,7 +508,7 @@ _LEDGERS: list[Ledger] = [
             F("village", "村", aka=("行政村",)),
             F("place_code", "场所码编号"),
             F("content", "督查内容"),
-            F("problems_found", "发现问题数", "int"),
+            F("problems_found", "发现问题数", "int", **_COUNT),
             F("inspectors", "督查人员"),
         ),
         natural_key=("date", "team", "target"),
@@ -461,7 +518,7 @@ _LEDGERS: list[Ledger] = [
         "donations", "捐赠物资", "城郊乡捐赠物资接收登记表",
         (
             F("voucher_no", "凭证编号", req=True),
-            F("date", "接收日期", "date", req=True),
+            F("date", "接收日期", "date", req=True, past=True),
             F("donor", "捐赠方", req=True, aka=("捐赠单位", "捐赠人")),
             F("donor_type", "捐赠方类型", choices=("单位", "个人")),
             F("contact", "联系人", pii="name"),
@@ -471,9 +528,9 @@ _LEDGERS: list[Ledger] = [
             F("item", "物资名称", req=True),
             F("spec", "规格"),
             F("unit", "单位"),
-            F("quantity", "数量", "float", req=True),
-            F("value", "估值(元)", "float", aka=("估值", "价值")),
-            F("expiry", "有效期", "date"),
+            F("quantity", "数量", "float", req=True, positive=True),
+            F("value", "估值(元)", "float", aka=("估值", "价值"), min=0),
+            F("expiry", "有效期", "date", ahead=EXPIRY_AHEAD_DAYS),
             F("receiver", "接收人"),
             F("supervisor", "监督人"),
             F("location", "存放位置"),
@@ -484,9 +541,9 @@ _LEDGERS: list[Ledger] = [
         "distributions", "物资发放", "城郊乡捐赠物资发放登记表",
         (
             F("voucher_no", "出库单号", req=True),
-            F("date", "发放日期", "date", req=True),
+            F("date", "发放日期", "date", req=True, past=True),
             F("item", "物资名称", req=True),
-            F("quantity", "数量", "float", req=True),
+            F("quantity", "数量", "float", req=True, positive=True),
             F("unit", "单位"),
             F("recipient_type", "领用单位类型", choices=("卡点", "村", "隔离户", "志愿者")),
             F("recipient", "领用单位"),
@@ -494,22 +551,22 @@ _LEDGERS: list[Ledger] = [
             F("location", "出库仓库", aka=("发放仓库",), doc="从哪个存放位置出库（与接收登记的存放位置对应）"),
             F("taker", "领用人", pii="name"),
             F("handler", "经手人"),
-            F("published", "公示日期", "date"),
+            F("published", "公示日期", "date", past=True),
         ),
         natural_key=("voucher_no",),
     ),
     Ledger(
         "checkpoint_logs", "卡点登记", "城郊乡卡点检查登记表",
         (
-            F("time", "检查时间", "datetime", req=True),
+            F("time", "检查时间", "datetime", req=True, past=True),
             F("checkpoint", "卡点", req=True),
             _NAME, _ID, _PHONE,
             F("plate", "车牌号"),
             F("transport", "交通方式"),
-            F("passengers", "同车人数", "int"),
+            F("passengers", "同车人数", "int", **_COUNT),
             F("origin", "出发地"),
             F("destination", "目的地(村)", aka=("目的地",)),
-            F("temperature", "体温", "float"),
+            F("temperature", "体温", "float", **_TEMP),
             F("health_code", "健康码颜色", choices=HEALTH_CODES),
             F("trip_star", "行程码带星", "bool"),
             F("test48", "48小时核酸", choices=("阴性", "无")),
@@ -523,15 +580,15 @@ _LEDGERS: list[Ledger] = [
     Ledger(
         "drug_buyers", "四类药品购买登记", "城郊乡四类药品购买人员登记表",
         (
-            F("date", "日期", "date", req=True),
+            F("date", "日期", "date", req=True, past=True),
             F("outlet", "药店/诊所", req=True),
             F("name", "购药人", req=True, pii="name"),
             _ID, _PHONE,
             F("village", "住址村", aka=("村",)),
             F("drug", "药品", req=True),
             F("drug_class", "类别", choices=DRUG_CLASSES),
-            F("temperature", "体温", "float"),
-            F("test_date", "核酸时间", "date"),
+            F("temperature", "体温", "float", **_TEMP),
+            F("test_date", "核酸时间", "date", doc="待核酸时为约定的核酸日期"),
             F("test_result", "核酸结果", choices=TEST_RESULTS),
             F("checker", "核查人"),
             F("status", "状态", choices=("待核酸", "已核酸", "异常")),
@@ -542,14 +599,14 @@ _LEDGERS: list[Ledger] = [
         "pushes", "大数据推送核查", "城郊乡大数据推送信息核查台账",
         (
             F("batch", "推送批次", req=True),
-            F("pushed_at", "推送时间", "datetime", req=True),
+            F("pushed_at", "推送时间", "datetime", req=True, past=True),
             F("source", "推送来源", choices=("省平台", "协查函", "公安", "通信")),
             _NAME, _ID, _PHONE,
             F("village", "村", aka=("行政村",)),
             F("risk_category", "风险类别", choices=RISK_CATEGORIES),
             F("result", "核查结果", choices=PUSH_RESULTS),
             F("measure", "落实措施"),
-            F("verified_at", "核查完成时间", "datetime"),
+            F("verified_at", "核查完成时间", "datetime", past=True),
             F("verifier", "核查人"),
         ),
         natural_key=("batch", "id_number"),
@@ -563,12 +620,12 @@ _LEDGERS: list[Ledger] = [
             F("kind", "类型", req=True, choices=("红事", "白事")),
             F("date", "日期", "date", req=True),
             F("place", "地点"),
-            F("expected_people", "预计人数", "int"),
-            F("tables", "桌数", "int"),
-            F("outside_guests", "外地来客", "int"),
+            F("expected_people", "预计人数", "int", **_COUNT),
+            F("tables", "桌数", "int", **_COUNT),
+            F("outside_guests", "外地来客", "int", **_COUNT),
             F("pledge", "承诺书", "bool"),
             F("supervisor", "监管员"),
-            F("reported_at", "报备时间", "datetime"),
+            F("reported_at", "报备时间", "datetime", past=True),
             F("approval", "审批", choices=("待审批", "村已审批", "乡已审批", "不予批准")),
             F("actual", "实际情况"),
         ),
@@ -577,14 +634,14 @@ _LEDGERS: list[Ledger] = [
     Ledger(
         "village_reports", "村日报告", "城郊乡各村疫情防控日报告（含零报告）",
         (
-            F("date", "日期", "date", req=True),
+            F("date", "日期", "date", req=True, past=True),
             _VILLAGE,
-            F("reported_at", "上报时间", "datetime", req=True),
+            F("reported_at", "上报时间", "datetime", req=True, past=True),
             F("zero_report", "零报告", "bool", doc="当日无新增情况也须上报"),
-            F("new_away", "新增在外人员", "int"),
-            F("arrivals", "当日返乡", "int"),
-            F("under_control", "在管人数", "int"),
-            F("fevers", "发热人数", "int"),
+            F("new_away", "新增在外人员", "int", **_COUNT),
+            F("arrivals", "当日返乡", "int", **_COUNT),
+            F("under_control", "在管人数", "int", **_COUNT),
+            F("fevers", "发热人数", "int", **_COUNT),
             F("reporter", "报告人"),
             _NOTE,
         ),
@@ -601,7 +658,7 @@ _LEDGERS: list[Ledger] = [
             F("post", "岗位", choices=("守门员", "消杀员", "代购员", "卡点", "核酸")),
             F("phone", "联系电话", "phone"),
             F("households", "联系户"),
-            F("hours", "服务时长", "float"),
+            F("hours", "服务时长", "float", min=0),
         ),
         natural_key=("volunteer_no",),
     ),

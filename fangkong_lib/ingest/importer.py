@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from .. import store
 from ..ledgers import Ledger, get_ledger
 from .normalize import clean_text
-from .validate import ROW_RULES, Problem, coerce_value, shown, text_coercer
+from .validate import ROW_RULES, Problem, check_issue_rows, coerce_value, shown, text_coercer
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 30
@@ -324,8 +324,10 @@ def import_file(
     ledger = get_ledger(ledger_key)
     path = Path(path)
     result = ImportResult(ledger=ledger_key, path=str(path), dry_run=dry_run)
-    today = today or date.today()
     store.init_db(engine)
+    if today is None:  # the data's now (the demo's 2022-04-07), as the forms use
+        stamp = store.get_meta(engine).get("today")
+        today = date.fromisoformat(stamp) if stamp else date.today()
 
     rows = read_rows(path)
     head: list[tuple[int, list]] = []
@@ -442,6 +444,13 @@ def import_file(
             else:
                 keep.append((number, nk, values, cells))
         accepted = keep
+    if ledger.key == "distributions" and accepted:  # the issue form's stock rule, row by row
+        refused = check_issue_rows([dict(zip(keys, values)) for _, _, values, _ in accepted],
+                                   store.load_ledger(engine, "donations"), store.load_ledger(engine, "distributions"))
+        for idx, problem in refused.items():
+            number, _nk, _values, cells = accepted[idx]
+            result.rejected_rows.append(RejectedRow(number, _pad(cells, width), [problem.sentence()]))
+        accepted = [row for idx, row in enumerate(accepted) if idx not in refused]
     result.rejected = len(result.rejected_rows)
     result.rejected_rows.sort(key=lambda r: r.row)
 

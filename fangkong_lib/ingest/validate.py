@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
-from ..ledgers import Field, Ledger
+from pandas import NA as _NA
 from pandas import NaT as _NaT
+
+from ..ledgers import DATE_MIN, Field, Ledger
 
 from .normalize import (
     clean_text, normalize_date, normalize_datetime, normalize_id_number, normalize_phone, sex_from_id,
@@ -43,7 +45,7 @@ class Problem:
 
 def is_blank(value) -> bool:
     """None, NaN, NaT, or a string of white space only."""
-    if value is None:
+    if value is None or value is _NA:
         return True
     kind = type(value)
     if kind is str:
@@ -97,46 +99,141 @@ def coerce_value(fld: Field, value, *, default_year: int | None = None, today: d
         return normalize_id_number(value, today=today)
     if t == "phone":
         return normalize_phone(value)
-    if t == "date":
-        out, err = normalize_date(value, default_year=default_year)
-        return out, err
-    if t == "datetime":
-        return normalize_datetime(value, default_year=default_year)
+    if t in ("date", "datetime"):
+        return _coerce_when(fld, value, default_year, today)
     if t == "bool":
-        if isinstance(value, bool):
-            return value, None
-        word = clean_text(value).lower()
-        if word in TRUE_WORDS:
-            return True, None
-        if word in FALSE_WORDS:
-            return False, None
-        return None, "应填 是 或 否"
+        return coerce_bool(value)
     if t in ("int", "float"):
-        if isinstance(value, bool):
-            return None, "应为数字"
-        try:
-            number = float(clean_text(value).replace(",", "")) if isinstance(value, str) else float(value)
-        except (TypeError, ValueError):
-            return None, "应为数字"
-        if math.isnan(number) or math.isinf(number):
-            return None, "应为数字"
-        if t == "int":
-            if not number.is_integer():
-                return None, "应为整数"
-            return int(number), None
-        return number, None
+        return _coerce_number(fld, value)
     if t == "list":
         if isinstance(value, (list, tuple)):
             items = [clean_text(v) for v in value]
         else:
             items = [clean_text(v) for v in _LIST_SPLIT.split(clean_text(value))]
-        return [i for i in items if i], None
+        items = [i for i in items if i]
+        if fld.items == "date":
+            return _coerce_date_list(fld, items, default_year, today)
+        return items, None
     if t == "geometry":
         return value, None
     text = clean_text(value)
     if fld.choices and text not in fld.choices:
         return None, f"不在可选值中（可选：{'、'.join(fld.choices)}）"
     return text, None
+
+
+def date_bounds(fld: Field, today: date | None = None) -> tuple[date, date]:
+    """The earliest and latest date ``fld`` accepts, given the data's today.
+
+    >>> from fangkong_lib.ledgers import get_ledger
+    >>> date_bounds(get_ledger("returnees")["report_date"], date(2022, 4, 7))
+    (datetime.date(2000, 1, 1), datetime.date(2022, 4, 7))
+    >>> date_bounds(get_ledger("returnees")["expected_arrival"], date(2022, 4, 7))
+    (datetime.date(2000, 1, 1), datetime.date(2023, 4, 8))
+    """
+    today = today or date.today()
+    return DATE_MIN, today if fld.not_future else today + timedelta(days=fld.ahead_days)
+
+
+def date_reason(fld: Field, day: date, today: date | None = None) -> str | None:
+    """Why ``day`` is not a possible value of ``fld`` (None when it is)."""
+    today = today or date.today()
+    earliest, latest = date_bounds(fld, today)
+    if fld.not_future and day > today:
+        return f"不能晚于今天（{today.isoformat()}）"
+    if not earliest <= day <= latest:
+        return f"超出合理范围（应在 {earliest.isoformat()} 至 {latest.isoformat()} 之间）"
+    return None
+
+
+def _coerce_when(fld: Field, value, default_year, today):
+    if fld.type == "date":
+        out, err = normalize_date(value, default_year=default_year)
+    else:
+        out, err = normalize_datetime(value, default_year=default_year)
+    if err:
+        return None, err
+    day = out.date() if isinstance(out, datetime) else out
+    reason = date_reason(fld, day, today)
+    return (None, reason) if reason else (out, None)
+
+
+def _coerce_date_list(fld: Field, items: list[str], default_year, today):
+    """Each item a possible date; the list holds ISO dates (2022-04-08)."""
+    days = []
+    for item in items:
+        day, err = normalize_date(item, default_year=default_year)
+        if err:
+            return None, f"「{item}」不是日期（多个日期以 ; 分隔，如 2022-04-08;2022-04-10）"
+        reason = date_reason(fld, day, today)
+        if reason:
+            return None, f"「{item}」{reason}"
+        days.append(day.isoformat())
+    return days, None
+
+
+def coerce_bool(value):
+    """``(True/False, None)`` for a yes/no (是/否) cell, or ``(None, reason)``.
+
+    A number counts only as 1 or 0; anything else that is not one of the
+    words of :data:`TRUE_WORDS` / :data:`FALSE_WORDS` is refused.
+
+    >>> coerce_bool("是"), coerce_bool(0), coerce_bool("也许")
+    ((True, None), (False, None), (None, '应填 是 或 否'))
+    """
+    if isinstance(value, bool):
+        return value, None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy bool_ and numbers
+        value = value.item()
+        if isinstance(value, bool):
+            return value, None
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value), None
+    if isinstance(value, str):
+        word = clean_text(value).lower()
+        if word in TRUE_WORDS:
+            return True, None
+        if word in FALSE_WORDS:
+            return False, None
+    return None, "应填 是 或 否"
+
+
+def _coerce_number(fld: Field, value):
+    if isinstance(value, bool):
+        return None, "应为数字"
+    try:
+        number = float(clean_text(value).replace(",", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        return None, "应为数字"
+    if math.isnan(number) or math.isinf(number):
+        return None, "应为数字"
+    if fld.type == "int":
+        if not number.is_integer():
+            return None, "应为整数"
+        number = int(number)
+    reason = number_reason(fld, number)
+    return (None, reason) if reason else (number, None)
+
+
+def number_reason(fld: Field, number: float) -> str | None:
+    """Why ``number`` is outside the bounds of ``fld`` (None when inside).
+
+    >>> from fangkong_lib.ledgers import get_ledger
+    >>> number_reason(get_ledger("donations")["quantity"], -5)
+    '应为正数'
+    """
+    lo, hi = fld.min, fld.max
+    if fld.positive and number <= 0:
+        return "应为正数"
+    if lo is not None and hi is not None and not lo <= number <= hi:
+        form = "{:.1f}" if fld.type == "float" else "{:g}"
+        unit = f" {fld.unit}" if fld.unit else ""
+        return f"应在 {form.format(lo)} 至 {form.format(hi)}{unit} 之间，请核对"
+    if lo is not None and number < lo:
+        return "不能为负数" if lo == 0 else f"不能小于 {lo:g}"
+    if hi is not None and number > hi:
+        return f"不能大于 {hi:g}"
+    return None
 
 
 RowRule = Callable[[dict, Mapping[str, Any]], Iterable[tuple[str, str]]]
@@ -228,3 +325,61 @@ def validate_record(
             for key, reason in rule(record, raw):
                 problems.append(Problem(key, ledger[key].label, shown(raw.get(key, record.get(key))), reason))
     return record, problems
+
+
+def check_issue_rows(
+    records: Iterable[Mapping[str, Any]],
+    donations,
+    distributions,
+) -> dict[int, Problem]:
+    """Issues (出库) of a distributions file that the stock cannot cover.
+
+    The rule of the issue form (:func:`fangkong_lib.domain.supplies.check_issue`:
+    no issue takes more than is there at its location on its date or any later
+    date), applied to a whole file: each row is checked against the receipts
+    and issues in the store plus the rows of the file before it that passed.
+    A row whose 出库单号 is already stored replaces that issue rather than
+    adding to it. Pure: frames in, problems out.
+
+    Parameters
+    ----------
+    records : iterable of mapping
+        Validated distribution records in file order (``voucher_no``,
+        ``date``, ``item``, ``quantity``, optionally ``location``, ``unit``).
+    donations, distributions : pandas.DataFrame
+        The donations and distributions ledgers as stored.
+
+    Returns
+    -------
+    dict
+        Position in ``records`` → the :class:`Problem` (field 数量) of each
+        refused row; rows not named can be stored.
+    """
+    import pandas as pd
+
+    from ..domain.supplies import UNKNOWN_LOCATION, StockError, check_issue
+
+    records = [dict(r) for r in records]
+    replaced = {r.get("voucher_no") for r in records}
+    issued = distributions[~distributions["voucher_no"].isin(replaced)]
+    issued = issued[["voucher_no", "date", "item", "quantity", "unit", "location"]].copy()
+    issued["date"] = pd.to_datetime(issued["date"])
+    accepted: list[dict] = []
+    refused: dict[int, Problem] = {}
+    label = "数量"
+    for i, record in enumerate(records):
+        item, location = record.get("item"), record.get("location") or UNKNOWN_LOCATION
+        mine = [r for r in accepted if r["item"] == item]
+        so_far = pd.concat([issued[issued["item"] == item], pd.DataFrame(mine, columns=issued.columns)],
+                           ignore_index=True)
+        so_far["date"] = pd.to_datetime(so_far["date"])
+        so_far["quantity"] = so_far["quantity"].astype(float)
+        try:
+            check_issue(donations[donations["item"] == item], so_far, item=item, location=location,
+                        quantity=record.get("quantity"), day=record.get("date"))
+        except StockError as exc:
+            refused[i] = Problem("quantity", label, shown(record.get("quantity")), str(exc))
+            continue
+        accepted.append({"voucher_no": record.get("voucher_no"), "date": record.get("date"), "item": item,
+                         "quantity": record.get("quantity"), "unit": record.get("unit"), "location": location})
+    return refused

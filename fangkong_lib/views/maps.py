@@ -621,7 +621,7 @@ def map_iframe(document: str, *, height: int = 560, title: str = "地图") -> st
     # The document is HTML, not text: it is escaped as an attribute value
     # (the browser decodes it back), not as text for a JS template literal.
     return str(html(
-        '<iframe class="fk-map" title="{title}" sandbox="allow-scripts allow-popups" '
+        '<iframe class="fk-map" title="{title}" sandbox="allow-scripts" '
         'style="width:100%;height:{height}px;border:1px solid #d0d0d0;border-radius:4px" '
         'srcdoc="{document}"></iframe>',
         title=title, height=int(height), document=Markup(_html.escape(document, quote=True)),

@@ -74,3 +74,55 @@ def test_demo_then_map(tmp_path):
     assert run("map", out, "--db", db, "--date", "2022-04-05").returncode == 0
     html = out.read_text(encoding="utf-8")
     assert "2022-04-05" in html and "<script src=" not in html
+
+
+@pytest.mark.parametrize("args, message", [
+    (["brief", "--date", "9999-12-31", "--out", "out"], "超出范围"),
+    (["brief", "--date", "1999-12-31", "--out", "out"], "超出范围"),
+    (["map", "x.html", "--date", "9999-12-31"], "超出范围"),
+    (["map", "x.png", "--size", "0x0"], "超出范围"),
+    (["map", "x.png", "--scale", "1000"], "超出范围"),
+    (["serve", "--port", "70000"], "超出范围"),
+    (["demo", "--seed", "-1"], "超出范围"),
+    (["no-such-command"], "invalid choice"),
+    (["export", "no-such-ledger", "x.csv"], "invalid choice"),
+])
+def test_out_of_range_arguments_are_one_line_and_exit_2(args, message, tmp_path, demo_db):
+    args = [str(tmp_path / a) if a in ("out", "x.html", "x.png", "x.csv") else a for a in args]
+    if args[0] not in ("demo", "no-such-command"):
+        args += ["--db", str(demo_db)]
+    else:
+        args += ["--db", str(tmp_path / "new.sqlite")] if args[0] == "demo" else []
+    res = run(*args)
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not (tmp_path / "new.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["import", "villages", "FILE"], ["export", "villages", "OUT"], ["map", "OUT"], ["brief", "--out", "OUT"],
+    ["serve"],
+])
+def test_a_mistyped_db_is_refused_not_created(command, tmp_path):
+    """A --db naming no file must not quietly become a new empty database."""
+    from fangkong_lib.outputs.xlsx import write_template
+
+    source = write_template("villages", tmp_path / "v.xlsx")
+    typo = tmp_path / "fangkomg.sqlite"
+    args = [str(source) if a == "FILE" else str(tmp_path / "out.html") if a == "OUT" else a for a in command]
+    res = run(*args, "--db", typo)
+    assert res.returncode == 2 and "不存在" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not typo.exists()
+
+
+def test_import_creates_a_database_only_when_asked(tmp_path, demo_db):
+    from fangkong_lib.outputs.exports import export_ledger
+    from fangkong_lib import store
+
+    out = tmp_path / "v.xlsx"
+    export_ledger(store.get_engine(demo_db), "villages", out, masked=False)
+    new = tmp_path / "new.sqlite"
+    res = run("import", "villages", out, "--db", new, "--create-db", "--json")
+    assert res.returncode == 0, res.stderr
+    assert new.exists() and '"inserted": 17' in res.stdout

@@ -233,7 +233,7 @@ def test_receive_adds_to_the_stock(engine):
     assert voucher == "JZ2022-003" and stock(engine) == 120
     assert store.load_ledger(engine, "donations").set_index("voucher_no").loc[voucher, "contact_phone"] == "13800000003"
     before = counts(engine)
-    for raw, message in ((dict(date=DAY, donor="丙", item="口罩", quantity=0, location="库"), "数量应为正数"),
+    for raw, message in ((dict(date=DAY, donor="丙", item="口罩", quantity=0, location="库"), "数量「0」：应为正数"),
                          (dict(date=DAY, donor="丙", item="口罩", quantity=5), "请填写存放位置"),
                          (dict(date=DAY, item="口罩", quantity=5, location="库"), "捐赠方"),
                          (dict(voucher_no="JZ2022-001", date=DAY, donor="丙", item="口罩", quantity=5, location="库"),

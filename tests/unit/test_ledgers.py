@@ -67,3 +67,21 @@ def test_six_level_grid_is_modelled():
 def test_unknown_ledger_error_is_clear():
     with pytest.raises(KeyError, match="未知台账"):
         get_ledger("nope")
+
+
+def test_bounds_are_declared_on_the_fields():
+    """Forms and imports derive their refusals from these declarations."""
+    from fangkong_lib.ledgers import Field
+
+    past = {("returnees", "report_date"), ("returnees", "actual_arrival"), ("inspections", "date"),
+            ("donations", "date"), ("distributions", "date"), ("daily_checks", "date"), ("tests", "sample_date")}
+    for ledger_key, key in past:
+        assert get_ledger(ledger_key)[key].not_future, (ledger_key, key)
+    for ledger_key, key in (("returnees", "expected_arrival"), ("controls", "end_date"), ("gatherings", "date")):
+        assert not get_ledger(ledger_key)[key].not_future, "a plan or an expected date lies ahead"
+    assert get_ledger("donations")["quantity"].positive and get_ledger("distributions")["quantity"].positive
+    assert get_ledger("controls")["test_dates"].items == "date"
+    with pytest.raises(ValueError):
+        Field("x", "某", "text", not_future=True)
+    with pytest.raises(ValueError):
+        Field("x", "某", "date", positive=True)

@@ -141,3 +141,42 @@ def test_mobiles_survive_formatting(second, rest, prefix, sep):
     number = f"1{second}{rest:09d}"
     typed = prefix + number[:3] + sep + number[3:7] + sep + number[7:]
     assert normalize_phone(typed) == (number, None)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("是", (True, None)), ("否", (False, None)), (1, (True, None)), (0.0, (False, None)), (True, (True, None)),
+    ("也许", (None, "应填 是 或 否")), (2, (None, "应填 是 或 否")), ("1.5", (None, "应填 是 或 否")),
+])
+def test_yes_no_is_a_yes_or_a_no(value, expected):
+    from fangkong_lib.ingest.validate import coerce_bool
+
+    assert coerce_bool(value) == expected
+
+
+def test_blank_cells_of_every_kind_are_blank():
+    import pandas as pd
+
+    from fangkong_lib.ingest.validate import coerce_value
+    from fangkong_lib.ledgers import get_ledger
+
+    flag = get_ledger("returnees")["trip_star"]
+    for blank in (None, "", "  ", float("nan"), pd.NA, pd.NaT):
+        assert coerce_value(flag, blank) == (None, None)
+
+
+def test_dates_outside_sane_bounds_are_refused():
+    from datetime import date
+
+    from fangkong_lib.ingest.validate import coerce_value
+    from fangkong_lib.ledgers import get_ledger
+
+    today = date(2022, 4, 7)
+    returnees = get_ledger("returnees")
+    assert coerce_value(returnees["expected_arrival"], "2022-04-20", today=today) == (date(2022, 4, 20), None)
+    assert "超出合理范围" in coerce_value(returnees["expected_arrival"], "3000-01-01", today=today)[1]
+    assert "超出合理范围" in coerce_value(returnees["expected_arrival"], "1999-12-31", today=today)[1]
+    assert coerce_value(returnees["report_date"], "2022-04-08", today=today)[1] == "不能晚于今天（2022-04-07）"
+    assert coerce_value(returnees["test48_time"], "2022-04-06 09:00", today=today)[1] is None
+    tests = get_ledger("controls")["test_dates"]
+    assert coerce_value(tests, "2022/4/8；2022-04-10", today=today) == (["2022-04-08", "2022-04-10"], None)
+    assert "「明天」不是日期" in coerce_value(tests, "明天;后天", today=today)[1]
