@@ -113,17 +113,19 @@ def cmd_import(args) -> int:
     import json
 
     from . import store
-    from .ingest.importer import LedgerFileError, import_file
+    from .actions import ActionError, import_ledger
+    from .ingest.importer import LedgerFileError
 
     url = database_url(args.db)
     engine = store.get_engine(url)
     try:
-        result = import_file(
+        # Dates without a year (4月10日) take the data's year, as on the import page.
+        result = import_ledger(
             engine, args.ledger, Path(args.file), user=args.user, dry_run=args.dry_run,
             report=Path(args.report) if args.report else None,
             progress=not args.json and sys.stderr.isatty(),
         )
-    except LedgerFileError as exc:
+    except (LedgerFileError, ActionError) as exc:
         raise UserError(str(exc)) from None
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
