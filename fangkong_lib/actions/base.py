@@ -21,6 +21,8 @@ from .. import store
 from ..ingest.validate import Problem, validate_record
 from ..ledgers import get_ledger
 
+_CHUNK = 5000  # rows per statement of a bulk insert
+
 #: The lock each ledger is written under: writers of one subject queue up,
 #: so a check and the write it allows cannot be overtaken by another kernel.
 SUBJECTS = {
@@ -157,6 +159,39 @@ class Tx:
         if problems:
             raise ActionError.of(problems, f"{ledger.label}：" if prefix is None else prefix)
         return record
+
+
+def bulk_insert(conn, table, fields: list, rows: list[tuple]) -> None:
+    """Bulk insert of value tuples (in ``fields`` order), done column by
+    column: lists joined as "a;b", and on SQLite SQLAlchemy's own value
+    conversions applied once per distinct value, then the rows go straight to
+    the driver with the statement compiled once (same stored form as
+    SQLAlchemy writes, a fraction of the per-row cost)."""
+    if not rows:
+        return
+    keys = [f.key for f in fields]
+    columns = [list(col) for col in zip(*rows)]
+    for j, fld in enumerate(fields):
+        if fld.type == "list":
+            columns[j] = [store.to_db_value(fld, v) for v in columns[j]]
+    if conn.dialect.name != "sqlite":
+        records = [dict(zip(keys, row)) for row in zip(*columns)]
+        for start in range(0, len(records), _CHUNK):
+            conn.execute(table.insert(), records[start:start + _CHUNK])
+        return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
+    position = {k: j for j, k in enumerate(keys)}
+    ordered = []
+    for key in compiled.positiontup:
+        col = columns[position[key]]
+        proc = table.c[key].type._cached_bind_processor(conn.dialect)
+        if proc is not None:
+            done: dict = {}
+            col = [None if v is None else (done[v] if v in done else done.setdefault(v, proc(v))) for v in col]
+        ordered.append(col)
+    out = list(zip(*ordered))
+    for start in range(0, len(out), _CHUNK):
+        conn.exec_driver_sql(compiled.string, out[start:start + _CHUNK])
 
 
 @contextmanager

@@ -15,9 +15,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .. import store
-from ..ingest.importer import CHUNK, ImportResult, PreparedImport, prepare_import, write_error_report
-from .base import SUBJECTS, Tx, engine_of, transaction
-from .plans import refresh_in
+from ..ingest.importer import ImportResult, PreparedImport, prepare_import, write_error_report
+from .base import SUBJECTS, Tx, bulk_insert, engine_of, transaction
+from .plans import refresh_in, stored_rows
 
 #: Ledgers whose imported rows change the control plans (arrivals, categories).
 PLAN_LEDGERS = ("returnees",)
@@ -68,15 +68,26 @@ def import_ledger(
             inserts, updates = _compare(tx.conn, prepared)
             _write(tx, prepared, inserts, updates)
             if ledger_key in PLAN_LEDGERS and (inserts or updates):
-                ids = [v[prepared.keys.index("id_number")] for v in inserts] + [nk[0] for nk, *_ in updates]
-                plans = refresh_in(tx, today, ids=ids)
-                if plans.changed or plans.errors:
-                    result.derived.append(plans.summary())
+                _refresh_plans(tx, prepared, inserts, updates, today)
     if report is not None and result.rejected_rows:
         write_error_report(result, Path(report))
         result.report = str(report)
     assert result.balanced, result.as_dict()
     return result
+
+
+def _refresh_plans(tx: Tx, prepared: PreparedImport, inserts: list[tuple], updates: list[tuple],
+                   today: date) -> None:
+    """The plans of the returnees the file added or changed, in the import's
+    transaction. New rows are planned from the file's values (they are the
+    whole stored row); changed rows are read back whole."""
+    keys = prepared.keys
+    people = [dict(zip(keys, values)) for values in inserts]
+    if updates:
+        people += stored_rows(tx, "returnees", {nk[0] for nk, *_ in updates})
+    plans = refresh_in(tx, today, people=people)
+    if plans.changed or plans.errors:
+        prepared.result.derived.append(plans.summary())
 
 
 def _recheck_villages(tx: Tx, prepared: PreparedImport) -> None:
@@ -132,7 +143,7 @@ def _write(tx: Tx, prepared: PreparedImport, inserts: list[tuple], updates: list
     ledger, keys = prepared.ledger, prepared.keys
     table = store.TABLES[ledger.key]
     nk_cols = [table.c[k] for k in ledger.natural_key]
-    _insert_many(tx.conn, table, [ledger[k] for k in keys], inserts)
+    bulk_insert(tx.conn, table, [ledger[k] for k in keys], inserts)
     for db_key, record, before, after in updates:
         cond = sa.and_(*(c == v for c, v in zip(nk_cols, db_key)))
         tx.conn.execute(table.update().where(cond).values(**record))
@@ -144,39 +155,6 @@ def _write(tx: Tx, prepared: PreparedImport, inserts: list[tuple], updates: list
                     after={"file": prepared.path.name, "rows": len(inserts),
                            "keys": [[str(v[i]) for i in nk_index] for v in inserts]})
     tx.touched.add(ledger.key)
-
-
-def _insert_many(conn, table, fields: list, rows: list[tuple]) -> None:
-    """Bulk insert of value tuples (in ``fields`` order), done column by
-    column: lists joined as "a;b", and on SQLite SQLAlchemy's own value
-    conversions applied once per distinct value, then the rows go straight to
-    the driver with the statement compiled once (same stored form as
-    SQLAlchemy writes, a fraction of the per-row cost)."""
-    if not rows:
-        return
-    keys = [f.key for f in fields]
-    columns = [list(col) for col in zip(*rows)]
-    for j, fld in enumerate(fields):
-        if fld.type == "list":
-            columns[j] = [store.to_db_value(fld, v) for v in columns[j]]
-    if conn.dialect.name != "sqlite":
-        records = [dict(zip(keys, row)) for row in zip(*columns)]
-        for start in range(0, len(records), CHUNK):
-            conn.execute(table.insert(), records[start:start + CHUNK])
-        return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
-    position = {k: j for j, k in enumerate(keys)}
-    ordered = []
-    for key in compiled.positiontup:
-        col = columns[position[key]]
-        proc = table.c[key].type._cached_bind_processor(conn.dialect)
-        if proc is not None:
-            done: dict = {}
-            col = [None if v is None else (done[v] if v in done else done.setdefault(v, proc(v))) for v in col]
-        ordered.append(col)
-    out = list(zip(*ordered))
-    for start in range(0, len(out), CHUNK):
-        conn.exec_driver_sql(compiled.string, out[start:start + CHUNK])
 
 
 def _same(fld, stored, new) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
+import sqlalchemy as sa
 
 from .. import store
 from ..domain.plans import Plan, make_plan
@@ -30,7 +31,7 @@ from ..domain.returnees import UNASSIGNED
 from ..ingest.normalize import clean_text
 from ..ledgers import get_ledger
 from ..policy import POLICY_DIR, PolicyError, Regime, five_in_one_roles, forget_loaded_regimes, load_regimes
-from .base import Tx, as_date, engine_of, transaction
+from .base import Tx, as_date, bulk_insert, engine_of, transaction
 
 #: Audit user of changes nobody typed (plans recomputed after a rule change).
 SYSTEM_USER = "系统（管控方案自动更新）"
@@ -229,7 +230,7 @@ def _target(person: dict, old: dict | None, plan: Plan, day: date, assigner) -> 
         measure = _home_not_fit(measure)
     released = as_date(old.get("released_date")) if old is not None else None
     target = {
-        **{k: person.get(k) for k in _IDENTITY_FIELDS if not _blank(person.get(k))},
+        **{k: v for k in _IDENTITY_FIELDS if (v := person.get(k)) is not None and not _blank(v)},
         "measure": measure,
         "category": person["risk_category"],
         "start_date": plan.start,
@@ -246,32 +247,44 @@ def _target(person: dict, old: dict | None, plan: Plan, day: date, assigner) -> 
     return target
 
 
-def _rows(tx: Tx, key: str, ids: set[str] | None) -> list[dict]:
-    """The rows of ``key`` (of the people in ``ids`` when given), as the
-    transaction sees them."""
+def stored_rows(tx: Tx, key: str, ids: set[str] | None = None) -> list[dict]:
+    """The rows of ``key`` (of the people in ``ids`` when given) as the
+    transaction sees them, as plain Python values."""
     table = store.TABLES[key]
+    columns = [table.c[k] for k in get_ledger(key).columns]
+    query = sa.select(*columns).order_by(table.c.id)
     if ids is None or len(ids) > 5000:  # a whole ledger: one read beats many
-        rows = store.load_ledger(tx.conn, key).to_dict("records")
+        rows = [dict(r) for r in tx.conn.execute(query).mappings()]
         return rows if ids is None else [r for r in rows if r["id_number"] in ids]
     out: list[dict] = []
     wanted = sorted(ids)
     for start in range(0, len(wanted), 900):  # under SQLite's limit of bound parameters
-        part = wanted[start:start + 900]
-        out += tx.frame(key, table.c.id_number.in_(part)).to_dict("records")
+        part = query.where(table.c.id_number.in_(wanted[start:start + 900]))
+        out += [dict(r) for r in tx.conn.execute(part).mappings()]
     return out
 
 
 def refresh_in(tx: Tx, day: date | None = None, *, ids: Iterable[str] | None = None,
-               regimes: tuple[Regime, ...] | None = None, forced: str | None = None,
-               jurisdiction: str = "河南省", assigner: "TeamAssigner | None" = None) -> PlanRefresh:
+               people: Iterable[Mapping] | None = None, regimes: tuple[Regime, ...] | None = None,
+               forced: str | None = None, jurisdiction: str = "河南省",
+               assigner: "TeamAssigner | None" = None) -> PlanRefresh:
     """:func:`refresh_plans` inside ``tx`` (which holds the ``returnees``
-    lock): reads and writes through the transaction's connection."""
+    lock): reads and writes through the transaction's connection.
+
+    ``people`` are returnees rows the caller already holds as stored in this
+    transaction (an import's new rows): they are planned without reading
+    them again, instead of the rows of ``ids``."""
     day = day or tx.today()
     forced = forced if forced is not None else forced_regime()
     regimes = regimes if regimes is not None else load_regimes()
-    wanted = None if ids is None else set(ids)
-    arrived = [p for p in _rows(tx, "returnees", wanted) if as_date(p["actual_arrival"]) is not None]
-    existing = {row["id_number"]: row for row in _rows(tx, "controls", wanted)} if arrived else {}
+    if people is not None:
+        candidates = list(people)
+        wanted = {p["id_number"] for p in candidates}
+    else:
+        wanted = None if ids is None else set(ids)
+        candidates = stored_rows(tx, "returnees", wanted)
+    arrived = [p for p in candidates if as_date(p.get("actual_arrival")) is not None]
+    existing = {row["id_number"]: row for row in stored_rows(tx, "controls", wanted)} if arrived else {}
     if assigner is None and arrived:
         assigner = _assigner(tx.conn)
     ledger = get_ledger("controls")
@@ -314,12 +327,10 @@ def _insert_plans(tx: Tx, targets: list[dict]) -> None:
         return
     ledger = get_ledger("controls")
     keys = sorted({k for t in targets for k in t})
-    rows = [{k: store.to_db_value(ledger[k], t.get(k)) for k in keys} for t in targets]
-    table = store.TABLES["controls"]
-    for start in range(0, len(rows), 5000):
-        tx.conn.execute(table.insert(), rows[start:start + 5000])
+    bulk_insert(tx.conn, store.TABLES["controls"], [ledger[k] for k in keys],
+                [tuple(t.get(k) for k in keys) for t in targets])
     store.audit(tx.conn, user=tx.user, ledger="controls", action="bulk_insert",
-                after={"rows": len(rows), "note": "管控方案", "keys": [t["id_number"] for t in targets]})
+                after={"rows": len(targets), "note": "管控方案", "keys": [t["id_number"] for t in targets]})
     tx.touched.add("controls")
 
 
