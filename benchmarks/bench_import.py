@@ -56,10 +56,10 @@ CODE = {
     "import": textwrap.dedent("""
         import pandas as pd
         from fangkong_lib import store
-        from fangkong_lib.ingest.importer import import_file
+        from fangkong_lib.actions import import_ledger
         e = store.get_engine(DB); store.init_db(e)
         store.write_ledger(e, 'villages', pd.DataFrame({'code': [str(i) for i in range(17)], 'name': VILLAGES}))
-        r = import_file(e, 'returnees', P, user='bench')
+        r = import_ledger(e, 'returnees', P, user='bench')
         assert r.inserted == r.read and r.rejected == 0, r.as_dict()
         n = r.inserted
     """),

@@ -167,18 +167,20 @@ def cmd_import(args) -> int:
     import json
 
     from . import store
+    from .actions import ActionError
     from .ingest.importer import LedgerFileError
     from .outputs.reports import import_with_report
 
     url = database_url(args.db)
     engine = store.get_engine(url)
     try:
+        # Dates without a year (4月10日) take the data's year, as on the import page.
         result = import_with_report(
             engine, args.ledger, Path(args.file), user=args.user, dry_run=args.dry_run,
             report=Path(args.report) if args.report else None,
             progress=not args.json and sys.stderr.isatty(),
         )
-    except LedgerFileError as exc:
+    except (LedgerFileError, ActionError) as exc:
         raise UserError(str(exc)) from None
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import store
-from .config import DEMO_TODAY, SYNTHETIC_NOTE, TOWNSHIP_NAME, database_url
+from .config import SYNTHETIC_NOTE, TOWNSHIP_NAME, database_url
 from .domain.geo import to_geodataframe
 
 _CACHE: dict[str, "Dataset"] = {}
@@ -43,8 +43,7 @@ class Dataset:
 
     @property
     def today(self) -> date:
-        value = self.meta.get("today")
-        return date.fromisoformat(value) if value else (DEMO_TODAY if self.synthetic else date.today())
+        return store.data_today(self.meta)
 
     @property
     def synthetic(self) -> bool:
@@ -74,36 +73,16 @@ class Dataset:
     def naturals(self) -> gpd.GeoDataFrame:
         return to_geodataframe(self.ledgers["natural_villages"])
 
-    # -- Writing through the pages' forms ----------------------------------
+    # -- Seeing what the actions wrote --------------------------------------
 
     @property
     def engine(self):
         return store.get_engine(self.url)
 
-    def save_record(self, ledger_key: str, raw: dict, *, user: str) -> tuple[str | None, list]:
-        """Validate ``raw`` like an imported row and store it, audited.
-
-        Returns ``(action, problems)``: the action (``inserted``, ``updated``,
-        ``unchanged``) and an empty list, or ``None`` and the problems (nothing
-        written). The in-memory ledger is reloaded so pages update at once.
-        """
-        from .ledgers import get_ledger
-        from .ingest.validate import Problem, validate_record
-
-        ledger = get_ledger(ledger_key)
-        if not (user or "").strip():
-            return None, [Problem("user", "操作人", "", "请先填写操作人（谁录入的）")]
-        record, problems = validate_record(
-            ledger, raw, villages=self.village_names, default_year=self.today.year, today=self.today
-        )
-        if problems:
-            return None, problems
-        action = store.upsert_row(self.engine, ledger_key, record, user=user.strip())
-        self.reload(ledger_key)
-        return action, []
-
     def reload(self, *keys: str) -> None:
-        """Re-read ledgers from the store (all when none given)."""
+        """Re-read ledgers from the store (all when none given). The actions
+        (:mod:`fangkong_lib.actions`) call this with the ledgers they changed
+        when handed a Dataset, so its pages show the change at once."""
         for key in keys or tuple(self.ledgers):
             self.ledgers[key] = store.load_ledger(self.engine, key)
         for name in ("grids", "villages", "naturals"):

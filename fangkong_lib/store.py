@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .config import database_url
+from .config import DEMO_TODAY, database_url
 from .ledgers import LEDGERS, Field, Ledger, get_ledger
 
 _SQL_TYPES = {
@@ -159,18 +160,47 @@ def has_data(engine: Engine) -> bool:
 # -- Meta --------------------------------------------------------------------
 
 
-def set_meta(engine: Engine, **values) -> None:
-    with engine.begin() as conn:
+def _reading(bind):
+    """A connection to read with: the caller's own (inside its transaction),
+    or a new one from an engine."""
+    return nullcontext(bind) if isinstance(bind, sa.engine.Connection) else bind.connect()
+
+
+@contextmanager
+def _writing(bind):
+    """A transaction to write in: the caller's (it commits), or a new one."""
+    if isinstance(bind, sa.engine.Connection):
+        yield bind
+    else:
+        with bind.begin() as conn:
+            yield conn
+
+
+def set_meta(bind: Engine | sa.engine.Connection, **values) -> None:
+    """Store ``key=value`` pairs in the ``meta`` table (in the caller's
+    transaction when given a Connection)."""
+    with _writing(bind) as conn:
         for key, value in values.items():
             conn.execute(meta_table.delete().where(meta_table.c.key == key))
             conn.execute(meta_table.insert().values(key=key, value=str(value)))
 
 
-def get_meta(engine: Engine) -> dict[str, str]:
-    if not sa.inspect(engine).has_table("meta"):
+def get_meta(bind: Engine | sa.engine.Connection) -> dict[str, str]:
+    """The ``meta`` table as a dict (empty when the table does not exist)."""
+    if not sa.inspect(bind).has_table("meta"):
         return {}
-    with engine.connect() as conn:
+    with _reading(bind) as conn:
         return {k: v for k, v in conn.execute(sa.select(meta_table.c.key, meta_table.c.value))}
+
+
+def data_today(meta: Mapping[str, str]) -> date:
+    """The data's own "today": the ``today`` meta, else the demo's day for
+    synthetic data, else the calendar date. Dates typed without a year
+    (4月10日) take this day's year, whatever the entry path."""
+    value = meta.get("today")
+    if value:
+        return date.fromisoformat(value)
+    return DEMO_TODAY if meta.get("synthetic") == "1" else date.today()
 
 
 # -- Values in and out ------------------------------------------------------
@@ -223,7 +253,7 @@ def to_records(ledger: Ledger, frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _coerce_frame(ledger: Ledger, frame: pd.DataFrame) -> pd.DataFrame:
+def coerce_frame(ledger: Ledger, frame: pd.DataFrame) -> pd.DataFrame:
     """Give loaded columns the same dtypes on SQLite and PostgreSQL."""
     for fld in ledger.fields:
         if fld.key not in frame.columns:
@@ -246,7 +276,7 @@ def _coerce_frame(ledger: Ledger, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_ledger(
-    engine: Engine,
+    engine: Engine | sa.engine.Connection,
     key: str,
     *,
     columns: Iterable[str] | None = None,
@@ -256,20 +286,21 @@ def load_ledger(
 
     Dates and datetimes come back as ``datetime64``, booleans as ``boolean``,
     integers as ``Int64``. Geometry stays WKT text; see
-    :func:`fangkong_lib.domain.geo.load_geo` for a GeoDataFrame.
+    :func:`fangkong_lib.domain.geo.load_geo` for a GeoDataFrame. Given a
+    Connection, the rows are read inside the caller's transaction.
     """
     ledger = get_ledger(key)
     table = TABLES[key]
     names = list(columns) if columns is not None else ledger.columns
     cols = ([table.c.id] if with_id else []) + [table.c[n] for n in names]
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         result = conn.execute(sa.select(*cols).order_by(table.c.id))
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    return _coerce_frame(ledger, frame)
+    return coerce_frame(ledger, frame)
 
 
-def count_rows(engine: Engine, key: str) -> int:
-    with engine.connect() as conn:
+def count_rows(engine: Engine | sa.engine.Connection, key: str) -> int:
+    with _reading(engine) as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(TABLES[key])).scalar_one()
 
 

@@ -27,7 +27,7 @@ from ..domain.plans import make_plan
 from ..ledgers import LEDGERS, PLACE_CATEGORIES, RISK_CATEGORIES
 from ..ingest.normalize import id_check_char
 from ..policy import five_in_one_roles, load_regimes
-from ..actions.returnees import policy_hash
+from ..actions.plans import policy_hash
 
 N_VILLAGES = 17
 N_GRIDS = 376

@@ -4,7 +4,9 @@ A file goes through: read (xlsx/xls/ods with python-calamine, csv in UTF-8
 with or without BOM or GB18030) → find the header row below any title rows →
 map the headers and their aliases → clean and validate every value
 (:mod:`fangkong_lib.ingest.validate`, the same rules as the forms) → sort out
-repeats inside the file → compare with the store → write in ONE transaction.
+repeats inside the file (:func:`prepare_import`). Comparing with the store and
+writing, in ONE transaction with the data derived from the rows (control
+plans), is an action: :func:`fangkong_lib.actions.import_ledger`.
 
 Every row read ends up ``inserted``, ``updated``, ``unchanged``,
 ``duplicates`` or ``rejected`` with a reason naming the row, the column and
@@ -21,16 +23,15 @@ import io
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Iterator
 
-import sqlalchemy as sa
 
 from .. import store
 from ..ledgers import Ledger, get_ledger
 from .normalize import clean_text
-from .validate import ROW_RULES, Problem, check_issue_rows, coerce_value, shown, text_coercer
+from .validate import ROW_RULES, Problem, coerce_value, shown, text_coercer
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 30
@@ -68,6 +69,7 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)  # what the rows changed elsewhere (control plans)
 
     @property
     def balanced(self) -> bool:
@@ -78,13 +80,19 @@ class ImportResult:
             "ledger": self.ledger, "file": self.path, "read": self.read, "inserted": self.inserted,
             "updated": self.updated, "unchanged": self.unchanged, "duplicates": self.duplicates,
             "rejected": self.rejected, "report": self.report, "dry_run": self.dry_run,
-            "header_row": self.header_row, "warnings": self.warnings,
+            "header_row": self.header_row, "warnings": self.warnings, "derived": self.derived,
         }
 
     def summary(self) -> str:
         verb = "预检（未写入）" if self.dry_run else "导入"
-        return (f"{verb} {get_ledger(self.ledger).label}：读取 {self.read} 行，新增 {self.inserted}，更新 {self.updated}，"
+        text = (f"{verb} {get_ledger(self.ledger).label}：读取 {self.read} 行，新增 {self.inserted}，更新 {self.updated}，"
                 f"未变 {self.unchanged}，重复 {self.duplicates}，拒收 {self.rejected}")
+        return "；".join([text, *self.derived])
+
+    @property
+    def message(self) -> str:
+        """The summary, for a status line."""
+        return self.summary()
 
 
 # -- Reading -------------------------------------------------------------------
@@ -304,55 +312,113 @@ class _Validator:
         return problems
 
 
-def import_file(
+@dataclass
+class PreparedImport:
+    """A file read, cleaned, validated and sorted out, ready to be compared
+    with the store and written (:func:`fangkong_lib.actions.import_ledger`).
+
+    ``accepted`` holds one ``(row number, natural key, values, cells)`` per
+    row to write, ``values`` in ``keys`` order; ``result`` counts what was
+    read, repeated and rejected so far; ``villages`` is the village list the
+    rows were checked against (None when not checked).
+    """
+
+    ledger: Ledger
+    path: Path
+    keys: list[str]
+    accepted: list[tuple[int, tuple, tuple, list]]
+    result: ImportResult
+    villages: set[str] | None = None
+
+    def reject(self, indexes, reason: str = "") -> None:
+        """Move accepted rows (by index) to the rejected ones: ``indexes`` is a
+        set of indexes sharing ``reason``, or a mapping index → reason."""
+        reasons = indexes if isinstance(indexes, dict) else dict.fromkeys(indexes, reason)
+        indexes = set(reasons)
+        width = len(self.result.headers)
+        for i in sorted(indexes):
+            number, _nk, _values, cells = self.accepted[i]
+            self.result.rejected_rows.append(RejectedRow(number, _pad(cells, width), [reasons[i]]))
+        self.accepted = [row for i, row in enumerate(self.accepted) if i not in indexes]
+        self.result.rejected = len(self.result.rejected_rows)
+        self.result.rejected_rows.sort(key=lambda r: r.row)
+
+
+def prepare_import(
     engine,
     ledger_key: str,
     path: Path | str,
     *,
-    user: str = "import",
-    dry_run: bool = False,
+    today: date,
     progress: bool = False,
-    today: date | None = None,
-) -> ImportResult:
-    """Import one file into ``ledger_key``; see the module docstring.
+) -> PreparedImport:
+    """Read ``path`` as a ``ledger_key`` ledger: find the header, clean and
+    validate every row (dates without a year take ``today``'s year), and
+    sort out repeats inside the file. Nothing is written.
 
     Raises
     ------
     LedgerFileError
-        When the file cannot be used at all (nothing is written).
+        When the file cannot be used at all.
     """
     ledger = get_ledger(ledger_key)
     path = Path(path)
-    result = ImportResult(ledger=ledger_key, path=str(path), dry_run=dry_run)
-    store.init_db(engine)
-    if today is None:  # the data's now (the demo's 2022-04-07), as the forms use
-        stamp = store.get_meta(engine).get("today")
-        today = date.fromisoformat(stamp) if stamp else date.today()
-
+    result = ImportResult(ledger=ledger_key, path=str(path))
     rows = read_rows(path)
+    header, head, sheet_ended = _locate_header(rows, ledger, path)
+    _check_header(header, ledger, path, result)
+    villages = _villages(engine, result) if "village" in header.columns.values() else None
+    order = sorted(header.columns)
+    keys = [header.columns[i] for i in order]
+    validator = _Validator(ledger, keys, villages, today, default_year=today.year)
+    sorter = _Sorter(ledger, keys, result)
+    bar = _progress(progress, path)
+    pick = _picker(order)
+    chunk: list[tuple[int, list]] = []
+    for item in _data_rows(head, rows, header.row, sheet_ended):
+        chunk.append(item)
+        if len(chunk) >= CHUNK:
+            sorter.consume(chunk, validator.clean_chunk([pick(cells) for _, cells in chunk]))
+            if bar is not None:
+                bar.update(len(chunk))
+            chunk = []
+    sorter.consume(chunk, validator.clean_chunk([pick(cells) for _, cells in chunk]))
+    if bar is not None:
+        bar.update(len(chunk))
+        bar.close()
+    return PreparedImport(ledger, path, keys, sorter.finish(), result, villages)
+
+
+def _locate_header(rows: Iterator[tuple[int, list]], ledger: Ledger,
+                   path: Path) -> tuple[Header, list[tuple[int, list]], bool]:
+    """The header, the rows read so far, and whether the header's sheet has
+    been read to its end. Sheets are tried in order; within a sheet only the
+    first :data:`HEADER_SCAN_ROWS` rows."""
     head: list[tuple[int, list]] = []
     header = None
-    sheet_ended = False
     for number, cells in rows:
         if number == -1:  # end of a sheet: try the header on it
             header = find_header(head, ledger)
             if header:
-                sheet_ended = True
-                break
+                return header, head, True
             head = []
             continue
         head.append((number, cells))
         if len(head) >= HEADER_SCAN_ROWS:
             header = find_header(head, ledger)
             if header:
-                break
-    else:
-        header = header or find_header(head, ledger)
+                return header, head, False
+    header = find_header(head, ledger)
     if header is None:
         examples = "、".join(f.label for f in ledger.fields if f.required)[:40]
         raise LedgerFileError(
             f"在 {path.name} 的前 {HEADER_SCAN_ROWS} 行中找不到「{ledger.label}」台账的表头（应有 {examples} 等列）"
         )
+    return header, head, True
+
+
+def _check_header(header: Header, ledger: Ledger, path: Path, result: ImportResult) -> None:
+    """Refuse a header without the required columns; note unknown columns."""
     present = set(header.columns.values())
     missing = [f.label for f in ledger.fields if f.required and f.key not in present]
     if missing:
@@ -364,99 +430,85 @@ def import_file(
     if header.unknown:
         result.warnings.append(f"以下列不属于「{ledger.label}」，已忽略：{'、'.join(header.unknown)}")
 
-    villages = None
-    if "village" in present:
-        names = set(store.load_ledger(engine, "villages", columns=["name"])["name"]) if store.has_data(engine) else set()
-        if names:
-            villages = names
-        else:
-            result.warnings.append("数据库中还没有村名单，未核对「村」列")
 
-    order = sorted(header.columns)
-    keys = [header.columns[i] for i in order]
-    validator = _Validator(ledger, keys, villages, today, default_year=today.year)
-    key_pos = [keys.index(k) for k in ledger.natural_key]  # natural keys are required columns
+def _villages(engine, result: ImportResult) -> set[str] | None:
+    """The village list to check the 村 column against, or None (with a
+    warning) when the store has none yet."""
+    names = set(store.load_ledger(engine, "villages", columns=["name"])["name"]) if store.has_data(engine) else set()
+    if names:
+        return names
+    result.warnings.append("数据库中还没有村名单，未核对「村」列")
+    return None
 
-    def data_rows() -> Iterator[tuple[int, list]]:
-        for number, cells in head:
-            if number > header.row:
-                yield number, cells
-        if sheet_ended:
-            return
-        for number, cells in rows:
-            if number == -1:
-                break  # only the sheet that had the header
+
+def _data_rows(head: list[tuple[int, list]], rows: Iterator[tuple[int, list]], header_row: int,
+               sheet_ended: bool) -> Iterator[tuple[int, list]]:
+    """The rows below the header, on the header's sheet only."""
+    for number, cells in head:
+        if number > header_row:
             yield number, cells
+    if sheet_ended:
+        return
+    for number, cells in rows:
+        if number == -1:
+            break  # only the sheet that had the header
+        yield number, cells
 
-    accepted: list[tuple[int, tuple, list, list]] = []  # (row, natural key, values, cells)
-    seen: dict[tuple, int] = {}  # natural key → index in accepted
-    conflicts: dict[int, list[int]] = {}
-    bar = _progress(progress, path)
-    width = len(header.names)
-    pick = _picker(order)
 
-    def consume(chunk: list[tuple[int, list]]) -> None:
-        raws = [pick(cells) for _, cells in chunk]
-        for i, values, problems in validator.clean_chunk(raws):
+class _Sorter:
+    """Sorts out the cleaned rows: rejected with their problems, repeats of
+    an earlier row (duplicates), and rows sharing a key with different
+    values (all of them rejected, each naming the others: nothing is guessed)."""
+
+    def __init__(self, ledger: Ledger, keys: list[str], result: ImportResult):
+        self.ledger, self.result = ledger, result
+        self.key_pos = [keys.index(k) for k in ledger.natural_key]  # natural keys are required columns
+        self.width = len(result.headers)
+        self.accepted: list[tuple[int, tuple, tuple, list]] = []  # (row, natural key, values, cells)
+        self.seen: dict[tuple, int] = {}  # natural key → index in accepted
+        self.conflicts: dict[int, list[int]] = {}
+
+    def consume(self, chunk: list[tuple[int, list]], cleaned) -> None:
+        result, accepted, seen = self.result, self.accepted, self.seen
+        for i, values, problems in cleaned:
             number, cells = chunk[i]
             result.read += 1
             if problems:
-                result.rejected_rows.append(RejectedRow(number, _pad(cells, width), [p.sentence() for p in problems]))
+                result.rejected_rows.append(RejectedRow(number, _pad(cells, self.width),
+                                                        [p.sentence() for p in problems]))
                 continue
-            nk = tuple(values[p] for p in key_pos)
-            if nk in seen:
-                first = seen[nk]
-                if accepted[first][2] == values:
-                    result.duplicates += 1
-                    continue
-                conflicts.setdefault(first, []).append(number)
+            nk = tuple(values[p] for p in self.key_pos)
+            first = seen.get(nk)
+            if first is None:
+                seen[nk] = len(accepted)
                 accepted.append((number, nk, values, cells))
-                conflicts.setdefault(len(accepted) - 1, []).append(accepted[first][0])
-                continue
-            seen[nk] = len(accepted)
-            accepted.append((number, nk, values, cells))
-
-    chunk: list[tuple[int, list]] = []
-    for item in data_rows():
-        chunk.append(item)
-        if len(chunk) >= CHUNK:
-            consume(chunk)
-            if bar is not None:
-                bar.update(len(chunk))
-            chunk = []
-    consume(chunk)
-    if bar is not None:
-        bar.update(len(chunk))
-        bar.close()
-
-    # Same key, different values: reject every row involved, naming the others.
-    if conflicts:
-        key_labels = "、".join(ledger[k].label for k in ledger.natural_key)
-        involved: dict[tuple, list[int]] = {}
-        for idx in conflicts:
-            involved.setdefault(accepted[idx][1], []).append(idx)
-        keep = []
-        for idx, (number, nk, values, cells) in enumerate(accepted):
-            if nk in involved:
-                others = sorted(accepted[j][0] for j in involved[nk] if j != idx)
-                result.rejected_rows.append(RejectedRow(number, _pad(cells, width), [
-                    f"与第 {'、'.join(map(str, others))} 行的{key_labels}相同但内容不同，无法判断哪一行正确"]))
+            elif accepted[first][2] == values:
+                result.duplicates += 1
             else:
-                keep.append((number, nk, values, cells))
-        accepted = keep
-    if ledger.key == "distributions" and accepted:  # the issue form's stock rule, row by row
-        refused = check_issue_rows([dict(zip(keys, values)) for _, _, values, _ in accepted],
-                                   store.load_ledger(engine, "donations"), store.load_ledger(engine, "distributions"))
-        for idx, problem in refused.items():
-            number, _nk, _values, cells = accepted[idx]
-            result.rejected_rows.append(RejectedRow(number, _pad(cells, width), [problem.sentence()]))
-        accepted = [row for idx, row in enumerate(accepted) if idx not in refused]
-    result.rejected = len(result.rejected_rows)
-    result.rejected_rows.sort(key=lambda r: r.row)
+                self.conflicts.setdefault(first, []).append(number)
+                accepted.append((number, nk, values, cells))
+                self.conflicts.setdefault(len(accepted) - 1, []).append(accepted[first][0])
 
-    _write(engine, ledger, keys, accepted, result, user=user, dry_run=dry_run, path=path)
-    assert result.balanced, result.as_dict()
-    return result
+    def finish(self) -> list[tuple[int, tuple, tuple, list]]:
+        """The rows to write; rejects the conflicting ones."""
+        accepted, result = self.accepted, self.result
+        if self.conflicts:
+            key_labels = "、".join(self.ledger[k].label for k in self.ledger.natural_key)
+            involved: dict[tuple, list[int]] = {}
+            for idx in self.conflicts:
+                involved.setdefault(accepted[idx][1], []).append(idx)
+            keep = []
+            for idx, (number, nk, values, cells) in enumerate(accepted):
+                if nk in involved:
+                    others = sorted(accepted[j][0] for j in involved[nk] if j != idx)
+                    result.rejected_rows.append(RejectedRow(number, _pad(cells, self.width), [
+                        f"与第 {'、'.join(map(str, others))} 行的{key_labels}相同但内容不同，无法判断哪一行正确"]))
+                else:
+                    keep.append((number, nk, values, cells))
+            accepted = keep
+        result.rejected = len(result.rejected_rows)
+        result.rejected_rows.sort(key=lambda r: r.row)
+        return accepted
 
 
 def _picker(order: list[int]):
@@ -481,93 +533,3 @@ def _progress(enabled: bool, path: Path):
     from tqdm import tqdm
 
     return tqdm(desc=f"读取 {path.name}", unit=" 行", file=sys.stderr, mininterval=0.5)
-
-
-def _write(engine, ledger: Ledger, keys: list[str], accepted, result: ImportResult, *, user: str,
-           dry_run: bool, path: Path) -> None:
-    """Compare with the store and write everything in one transaction."""
-    table = store.TABLES[ledger.key]
-    fields = [ledger[k] for k in keys]
-    nk_cols = [table.c[k] for k in ledger.natural_key]
-    nk_index = [keys.index(k) for k in ledger.natural_key]
-    existing: dict[tuple, dict] = {}
-    with engine.connect() as conn:
-        query = sa.select(*nk_cols, *(table.c[k] for k in keys if k not in ledger.natural_key))
-        for row in conn.execute(query).mappings():
-            existing[tuple(row[k] for k in ledger.natural_key)] = dict(row)
-    inserts, updates = [], []
-    list_pos = [i for i, f in enumerate(fields) if f.type == "list"]
-    for number, nk, values, _cells in accepted:
-        stored = existing.get(nk)
-        if stored is None:
-            inserts.append(values)  # kept as tuples; made into rows column-wise below
-            continue
-        record = dict(zip(keys, values))
-        for i in list_pos:  # lists are stored as "a;b"
-            record[keys[i]] = store.to_db_value(fields[i], values[i])
-        if all(_same(f, stored.get(f.key), record[f.key]) for f in fields):
-            result.unchanged += 1
-        else:
-            before = {f.key: stored.get(f.key) for f in fields if not _same(f, stored.get(f.key), record[f.key])}
-            after = {k: record[k] for k in before}
-            updates.append((nk, record, before, after))
-    result.inserted = len(inserts)
-    result.updated = len(updates)
-    if dry_run or not (inserts or updates):
-        return
-    with engine.begin() as conn:
-        _insert_many(conn, table, fields, inserts)
-        for db_key, record, before, after in updates:
-            cond = sa.and_(*(c == v for c, v in zip(nk_cols, db_key)))
-            conn.execute(table.update().where(cond).values(**record))
-            store.audit(conn, user=user, ledger=ledger.key, action="update",
-                        row_key=dict(zip(ledger.natural_key, db_key)), before=before, after=after)
-        if inserts:
-            store.audit(conn, user=user, ledger=ledger.key, action="import_insert",
-                        after={"file": path.name, "rows": len(inserts),
-                               "keys": [[str(v[i]) for i in nk_index] for v in inserts]})
-
-
-def _insert_many(conn, table, fields: list, rows: list[tuple]) -> None:
-    """Bulk insert of value tuples (in ``fields`` order), done column by
-    column: lists joined as "a;b", and on SQLite SQLAlchemy's own value
-    conversions applied once per distinct value, then the rows go straight to
-    the driver with the statement compiled once (same stored form as
-    SQLAlchemy writes, a fraction of the per-row cost)."""
-    if not rows:
-        return
-    keys = [f.key for f in fields]
-    columns = [list(col) for col in zip(*rows)]
-    for j, fld in enumerate(fields):
-        if fld.type == "list":
-            columns[j] = [store.to_db_value(fld, v) for v in columns[j]]
-    if conn.dialect.name != "sqlite":
-        records = [dict(zip(keys, row)) for row in zip(*columns)]
-        for start in range(0, len(records), CHUNK):
-            conn.execute(table.insert(), records[start:start + CHUNK])
-        return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
-    position = {k: j for j, k in enumerate(keys)}
-    ordered = []
-    for key in compiled.positiontup:
-        col = columns[position[key]]
-        proc = table.c[key].type._cached_bind_processor(conn.dialect)
-        if proc is not None:
-            done: dict = {}
-            col = [None if v is None else (done[v] if v in done else done.setdefault(v, proc(v))) for v in col]
-        ordered.append(col)
-    out = list(zip(*ordered))
-    for start in range(0, len(out), CHUNK):
-        conn.exec_driver_sql(compiled.string, out[start:start + CHUNK])
-
-
-def _same(fld, stored, new) -> bool:
-    if stored is None or new is None:
-        return stored is None and new is None
-    if fld.type == "float":
-        return abs(float(stored) - float(new)) < 1e-9
-    if fld.type == "date" and isinstance(stored, datetime):
-        stored = stored.date()
-    if fld.type == "bool":
-        return bool(stored) == bool(new)
-    return stored == new

@@ -14,7 +14,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from ..ingest.importer import ImportResult, import_file
+from ..actions import import_ledger
+from ..ingest.importer import ImportResult
 from ..ledgers import get_ledger
 from .xlsx import append_row
 
@@ -64,11 +65,11 @@ def write_error_report(result: ImportResult, out: Path | str) -> Path:
     return out
 
 
-def import_with_report(engine, ledger_key: str, path, *, report: Path | str | None = None,
+def import_with_report(db, ledger_key: str, path, *, report: Path | str | None = None,
                        **kwargs) -> ImportResult:
-    """:func:`fangkong_lib.ingest.importer.import_file`, then the error report
+    """:func:`fangkong_lib.actions.import_ledger`, then the error report
     written to ``report`` when rows were rejected (``result.report`` set)."""
-    result = import_file(engine, ledger_key, path, **kwargs)
+    result = import_ledger(db, ledger_key, path, **kwargs)
     if report is not None and result.rejected_rows:
         write_error_report(result, report)
         result.report = str(report)

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from fangkong_lib import store
 from fangkong_lib.outputs.xlsx import write_template
-from fangkong_lib.ingest import LedgerFileError, import_file
+from fangkong_lib.actions import import_ledger
+from fangkong_lib.ingest import LedgerFileError
 
 VILLAGE = "柳湾村"
 OTHER_VILLAGE = "杏园村"
@@ -65,7 +66,7 @@ def row(n, name="张三", sex="女", idn=ID_A, phone="13812341234", village=VILL
 
 
 def run(engine, path, ledger="returnees", **kw):
-    return import_file(engine, ledger, path, today=TODAY, user="tester", **kw)
+    return import_ledger(engine, ledger, path, today=TODAY, user="tester", **kw)
 
 
 def reasons(result):
@@ -256,7 +257,7 @@ def test_every_template_imports_its_export(ledger, demo_db, tmp_path):
     target = store.get_engine(f"sqlite:///{tmp_path}/t.sqlite")
     store.init_db(target)
     store.write_ledger(target, "villages", store.load_ledger(src, "villages"))
-    res = import_file(target, ledger, out, today=TODAY, user="t")
+    res = import_ledger(target, ledger, out, today=TODAY, user="t")
     assert res.read == n and res.rejected == 0, reasons(res)
     assert res.inserted + res.unchanged == n
 
@@ -299,12 +300,13 @@ def test_killed_import_leaves_the_store_as_it_was(engine, tmp_path):
     db = engine.url.database
     code = (
         "import sys, time\n"
-        "from fangkong_lib import store, ingest\n"
+        "from fangkong_lib import store\n"
+        "from fangkong_lib.actions import import_ledger\n"
         "orig = store.audit\n"
         "def slow_audit(conn, **kw):\n"
         "    print('WRITING', flush=True); time.sleep(60); orig(conn, **kw)\n"
         "store.audit = slow_audit\n"
-        f"ingest.import_file(store.get_engine({db!r}), 'returnees', {str(path)!r}, user='k')\n"
+        f"import_ledger(store.get_engine({db!r}), 'returnees', {str(path)!r}, user='k')\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:

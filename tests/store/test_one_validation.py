@@ -2,7 +2,7 @@
 
 The same bad record goes through a dashboard form (an action of
 fangkong_lib.actions, or the generic ``Dataset.save_record``) and through
-``import_file`` on an xlsx written with openpyxl; both must refuse it with
+``import_ledger`` on an xlsx written with openpyxl; both must refuse it with
 the same Chinese sentence, and neither may write it.
 """
 
@@ -16,10 +16,8 @@ import openpyxl
 import pytest
 
 from fangkong_lib import store
-from fangkong_lib.actions import records as R
-from fangkong_lib.actions import returnees as W
+from fangkong_lib import actions as A
 from fangkong_lib.dataset import Dataset
-from fangkong_lib.ingest.importer import import_file
 from fangkong_lib.ingest.normalize import id_check_char
 from fangkong_lib.ledgers import get_ledger
 
@@ -45,14 +43,8 @@ def _form_refusal(call) -> list[str]:
     """The sentences a form shows when it refuses (actions raise or return)."""
     try:
         out = call()
-    except R.RecordError as exc:
-        return [str(exc)]
-    if isinstance(out, W.Outcome):
-        assert not out.ok, f"the form accepted it: {out.message}"
-        return out.sentences()
-    if isinstance(out, tuple):  # Dataset.save_record: (action, problems)
-        assert out[0] is None, f"the form stored it: {out}"
-        return [p.sentence() for p in out[1]]
+    except A.ActionError as exc:
+        return [p.sentence() for p in exc.problems] or [str(exc)]
     raise AssertionError(f"the form accepted it: {out!r}")
 
 
@@ -75,19 +67,19 @@ def _returnee(data: Dataset, **extra) -> dict:
 
 
 def _preregister(data, raw):
-    return W.record_preregistration(data, raw, user="测试")
+    return A.record_preregistration(data, raw, user="测试")
 
 
 def _receive(data, raw):
-    return R.receive_supplies(data.engine, raw, user="测试", today=data.today)
+    return A.receive_supplies(data.engine, raw, user="测试", today=data.today)
 
 
 def _issue(data, raw):
-    return R.issue_supplies(data.engine, raw, user="测试", villages=data.village_names, today=data.today)
+    return A.issue_supplies(data.engine, raw, user="测试", villages=data.village_names, today=data.today)
 
 
 def _inspect(data, raw):
-    return R.record_inspection(data.engine, raw, user="测试", villages=data.village_names, today=data.today)
+    return A.record_inspection(data.engine, raw, user="测试", villages=data.village_names, today=data.today)
 
 
 def _save(ledger_key):
@@ -185,7 +177,7 @@ def test_form_and_import_refuse_the_same_record(case: Case, writable_demo_db, tm
 
     path = tmp_path / f"{case.ledger}.xlsx"
     _xlsx(path, case.ledger, case.raw(data))
-    result = import_file(engine, case.ledger, path, today=data.today, user="测试")
+    result = A.import_ledger(engine, case.ledger, path, today=data.today, user="测试")
     assert (result.read, result.rejected) == (1, 1), result.as_dict()
     import_says = " ".join(result.rejected_rows[0].reasons)
     assert case.reason in import_says
@@ -206,7 +198,7 @@ def test_good_records_pass_both_ways(writable_demo_db, tmp_path):
     raw["id_number"] = raw["id_number"][:17] + id_check_char(raw["id_number"][:17])
     path = tmp_path / "r.xlsx"
     _xlsx(path, "returnees", raw)
-    result = import_file(engine, "returnees", path, today=data.today, user="测试")
+    result = A.import_ledger(engine, "returnees", path, today=data.today, user="测试")
     assert (result.inserted, result.rejected) == (1, 0), [r.reasons for r in result.rejected_rows]
 
 
@@ -230,7 +222,7 @@ def test_a_file_of_issues_counts_its_own_earlier_rows(writable_demo_db, tmp_path
         ws.append([f"CK-F{n}", "2022-04-07", rec["item"], str(half), rec["location"]])
     path = tmp_path / "d.xlsx"
     wb.save(path)
-    result = import_file(engine, "distributions", path, today=data.today, user="测试")
+    result = A.import_ledger(engine, "distributions", path, today=data.today, user="测试")
     assert (result.inserted, result.rejected) == (1, 1), result.as_dict()
     assert result.rejected_rows[0].row == 3 and "库存不足" in result.rejected_rows[0].reasons[0]
 
@@ -241,6 +233,6 @@ def test_an_import_without_a_date_uses_the_data_s_today(writable_demo_db, tmp_pa
     data = Dataset.load(writable_demo_db)
     path = tmp_path / "r.xlsx"
     _xlsx(path, "returnees", _returnee(data, report_date="2022-04-08"))
-    result = import_file(data.engine, "returnees", path, user="测试")
+    result = A.import_ledger(data.engine, "returnees", path, user="测试")
     assert result.rejected == 1
     assert "报备日期「2022-04-08」：不能晚于今天（2022-04-07）" in result.rejected_rows[0].reasons

@@ -1,6 +1,6 @@
-"""Writing through the forms (fangkong_lib.actions.records) on SQLite and
-PostgreSQL: one transaction per action, audited, and nothing written when
-the loop or the stock refuses."""
+"""Writing through the forms (fangkong_lib.actions: problems, places,
+supplies) on SQLite and PostgreSQL: one transaction per action, audited, and
+nothing written when the loop or the stock refuses."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from fangkong_lib.actions import records as R
+import fangkong_lib.actions as R
 from fangkong_lib import store
 
 DAY = date(2022, 4, 7)
@@ -74,6 +74,7 @@ def test_inspection_opens_one_problem_per_failed_item(engine):
     result = R.record_inspection(engine, raw, user="检查员甲", villages=VILLAGES, today=DAY)
     assert result.action == "限期整改" and result.status == "限期整改"
     assert result.failed == ["测温", "佩戴口罩"] and result.problem_nos == ["DC2022-002", "DC2022-003"]
+    assert "DC2022-002、DC2022-003" in result.message and "甲村王记超市" in result.message
 
     inspection = store.load_ledger(engine, "inspections").iloc[0]
     assert inspection["findings"] == "测温不到位、佩戴口罩不到位"
@@ -111,7 +112,7 @@ def test_a_clean_inspection_opens_nothing_and_a_reinspection_records_its_result(
 ])
 def test_refused_inspections_write_nothing(engine, raw, user, message):
     before = counts(engine)
-    with pytest.raises(R.RecordError, match=message):
+    with pytest.raises(R.ActionError, match=message):
         R.record_inspection(engine, raw, user=user, villages=VILLAGES, today=DAY)
     assert counts(engine) == before
 
@@ -119,7 +120,7 @@ def test_refused_inspections_write_nothing(engine, raw, user, message):
 def test_a_second_inspection_the_same_day_is_refused(engine):
     R.record_inspection(engine, dict(date=DAY, place_code="ZKT2000001", **OK), user="甲", villages=VILLAGES, today=DAY)
     before = counts(engine)
-    with pytest.raises(R.RecordError, match="已有检查记录"):
+    with pytest.raises(R.ActionError, match="已有检查记录"):
         R.record_inspection(engine, dict(date=DAY, place_code="ZKT2000001", **{**OK, "masks": False}),
                             user="甲", villages=VILLAGES, today=DAY)
     assert counts(engine) == before
@@ -131,21 +132,22 @@ def test_a_second_inspection_the_same_day_is_refused(engine):
 def test_a_problem_through_the_whole_loop(engine):
     number = R.open_problem(engine, dict(date=DAY, team="第二督查组", method="暗访", target="乙村", target_type="村",
                                          village="乙村", category="卡点值守", description="夜间无人值守"),
-                            user="督查中心", villages=VILLAGES, today=DAY)
+                            user="督查中心", villages=VILLAGES, today=DAY).problem_no
     assert number == "DC2022-002"
     visit = store.load_ledger(engine, "supervisions").iloc[0]
     assert (visit["team"], visit["target"], visit["problems_found"]) == ("第二督查组", "乙村", 1)
 
     assert R.apply_step(engine, number, "反馈", user="督查中心", day=DAY, unit="乙村党支部", person="张三",
-                        deadline=date(2022, 4, 9), note="当日交办") == "反馈"
-    assert R.apply_step(engine, number, "整改中", user="乙村", day=DAY, note="已排班", done=True) == "整改中"
+                        deadline=date(2022, 4, 9), note="当日交办").stage == "反馈"
+    assert R.apply_step(engine, number, "整改中", user="乙村", day=DAY, note="已排班", done=True).stage == "整改中"
     assert problem(engine, number)["done_date"] == pd.Timestamp(DAY)
-    assert R.recheck(engine, number, False, user="督查中心", day=DAY, who="第二督查组", note="仍无人") == "整改中"
+    failed = R.recheck(engine, number, False, user="督查中心", day=DAY, who="第二督查组", note="仍无人")
+    assert failed.stage == "整改中" and "复查未通过" in failed.message
     assert pd.isna(problem(engine, number)["done_date"])
-    assert R.apply_step(engine, number, "整改中", user="乙村", day=DAY, note="加派人员") == "整改中"
-    assert R.recheck(engine, number, True, user="督查中心", day=DAY, who="第二督查组", evidence="照片") == "复查"
-    assert R.apply_step(engine, number, "销号", user="指挥部", day=DAY) == "销号"
-    assert R.set_accountability(engine, number, "诫勉", user="纪委") == "updated"
+    assert R.apply_step(engine, number, "整改中", user="乙村", day=DAY, note="加派人员").stage == "整改中"
+    assert R.recheck(engine, number, True, user="督查中心", day=DAY, who="第二督查组", evidence="照片").stage == "复查"
+    assert R.apply_step(engine, number, "销号", user="指挥部", day=DAY).stage == "销号"
+    assert "诫勉" in R.set_accountability(engine, number, "诫勉", user="纪委")
 
     assert events_of(engine, number) == ["发现", "反馈", "整改中", "复查", "复查未通过", "整改中", "复查", "销号"]
     row = problem(engine, number)
@@ -166,7 +168,7 @@ def test_a_problem_through_the_whole_loop(engine):
 ])
 def test_forbidden_steps_write_nothing(engine, step, values, message):
     before = counts(engine)
-    with pytest.raises(R.RecordError, match=message):
+    with pytest.raises(R.ActionError, match=message):
         R.apply_step(engine, "DC2022-001", step, user="督查中心", day=DAY, **values)
     assert counts(engine) == before
     assert problem(engine, "DC2022-001")["stage"] == "发现"
@@ -175,22 +177,22 @@ def test_forbidden_steps_write_nothing(engine, step, values, message):
 def test_a_refusal_in_the_middle_rolls_back_the_steps_before_it(engine):
     before = counts(engine)
     steps = [R.Step("反馈", unit="甲村党支部", person="张三", deadline=date(2022, 4, 9)), R.Step("销号")]
-    with pytest.raises(R.RecordError, match="须复查通过后才能销号"):
+    with pytest.raises(R.ActionError, match="须复查通过后才能销号"):
         R.apply_steps(engine, "DC2022-001", steps, user="督查中心", day=DAY)
     assert counts(engine) == before
     assert problem(engine, "DC2022-001")["stage"] == "发现" and events_of(engine, "DC2022-001") == ["发现"]
 
 
 def test_unknown_problem_and_accountability_are_refused(engine):
-    with pytest.raises(R.RecordError, match="没有编号为 DC2022-099 的问题"):
+    with pytest.raises(R.ActionError, match="没有编号为 DC2022-099 的问题"):
         R.apply_step(engine, "DC2022-099", "反馈", user="x", day=DAY)
-    with pytest.raises(R.RecordError, match="约谈、通报、诫勉"):
+    with pytest.raises(R.ActionError, match="约谈、通报、诫勉"):
         R.set_accountability(engine, "DC2022-001", "开除", user="x")
 
 
 def test_a_visit_without_problems_counts_as_a_visit(engine):
     assert R.record_supervision(engine, dict(date=DAY, team="第三督查组", target="东环路卡点", target_type="卡点"), [],
-                                user="督查中心", villages=VILLAGES, today=DAY) == []
+                                user="督查中心", villages=VILLAGES, today=DAY).problem_nos == []
     visits = store.load_ledger(engine, "supervisions")
     assert visits[["team", "problems_found"]].values.tolist() == [["第三督查组", 0]]
 
@@ -208,19 +210,19 @@ def test_issue_then_refusal_beyond_the_stock(engine):
     assert stock(engine) == 70
     voucher = R.issue_supplies(engine, dict(date=DAY, item="口罩", location="乡政府物资库", quantity=25,
                                             recipient_type="村", recipient="甲村", village="甲村", taker="赵六"),
-                               user="物资组", villages=VILLAGES, today=DAY)
+                               user="物资组", villages=VILLAGES, today=DAY).voucher_no
     assert voucher == "CK2022-002" and stock(engine) == 45
     row = store.load_ledger(engine, "distributions").set_index("voucher_no").loc[voucher]
     assert row["unit"] == "盒" and row["location"] == "乡政府物资库"
     before = counts(engine)
-    with pytest.raises(R.RecordError, match="结存只有 45盒，不能发放 46盒"):
+    with pytest.raises(R.ActionError, match="结存只有 45盒，不能发放 46盒"):
         R.issue_supplies(engine, dict(date=DAY, item="口罩", location="乡政府物资库", quantity=46),
                          user="物资组", villages=VILLAGES, today=DAY)
     # the other store's 20 boxes are not at this location
-    with pytest.raises(R.RecordError, match="卫生院的「口罩」结存只有 20盒"):
+    with pytest.raises(R.ActionError, match="卫生院的「口罩」结存只有 20盒"):
         R.issue_supplies(engine, dict(date=DAY, item="口罩", location="卫生院", quantity=21),
                          user="物资组", villages=VILLAGES, today=DAY)
-    with pytest.raises(R.RecordError, match="请选择出库仓库"):
+    with pytest.raises(R.ActionError, match="请选择出库仓库"):
         R.issue_supplies(engine, dict(date=DAY, item="口罩", quantity=1), user="物资组", villages=VILLAGES, today=DAY)
     assert counts(engine) == before and stock(engine) == 45
 
@@ -229,7 +231,7 @@ def test_receive_adds_to_the_stock(engine):
     voucher = R.receive_supplies(engine, dict(date=DAY, donor="丙公司", donor_type="单位", item="口罩", unit="盒",
                                               quantity=50, value=1250, location="乡政府物资库",
                                               contact_phone="138 0000 0003"),
-                                 user="物资组", today=DAY)
+                                 user="物资组", today=DAY).voucher_no
     assert voucher == "JZ2022-003" and stock(engine) == 120
     assert store.load_ledger(engine, "donations").set_index("voucher_no").loc[voucher, "contact_phone"] == "13800000003"
     before = counts(engine)
@@ -238,7 +240,7 @@ def test_receive_adds_to_the_stock(engine):
                          (dict(date=DAY, item="口罩", quantity=5, location="库"), "捐赠方"),
                          (dict(voucher_no="JZ2022-001", date=DAY, donor="丙", item="口罩", quantity=5, location="库"),
                           "已登记过")):
-        with pytest.raises(R.RecordError, match=message):
+        with pytest.raises(R.ActionError, match=message):
             R.receive_supplies(engine, raw, user="物资组", today=DAY)
     assert counts(engine) == before
 

@@ -91,3 +91,32 @@ def test_same_figures_on_both_backends(postgres_url, demo_db):
     b = summarize_overview(store.load_ledgers(store.get_engine(pg.render_as_string(False))), date(2022, 4, 7))
     assert a.kpis == b.kpis
     pd.testing.assert_frame_equal(a.by_village, b.by_village)
+
+
+def test_reads_inside_a_transaction_see_its_own_writes(db_url):
+    """What the actions rely on: a check read through the writing connection
+    sees that transaction's own rows and meta, and nothing of it remains
+    after a rollback."""
+    engine = _engine(db_url)
+    store.set_meta(engine, today="2022-04-07")
+    rec = {"id_number": "11010519491231002X", "name": "李四", "village": "城郊村", "phone": "13812341234",
+           "risk_category": "上海"}
+    with engine.connect() as conn:
+        with conn.begin() as tx:
+            store.upsert_in(conn, "returnees", rec, user="t")
+            store.set_meta(conn, today="2022-04-08")
+            assert store.load_ledger(conn, "returnees")["name"].tolist() == ["李四"]
+            assert store.count_rows(conn, "returnees") == 1
+            assert store.data_today(store.get_meta(conn)) == date(2022, 4, 8)
+            tx.rollback()
+    assert store.count_rows(engine, "returnees") == 0
+    assert store.data_today(store.get_meta(engine)) == date(2022, 4, 7)
+
+
+@pytest.mark.parametrize("meta, today", [
+    ({"today": "2022-04-07"}, date(2022, 4, 7)),
+    ({"synthetic": "1"}, date(2022, 4, 7)),  # the demo's day
+    ({}, date.today()),  # real data without a set day: the calendar
+])
+def test_the_datas_today(meta, today):
+    assert store.data_today(meta) == today

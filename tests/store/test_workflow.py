@@ -1,5 +1,6 @@
-"""Plans kept in step with the data and the rules, and the returnee forms
-(workflow.py), on SQLite and PostgreSQL, on a small township made by hand."""
+"""Plans kept in step with the data and the rules (actions/plans.py), and the
+returnee forms (actions/returnees.py), on SQLite and PostgreSQL, on a small
+township made by hand."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from fangkong_lib.actions import returnees as workflow
+import fangkong_lib.actions as workflow
+from fangkong_lib.actions import plans
 from fangkong_lib import store
 from fangkong_lib.dataset import Dataset
 from fangkong_lib.ingest.normalize import id_check_char
@@ -88,7 +90,7 @@ def audit_rows(engine, ledger: str) -> pd.DataFrame:
 
 
 def test_refresh_makes_the_plan_of_every_arrived_returnee(engine):
-    result = workflow.refresh_plans(engine, USER)
+    result = workflow.refresh_plans(engine, user=USER)
     assert (result.inserted, result.updated, result.errors) == (4, 0, [])
     c = controls_of(engine)
     assert set(c.index) == {P1, P2, P5, P6}  # not the one still away, not the low-risk one
@@ -109,14 +111,14 @@ def test_refresh_makes_the_plan_of_every_arrived_returnee(engine):
 
 
 def test_refresh_writes_only_what_changed(engine):
-    workflow.refresh_plans(engine, USER)
-    again = workflow.refresh_plans(engine, USER)
+    workflow.refresh_plans(engine, user=USER)
+    again = workflow.refresh_plans(engine, user=USER)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
     assert len(audit_rows(engine, "controls")) == 4  # nothing new in the audit log
 
     # A corrected category: the plan follows, only the fields that differ are written.
     store.upsert_row(engine, "returnees", {"id_number": P1, "risk_category": "中风险区"}, user="村干部")
-    result = workflow.refresh_plans(engine, USER, ids=[P1])
+    result = workflow.refresh_plans(engine, user=USER, ids=[P1])
     assert result.changes == [(P1, "updated", ("category", "end_date", "measure", "test_dates"))]
     c = controls_of(engine).loc[P1]
     assert (c["measure"], c["end_date"]) == ("集中隔离", pd.Timestamp("2022-04-18"))
@@ -127,11 +129,11 @@ def test_refresh_writes_only_what_changed(engine):
 
 
 def test_what_people_decided_is_kept(engine):
-    workflow.refresh_plans(engine, USER)
+    workflow.refresh_plans(engine, user=USER)
     store.upsert_row(engine, "controls", {"id_number": P1, "team": ["A", "B", "C", "D", "E"],
                                           "released_date": date(2022, 4, 7)}, user="乡干部")
     store.upsert_row(engine, "controls", {"id_number": P6, "home_ok": "不达标"}, user="乡干部")
-    result = workflow.refresh_plans(engine, USER)
+    result = workflow.refresh_plans(engine, user=USER)
     c = controls_of(engine)
     assert c.loc[P1, "team"] == "A;B;C;D;E"
     assert (c.loc[P1, "released_date"], c.loc[P1, "status"]) == (pd.Timestamp("2022-04-07"), "已解除")
@@ -141,16 +143,16 @@ def test_what_people_decided_is_kept(engine):
 
 
 def test_a_plan_that_is_no_longer_needed_is_released(engine):
-    workflow.refresh_plans(engine, USER)
+    workflow.refresh_plans(engine, user=USER)
     store.upsert_row(engine, "returnees", {"id_number": P2, "risk_category": "省内低风险地区"}, user="村干部")
-    workflow.refresh_plans(engine, USER, date(2022, 4, 8))
+    workflow.refresh_plans(engine, user=USER, day=date(2022, 4, 8))
     c = controls_of(engine).loc[P2]
     assert (c["measure"], c["status"], c["released_date"]) == ("无", "已解除", pd.Timestamp("2022-04-08"))
     assert pd.isna(c["test_dates"])
 
 
 def test_status_follows_the_day(engine):
-    workflow.refresh_plans(engine, USER, date(2022, 4, 5))
+    workflow.refresh_plans(engine, user=USER, day=date(2022, 4, 5))
     c = controls_of(engine)
     assert c.loc[P2, "status"] == "待管控"  # arrives on the 6th
     assert c.loc[P5, "status"] == "管控中"  # after 应解除日期 until someone records the release
@@ -176,8 +178,8 @@ def test_plans_are_recomputed_when_the_rule_files_change(engine, tmp_path):
         c = controls_of(engine).loc[P1]
         assert (c["end_date"], c["test_dates"]) == (pd.Timestamp("2022-04-14"),
                                                     "2022-04-05;2022-04-08;2022-04-11;2022-04-14")
-        assert audit_rows(engine, "controls").iloc[-1]["user"] == workflow.SYSTEM_USER
-        assert store.get_meta(engine)[workflow.POLICY_HASH_KEY] == workflow.policy_hash(rules)
+        assert audit_rows(engine, "controls").iloc[-1]["user"] == plans.SYSTEM_USER
+        assert store.get_meta(engine)[plans.POLICY_HASH_KEY] == workflow.policy_hash(rules)
     finally:
         from fangkong_lib.policy import forget_loaded_regimes
 
@@ -201,33 +203,33 @@ def test_team_roles_and_sources_are_data(tmp_path):
     (folder / "five_in_one.toml").write_text(
         'roles = ["包村乡干部", "网格员", "村医", "民警", "亲属"]\n[assign]\n"包村乡干部" = { grid = "cadre" }\n'
         '"村医" = { staff = "村医" }\n', encoding="utf-8")
-    sources = workflow.team_sources(folder)
-    assigner = workflow.TeamAssigner(pd.DataFrame(SECTIONS["grids"]), pd.DataFrame(SECTIONS["natural_villages"]),
+    sources = plans.team_sources(folder)
+    assigner = plans.TeamAssigner(pd.DataFrame(SECTIONS["grids"]), pd.DataFrame(SECTIONS["natural_villages"]),
                                      pd.DataFrame(SECTIONS["villages"]), pd.DataFrame(SECTIONS["staff"]), sources)
     assert assigner.roles == ["包村乡干部", "网格员", "村医", "民警", "亲属"]
     assert assigner("CJ01-01-1") == ["赵乡干", "待指定", "孙医生", "待指定", "待指定"]
     (folder / "five_in_one.toml").write_text(
         'roles = ["a", "b", "c", "d", "e"]\n[assign]\n"a" = { grid = "cadre", staff = "村医" }\n', encoding="utf-8")
     with pytest.raises(PolicyError, match="只写"):
-        workflow.team_sources(folder)
+        plans.team_sources(folder)
 
 
 def test_demo_teams_come_from_the_grid_and_the_staff_ledger(demo_data):
     """The demo's 五包一 teams are exactly what the assigner names from the
     grids, natural villages and staff (village doctors, police)."""
     led = demo_data.ledgers
-    assigner = workflow.TeamAssigner(led["grids"], led["natural_villages"], led["villages"], led["staff"])
+    assigner = plans.TeamAssigner(led["grids"], led["natural_villages"], led["villages"], led["staff"])
     controls = led["controls"]
     assert len(controls) > 100
     expected = [";".join(assigner(g)) for g in controls["grid"]]
     assert controls["team"].tolist() == expected
-    assert workflow.UNASSIGNED not in ";".join(expected)
+    assert plans.UNASSIGNED not in ";".join(expected)
 
 
 def test_plans_of_the_demo_are_current(demo_data):
     """The demo's stored plans are what the rules give (nothing to refresh)."""
     meta = store.get_meta(demo_data.engine)
-    assert meta[workflow.POLICY_HASH_KEY] == workflow.policy_hash()
+    assert meta[plans.POLICY_HASH_KEY] == workflow.policy_hash()
     returnees = demo_data.ledgers["returnees"]
     controls = demo_data.ledgers["controls"].set_index("id_number")
     for row in returnees[returnees["id_number"].isin(controls.index)].head(80).to_dict("records"):
@@ -241,7 +243,7 @@ def test_plans_of_the_demo_are_current(demo_data):
 
 
 def test_export_controls_lists_the_plans(engine, db_url, tmp_path):
-    workflow.refresh_plans(engine, USER)
+    workflow.refresh_plans(engine, user=USER)
     out = tmp_path / "controls.csv"
     done = subprocess.run([sys.executable, "-m", "fangkong_lib.cli", "export", "controls", str(out), "--db", db_url],
                           capture_output=True, text=True, timeout=120)
@@ -265,14 +267,22 @@ def test_export_controls_lists_the_plans(engine, db_url, tmp_path):
 
 @pytest.fixture
 def data(engine, db_url):
-    workflow.refresh_plans(engine, USER)
+    workflow.refresh_plans(engine, user=USER)
     return Dataset.load(db_url, reload=True)
 
 
+def refused(call, *args, **kw) -> str:
+    """The message of the ActionError ``call`` raises (it must raise one)."""
+    with pytest.raises(workflow.ActionError) as caught:
+        call(*args, **kw)
+    message = str(caught.value)
+    assert caught.value.problems and all(p.reason in message for p in caught.value.problems)  # fields to mark
+    return message
+
+
 def test_an_arrival_makes_the_plan_and_links_the_away_ledger(data, engine):
-    out = workflow.record_arrival(data, P3, {"actual_arrival": DAY, "landing_test_result": "阴性"}, user=USER)
-    assert out.ok, out.sentences()
-    assert "三天两检" in out.message and "2022-04-07 至 2022-04-09" in out.message
+    message = workflow.record_arrival(data, P3, {"actual_arrival": DAY, "landing_test_result": "阴性"}, user=USER)
+    assert "三天两检" in message and "2022-04-07 至 2022-04-09" in message
     c = controls_of(engine).loc[P3]
     assert (c["measure"], c["status"], c["team"]) == ("三天两检", "管控中", "赵乡干;王村干;孙医生;周民警;王党员")
     r = store.load_ledger(engine, "returnees").set_index("id_number").loc[P3]
@@ -281,53 +291,57 @@ def test_an_arrival_makes_the_plan_and_links_the_away_ledger(data, engine):
     for ledger in ("returnees", "away", "controls"):
         assert audit_rows(engine, ledger)["user"].iloc[-1] == USER
     assert P3 in set(data.ledgers["controls"]["id_number"])  # the page sees it at once
-    again = workflow.record_arrival(data, P3, {"actual_arrival": DAY}, user=USER)
-    assert not again.ok and "已于 2022-04-07 登记到达" in again.sentences()[0]
+    assert "已于 2022-04-07 登记到达" in refused(workflow.record_arrival, data, P3, {"actual_arrival": DAY}, user=USER)
 
 
 def test_release_waits_for_the_last_day_and_every_test(data, engine):
-    early = workflow.record_release(data, P1, {"released_date": DAY}, user=USER)
-    assert not early.ok and "未到应解除日期（2022-04-11）" in early.sentences()[0]
-    missing = workflow.record_release(data, P5, {"released_date": DAY}, user=USER)
-    assert not missing.ok and "计划核酸未完成（04-02）" in missing.sentences()[0]
-    assert workflow.record_test(data, P5, {"sample_date": "2022-04-02", "result": "阴性"}, user=USER).ok
-    done = workflow.record_release(data, P5, {"released_date": DAY}, user=USER)
-    assert done.ok, done.sentences()
+    assert "未到应解除日期（2022-04-11）" in refused(workflow.record_release, data, P1, {"released_date": DAY},
+                                                  user=USER)
+    assert "计划核酸未完成（04-02）" in refused(workflow.record_release, data, P5, {"released_date": DAY}, user=USER)
+    workflow.record_test(data, P5, {"sample_date": "2022-04-02", "result": "阴性"}, user=USER)
+    assert "已解除" in workflow.record_release(data, P5, {"released_date": DAY}, user=USER)
     c = controls_of(engine).loc[P5]
     assert (c["status"], c["released_date"]) == ("已解除", pd.Timestamp(DAY))
-    late = workflow.record_temperature(data, P5, {"date": DAY, "slot": "上午", "temperature": "36.5"}, user=USER)
-    assert not late.ok and "已于 2022-04-07 解除管控" in late.sentences()[0]
+    assert "已于 2022-04-07 解除管控" in refused(workflow.record_temperature, data, P5,
+                                              {"date": DAY, "slot": "上午", "temperature": "36.5"}, user=USER)
 
 
 def test_a_positive_test_blocks_the_release(data):
-    assert workflow.record_test(data, P5, {"sample_date": "2022-04-02", "result": "阳性"}, user=USER).ok
-    out = workflow.record_release(data, P5, {"released_date": DAY}, user=USER)
-    assert not out.ok and "阳性" in out.sentences()[0]
+    assert "阳性！" in workflow.record_test(data, P5, {"sample_date": "2022-04-02", "result": "阳性"}, user=USER)
+    assert "阳性" in refused(workflow.record_release, data, P5, {"released_date": DAY}, user=USER)
 
 
 BAD_READINGS = [
-    ({"date": DAY, "slot": "下午", "temperature": "3 8.1"}, "应为数字"),
-    ({"date": DAY, "slot": "下午", "temperature": "381"}, "应在 34.0 至 43.0 ℃ 之间"),
-    ({"date": DAY, "slot": "晚上", "temperature": "36.5"}, "应为 上午、下午 之一"),
-    ({"date": DAY + timedelta(days=1), "slot": "上午", "temperature": "36.5"}, "不能晚于今天"),
-    ({"date": "2022-03-30", "slot": "上午", "temperature": "36.5"}, "早于管控开始日期"),
-    ({"date": "", "slot": "上午", "temperature": "36.5"}, "必填项为空"),
+    ({"date": DAY, "slot": "下午", "temperature": "3 8.1"}, "temperature", "应为数字"),
+    ({"date": DAY, "slot": "下午", "temperature": "381"}, "temperature", "应在 34.0 至 43.0 ℃ 之间"),
+    ({"date": DAY, "slot": "晚上", "temperature": "36.5"}, "slot", "应为 上午、下午 之一"),
+    ({"date": DAY + timedelta(days=1), "slot": "上午", "temperature": "36.5"}, "date", "不能晚于今天"),
+    ({"date": "2022-03-30", "slot": "上午", "temperature": "36.5"}, "date", "早于管控开始日期"),
+    ({"date": "", "slot": "上午", "temperature": "36.5"}, "date", "必填项为空"),
 ]
 
 
-def test_bad_readings_are_refused_and_nothing_is_written(data, engine):
+@pytest.mark.parametrize("raw, field, reason", BAD_READINGS)
+def test_bad_readings_are_refused_and_nothing_is_written(data, engine, raw, field, reason):
     before = len(store.load_audit(engine))
-    for raw, reason in BAD_READINGS:
-        out = workflow.record_temperature(data, P1, raw, user=USER)
-        assert not out.ok and reason in " ".join(out.sentences()), (raw, out.sentences())
-    nobody = workflow.record_temperature(data, P4, {"date": DAY, "slot": "上午", "temperature": "36.5"}, user=USER)
-    assert not nobody.ok and "没有管控记录" in nobody.sentences()[0]
+    with pytest.raises(workflow.ActionError) as caught:
+        workflow.record_temperature(data, P1, raw, user=USER)
+    assert reason in str(caught.value)
+    assert [p.field for p in caught.value.problems] == [field]  # the page marks that field
+    assert len(store.load_audit(engine)) == before
+
+
+def test_readings_need_a_person_under_control_and_an_operator(data, engine):
+    before = len(store.load_audit(engine))
+    reading = {"date": DAY, "slot": "上午", "temperature": "36.5"}
+    assert "没有管控记录" in refused(workflow.record_temperature, data, P4, reading, user=USER)
+    assert "请先填写操作人" in refused(workflow.record_temperature, data, P1, reading, user="  ")
     assert len(store.load_audit(engine)) == before
 
 
 def test_a_fever_is_recorded_with_its_symptom(data, engine):
-    out = workflow.record_temperature(data, P1, {"date": DAY, "slot": "下午", "temperature": "38.1"}, user=USER)
-    assert out.ok and "发热" in out.message
+    assert "发热" in workflow.record_temperature(data, P1, {"date": DAY, "slot": "下午", "temperature": "38.1"},
+                                               user=USER)
     row = store.load_ledger(engine, "daily_checks").iloc[-1]
     assert (row["id_number"], row["temp_pm"], row["symptoms"], row["day_no"]) == (P1, 38.1, "发热", 3)
     # the morning of the same day is kept when the afternoon is recorded
@@ -339,34 +353,43 @@ def test_a_fever_is_recorded_with_its_symptom(data, engine):
 def test_a_preregistration_is_validated_like_an_import(data, engine):
     new = {"name": "庚七", "id_number": idn(23)[:-1] + ("0" if idn(23)[-1] != "0" else "1"), "phone": "12345",
            "village": "柳湾村", "risk_category": "省外低风险地区", "expected_arrival": "2022-04-12"}
-    out = workflow.record_preregistration(data, new, user=USER)
-    reasons = " ".join(out.sentences())
-    assert not out.ok and "身份证号" in reasons and "手机号" in reasons
+    with pytest.raises(workflow.ActionError) as caught:
+        workflow.record_preregistration(data, new, user=USER)
+    assert {"id_number", "phone"} <= {p.field for p in caught.value.problems}
+    assert "身份证号" in str(caught.value) and "手机号" in str(caught.value)
     assert len(audit_rows(engine, "returnees")) == 0
     good = {**new, "id_number": idn(23), "phone": "13912345678", "grid": "CJ01-01-1", "expected_arrival": "2022-04-09"}
-    out = workflow.record_preregistration(data, good, user=USER)
-    assert out.ok and "未提前 3 天报备" in out.message
+    assert "未提前 3 天报备" in workflow.record_preregistration(data, good, user=USER)
     r = store.load_ledger(engine, "returnees").set_index("id_number").loc[idn(23)]
     assert (r["natural_village"], r["entered_by"], r["report_date"]) == ("王庄", USER, pd.Timestamp(DAY))
-    wrong_grid = workflow.record_preregistration(data, {**good, "grid": "CJ02-01-1"}, user=USER)
-    assert not wrong_grid.ok and "属于杏园村" in wrong_grid.sentences()[0]
+    assert "属于杏园村" in refused(workflow.record_preregistration, data, {**good, "grid": "CJ02-01-1"}, user=USER)
 
 
 def test_a_preregistration_from_the_away_ledger_links_it(data, engine):
     store.upsert_row(engine, "away", {"id_number": P3, "expected_return": date(2022, 4, 20)}, user="setup")
-    data.reload("away")
-    out = workflow.record_preregistration(data, {"risk_category": "省外低风险地区", "expected_arrival": "2022-04-11",
-                                                 "name": "冒名"}, user=USER, away_id=P3)
-    assert out.ok and "已关联在外人员台账" in out.message
+    message = workflow.record_preregistration(data, {"risk_category": "省外低风险地区", "expected_arrival": "2022-04-11",
+                                                     "name": "冒名"}, user=USER, away_id=P3)
+    assert "已关联在外人员台账" in message
     r = store.load_ledger(engine, "returnees").set_index("id_number").loc[P3]
     assert (r["name"], r["expected_arrival"]) == ("丙三", pd.Timestamp("2022-04-11"))  # the away row's person
     a = store.load_ledger(engine, "away").set_index("id_number").loc[P3]
     assert a["expected_return"] == pd.Timestamp("2022-04-11") and bool(a["intends_return"])
+    assert data.ledgers["away"].set_index("id_number").loc[P3, "expected_return"] == pd.Timestamp("2022-04-11")
 
 
 def test_a_late_registration_with_an_arrival_gets_its_plan_at_once(data, engine):
     walk_in = {"name": "辛八", "id_number": idn(25), "phone": "13912345678", "village": "杏园村",
                "grid": "CJ02-01-1", "risk_category": "中高风险区所在市其他县", "actual_arrival": "2022-04-06"}
-    out = workflow.record_preregistration(data, walk_in, user=USER)
-    assert out.ok and "居家健康监测" in out.message and "未提前 3 天报备" in out.message
+    message = workflow.record_preregistration(data, walk_in, user=USER)
+    assert "居家健康监测" in message and "未提前 3 天报备" in message
     assert controls_of(engine).loc[idn(25), "end_date"] == pd.Timestamp("2022-04-12")
+
+
+def test_actions_check_what_the_store_holds_not_a_stale_page(data, engine):
+    """Another kernel recorded the arrival after this page loaded: the check
+    reads the store, inside the writing transaction."""
+    other = Dataset(data.url, {k: v.copy() for k, v in data.ledgers.items()}, dict(data.meta))
+    workflow.record_arrival(engine, P3, {"actual_arrival": DAY}, user="另一位")
+    assert pd.isna(other.ledgers["returnees"].set_index("id_number").loc[P3, "actual_arrival"])  # stale
+    assert "已于 2022-04-07 登记到达" in refused(workflow.record_arrival, other, P3, {"actual_arrival": DAY}, user=USER)
+    assert len(controls_of(engine).loc[[P3]]) == 1
