@@ -14,13 +14,15 @@ the ledgers it changed so pages show them at once.
 - :mod:`.problems`: supervision and the rectification loop;
 - :mod:`.places`: inspections of key places;
 - :mod:`.supplies`: receipts and issues of donated supplies;
-- :mod:`.imports`: importing a ledger file.
+- :mod:`.imports`: importing a ledger file;
+- :mod:`.records`: any other ledger's form (:func:`save_record`).
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
 from .imports import import_ledger
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
+from .records import save_record
 from .problems import Step, apply_step, apply_steps, open_problem, recheck, record_supervision, set_accountability
 from .returnees import record_arrival, record_preregistration, record_release, record_temperature, record_test
 from .supplies import issue_supplies, receive_supplies
@@ -52,5 +54,6 @@ __all__ = [
     "record_temperature",
     "record_test",
     "refresh_plans",
+    "save_record",
     "set_accountability",
 ]

@@ -121,8 +121,8 @@ def test_cli_import_makes_the_plans_the_export_shows(engine, db_url, tmp_path):
     assert done.returncode == 0, done.stderr
     with open(out, encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
-    header = table[1]
-    names = {dict(zip(header, r))["姓名"]: dict(zip(header, r)) for r in table[2:]}
+    header = table[0]  # a CSV starts with its header row
+    names = {dict(zip(header, r))["姓名"]: dict(zip(header, r)) for r in table[1:]}
     assert names["子一"]["管控措施"] == "集中隔离" and names["丑二"]["应解除日期"] == "2022-04-11"
     assert "寅三" not in names
 
