@@ -31,9 +31,6 @@ COUNTY_SEAT = (33.644, 115.189)
 #: "Today" in the demo: the date of the township's report.
 DEMO_TODAY = date(2022, 4, 7)
 
-#: Temperature at or above which a reading is a fever (发热).
-FEVER_THRESHOLD = 37.3
-
 #: Kinds of personal data masked by default (names stay readable: grid workers
 #: act on them; ID numbers, phones and detailed addresses do not need to show).
 MASKED_PII_KINDS = frozenset({"id", "phone", "address"})

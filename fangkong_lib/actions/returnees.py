@@ -34,7 +34,8 @@ from ..domain.plans import Plan, make_plan
 from ..domain.returnees import UNASSIGNED
 from ..ledgers import Field, get_ledger
 from ..ingest.normalize import clean_text
-from ..policy import POLICY_DIR, PolicyError, Regime, five_in_one_roles, forget_loaded_regimes, load_regimes
+from ..policy import (DEFAULT_JURISDICTION, POLICY_DIR, PolicyError, Regime, fever_threshold, five_in_one_roles,
+                      forget_loaded_regimes, load_regimes)
 from ..ingest.validate import Problem, coerce_value, validate_record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,7 +197,7 @@ def _same(fld, a, b) -> bool:
 
 
 def plan_for(returnee: Mapping, *, regimes: tuple[Regime, ...] | None = None,
-             forced: str | None = None, jurisdiction: str = "河南省") -> Plan:
+             forced: str | None = None, jurisdiction: str = DEFAULT_JURISDICTION) -> Plan:
     """The plan of one arrived returnee (a returnees row)."""
     return make_plan(returnee["risk_category"], _day(returnee["actual_arrival"]), _day(returnee.get("left_risk_date")),
                      jurisdiction=jurisdiction, forced_regime=forced, regimes=regimes)
@@ -228,7 +229,7 @@ def refresh_plans(
     ids: Iterable[str] | None = None,
     regimes: tuple[Regime, ...] | None = None,
     forced: str | None = None,
-    jurisdiction: str = "河南省",
+    jurisdiction: str = DEFAULT_JURISDICTION,
     assigner: TeamAssigner | None = None,
 ) -> PlanRefresh:
     """Recompute the plans of arrived returnees and store what changed.
@@ -443,7 +444,7 @@ def record_temperature(data: Dataset, id_number: str, raw: Mapping, *, user: str
         return refusal
     by_key = {r.key: r for r in (regimes if regimes is not None else load_regimes())}
     regime = by_key.get(control.get("regime"))
-    threshold = regime.fever_threshold if regime else 37.3
+    threshold = regime.fever_threshold if regime else fever_threshold(on)
     symptoms = clean_text(raw.get("symptoms")) or ("发热" if value >= threshold else "")
     record = {"date": on, "id_number": id_number, "name": control["name"], "village": control["village"],
               "day_no": (on - _day(control["start_date"])).days + 1, column: value,

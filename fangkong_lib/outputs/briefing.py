@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 
-from ..config import FEVER_THRESHOLD, SYNTHETIC_NOTE
+from ..config import SYNTHETIC_NOTE
+from ..policy import fever_threshold
 from ..dataset import Dataset
 from ..domain.daily import (
     REPORT_DEADLINE, REPORT_LATE, REPORT_MISSING, REPORT_ON_TIME, REPORT_ZERO, arrivals_on,
@@ -410,7 +411,7 @@ def fever_readings(data: Mapping[str, pd.DataFrame], day: date, overview: Overvi
     people = ov.fevers.merge(ov.controls[["id_number", "grid", "current_measure"]], on="id_number", how="left")
     parts = []
     for slot, column in (("上午", "temp_am"), ("下午", "temp_pm")):
-        hot = people[(people[column] >= FEVER_THRESHOLD).fillna(False).to_numpy(dtype=bool)]
+        hot = people[(people[column] >= fever_threshold(day)).fillna(False).to_numpy(dtype=bool)]
         parts.append(hot.assign(slot=slot, temperature=hot[column]))
     rows = pd.concat(parts, ignore_index=True).rename(columns={"current_measure": "measure"})
     return rows.sort_values(["village", "grid", "name", "slot"]).reset_index(drop=True)
@@ -514,7 +515,7 @@ def _action_lists(data: Dataset, ov: Overview, day: date) -> list[ActionList]:
          "管控人员计划核酸日期已过、截至当日仍未采样，每次漏检一行（与“态势总览”的逾期未检同口径）"),
         ("fevers", "发热人员", "人", ("controls", "daily_checks"),
          lambda: _masked(fevers, "controls", FEVER_COLUMNS), fevers["id_number"].nunique(),
-         f"管控人员当日上午或下午体温 ≥ {FEVER_THRESHOLD} ℃，每次读数一行"),
+         f"管控人员当日上午或下午体温 ≥ {fever_threshold(day)} ℃，每次读数一行"),
         ("pushes", "大数据推送超24小时未核查", "条", ("pushes",),
          lambda: _masked(overdue_pushes(ledgers, day), "pushes", PUSH_COLUMNS), None,
          f"截至当日 {REPORT_DEADLINE:%H:%M}，推送已超过 24 小时仍未核查反馈"),
