@@ -82,9 +82,12 @@ def measure_on(measure: str, regime_key: str, category: str, start: date, day: d
     if "+" not in measure:
         return measure
     regimes = regimes if regimes is not None else load_regimes()
-    by_key = {r.key: r for r in regimes}
-    rule = by_key[regime_key].rule(category)
-    return rule.measure_on_day((day - start).days + 1)
+    regime = next((r for r in regimes if r.key == regime_key), None)
+    if regime is None or category not in regime.rules:
+        # a row typed by hand with an unknown regime: its first step, rather
+        # than no overview at all
+        return measure.split("+")[0]
+    return regime.rules[category].measure_on_day((day - start).days + 1)
 
 
 def current_measures(controls: pd.DataFrame, day: date) -> pd.Series:

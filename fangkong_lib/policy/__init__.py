@@ -342,6 +342,9 @@ def fever_threshold(
     of the regime with key ``regime`` when given and known, else of the regime
     in force on ``day``. The value lives in the regime files only.
 
+    A day no regime covers (a briefing of 2019, say) still needs a threshold
+    to show zero fevers: it gets that of the nearest regime in time.
+
     >>> fever_threshold(date(2022, 4, 7)) == regime_for(date(2022, 4, 7)).fever_threshold
     True
     """
@@ -350,7 +353,18 @@ def fever_threshold(
         for r in regimes:
             if r.key == regime:
                 return r.fever_threshold
-    return regime_for(day, jurisdiction=jurisdiction, regimes=regimes).fever_threshold
+    found = regimes_in_force(day, jurisdiction=jurisdiction, regimes=regimes)
+    if found:
+        return found[0].fever_threshold
+    if not regimes:
+        raise PolicyError("没有任何管控政策文件，无法确定发热标准")
+
+    def distance(r: Regime) -> int:
+        if day < r.valid_from:
+            return (r.valid_from - day).days
+        return (day - (r.valid_to or day)).days
+
+    return min(regimes, key=lambda r: (distance(r), -LEVELS[r.level])).fever_threshold
 
 
 def fever_thresholds(regimes: tuple[Regime, ...] | None = None) -> dict[str, float]:

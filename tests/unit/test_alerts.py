@@ -311,3 +311,94 @@ def test_lists_do_not_change_the_ledgers(demo_data):
     al.summarize_alerts(demo_data.ledgers, DAY, datetime(2022, 4, 7, 17, 0))
     for key, frame_before in before.items():
         pd.testing.assert_frame_equal(demo_data.ledgers[key], frame_before)
+
+
+# -- Arrival tests (落地核酸) ------------------------------------------------------------
+
+
+def test_arrivals_without_an_arrival_test_once_the_24_hours_are_over():
+    returnees = frame("returnees", [
+        returnee("A", "甲", arrival="2022-04-05"),  # nothing: missing since the end of the 6th
+        dict(returnee("B", "乙", arrival="2022-04-05"), landing_test_time="2022-04-05 15:00"),
+        returnee("C", "丙", arrival="2022-04-04"),  # sampled by the village doctor on the 5th
+        returnee("D", "丁", arrival="2022-04-06"),  # still within its time on the 7th
+        dict(returnee("E", "戊", arrival="2022-04-03"), landing_test_time="2022-04-01 09:00"),  # the 48 h test
+        returnee("Z", "旧", arrival="2022-03-20"),  # outside the 14-day window
+        returnee("N", "未", expected="2022-04-08"),  # not arrived
+    ])
+    tests = frame("tests", [sample("C", "2022-04-05"), sample("E", "2022-04-02")])
+    missing = al.arrival_tests_missing(returnees, tests, DAY, datetime(2022, 4, 7, 9, 0))
+    assert list(zip(missing["name"], missing["days_late"])) == [("戊", 3), ("甲", 1)]
+    assert missing.loc[1, "due_by"] == pd.Timestamp("2022-04-07 00:00")
+    assert set(missing.columns) <= set(al.ALERT_COLUMNS)
+    # a day later 丁's time is over too
+    later = al.arrival_tests_missing(returnees, tests, date(2022, 4, 8), datetime(2022, 4, 8, 9, 0))
+    assert set(later["name"]) == {"甲", "丁", "戊"}
+
+
+def test_a_missing_arrival_test_is_an_overdue_alert_with_a_chinese_label():
+    assert al.ALERT_LABELS["arrival_tests_missing"] == "落地核酸未检"
+    assert "arrival_tests_missing" in al.OVERDUE_ALERTS
+    data = {key: frame(key, []) for key in ("controls", "tests", "daily_checks", "away", "village_reports",
+                                             "villages")}
+    data["returnees"] = frame("returnees", [returnee("A", "甲", arrival="2022-04-04")])
+    lists = al.summarize_alerts(data, DAY, datetime(2022, 4, 7, 9, 0))
+    assert lists["arrival_tests_missing"]["name"].tolist() == ["甲"]
+
+
+# -- Data that got in: test dates nobody can read ----------------------------------------
+
+
+@pytest.fixture
+def ledgers_with_a_bad_row(demo_data):
+    """The demo ledgers with one control's 核酸日期 typed as free text."""
+    data = dict(demo_data.ledgers)
+    controls = data["controls"].copy()
+    active = (controls["start_date"] <= pd.Timestamp(DAY)) & (controls["end_date"] >= pd.Timestamp(DAY)) \
+        & controls["released_date"].isna()
+    target = controls.index[active.to_numpy(dtype=bool)][0]
+    controls.loc[target, "test_dates"] = "明天;后天"
+    data["controls"] = controls
+    return data, target, controls.loc[target]
+
+
+def test_free_text_test_dates_are_skipped_and_named_not_fatal(demo_data, ledgers_with_a_bad_row):
+    from fangkong_lib.domain.controls import describe_bad_rows
+
+    data, target, row = ledgers_with_a_bad_row
+    good = summarize_overview(demo_data.ledgers, DAY)
+    ov = summarize_overview(data, DAY)  # used to raise and leave the page with only an error
+    assert ov.bad_rows[["row", "name", "value"]].to_dict("records") == [
+        {"row": target + 1, "name": row["name"], "value": "明天;后天"}]
+    assert ov.notes == describe_bad_rows(ov.bad_rows)
+    assert f"管控台账第{target + 1}行" in ov.notes[0] and "“明天;后天”无法识别" in ov.notes[0]
+    # everyone else's figures are as before; the bad row only drops its own tests
+    assert ov.kpis["under_control"] == good.kpis["under_control"]
+    assert ov.kpis["tests_due"] <= good.kpis["tests_due"]
+    assert row["id_number"] not in set(ov.tests_due["id_number"]) | set(ov.tests_overdue["id_number"])
+    others = good.tests_overdue[good.tests_overdue["id_number"] != row["id_number"]]
+    assert len(ov.tests_overdue) == len(others)
+    assert good.bad_rows.empty and good.notes == []
+
+    lists = al.summarize_alerts(data, DAY, datetime(2022, 4, 7, 17, 0))
+    assert lists.bad_rows["row"].tolist() == [target + 1]
+    assert len(lists["tests_due"]) > 0
+
+
+def test_the_returnee_page_summary_and_day_grid_survive_a_bad_row(ledgers_with_a_bad_row):
+    from fangkong_lib.domain.returnees import person_days, person_table, summarize_returnees
+
+    data, target, row = ledgers_with_a_bad_row
+    alerts = al.summarize_alerts(data, DAY, datetime(2022, 4, 7, 17, 0))
+    people = person_table(data, DAY, alerts)
+    summary = summarize_returnees(people, alerts, data["grids"]["code"])
+    assert summary.bad_rows["row"].tolist() == [target + 1]
+    assert summarize_returnees(people, alerts, data["grids"]["code"], village="不存在的村").bad_rows.empty
+    assert row["id_number"] in set(summary.people["id_number"])
+    tests = data["tests"][data["tests"]["id_number"] == row["id_number"]]
+    checks = data["daily_checks"][data["daily_checks"]["id_number"] == row["id_number"]]
+    days = person_days(row.to_dict(), tests, checks, DAY, datetime(2022, 4, 7, 17, 0))
+    assert len(days) == (row["end_date"] - row["start_date"]).days + 1
+    assert not days["test_state"].isin(["due", "late", "planned"]).any()  # no plan to read
+    past = days[days["date"] < DAY]  # the temperatures still show
+    assert len(past) and past["am_state"].isin(["done", "abnormal", "absent", "late"]).all()

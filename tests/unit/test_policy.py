@@ -7,6 +7,7 @@ shortening and the boundaries between regimes.
 """
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -294,6 +295,17 @@ def test_a_regime_without_a_fever_threshold_is_refused(tmp_path):
 def test_fever_threshold_comes_from_the_regime_in_force():
     assert fever_threshold(date(2022, 3, 15)) == 37.3
     assert fever_threshold(date(2022, 4, 7), regime=N9) == 37.3
+    stricter = tuple(replace(r, fever_threshold=37.5) if r.key == TOWNSHIP else r for r in load_regimes())
+    assert fever_threshold(date(2022, 3, 15), regimes=stricter) == 37.5
+    assert fever_threshold(date(2022, 3, 22), regimes=stricter) == 37.3
+
+
+def test_a_day_without_a_regime_still_has_a_fever_threshold():
+    """A briefing of a day before the first regime shows zero fevers, not an error."""
+    early = tuple(replace(r, fever_threshold=37.6) if r.key == N8 else r for r in load_regimes())
+    assert fever_threshold(date(2019, 6, 1), regimes=early) == 37.6
+    late = tuple(replace(r, fever_threshold=37.8) if r.key == N20 else r for r in load_regimes())
+    assert fever_threshold(date(2030, 1, 1), regimes=late) == 37.8
 
 
 def test_no_fever_threshold_literal_in_the_code():
