@@ -31,8 +31,6 @@ COUNTY_SEAT = (33.644, 115.189)
 #: "Today" in the demo: the date of the township's report.
 DEMO_TODAY = date(2022, 4, 7)
 
-#: Temperature at or above which a reading is a fever (发热).
-FEVER_THRESHOLD = 37.3
 
 SYNTHETIC_NOTE = "合成演示数据（虚构的村名、人员与边界）"
 

@@ -377,7 +377,7 @@ _LEDGERS: list[Ledger] = [
             F("home_ok", "居家条件评估", choices=("达标", "不达标")),
             F("cohabitants", "同住人数", "int", **_COUNT),
             F("test_dates", "核酸日期", "list", items="date", doc="计划核酸日期，ISO 日期以 ; 分隔"),
-            F("team", "五包一责任人", "list", doc="五包一：包村乡干部;村干部/网格员;村医;民警/辅警;党员/亲属"),
+            F("team", "五包一责任人", "list", doc="五包一责任人，按 policy/five_in_one.toml 的角色顺序以 ; 分隔"),
             F("notice_signed", "告知书签收", "bool"),
             F("regime", "执行政策"),
             F("status", "状态", choices=CONTROL_STATUSES),

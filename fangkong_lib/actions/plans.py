@@ -30,7 +30,8 @@ from ..domain.plans import Plan, make_plan
 from ..domain.returnees import UNASSIGNED
 from ..ingest.normalize import clean_text
 from ..ledgers import get_ledger
-from ..policy import POLICY_DIR, PolicyError, Regime, five_in_one_roles, forget_loaded_regimes, load_regimes
+from ..policy import (DEFAULT_JURISDICTION, POLICY_DIR, PolicyError, Regime, five_in_one_roles,
+                      forget_loaded_regimes, load_regimes)
 from .base import Tx, as_date, bulk_insert, engine_of, transaction
 
 #: Audit user of changes nobody typed (plans recomputed after a rule change).
@@ -192,7 +193,7 @@ def _blank(value) -> bool:
 
 
 def plan_for(returnee: Mapping, *, regimes: tuple[Regime, ...] | None = None,
-             forced: str | None = None, jurisdiction: str = "河南省") -> Plan:
+             forced: str | None = None, jurisdiction: str = DEFAULT_JURISDICTION) -> Plan:
     """The plan of one arrived returnee (a returnees row)."""
     return make_plan(returnee["risk_category"], as_date(returnee["actual_arrival"]),
                      as_date(returnee.get("left_risk_date")),
@@ -266,7 +267,7 @@ def stored_rows(tx: Tx, key: str, ids: set[str] | None = None) -> list[dict]:
 
 def refresh_in(tx: Tx, day: date | None = None, *, ids: Iterable[str] | None = None,
                people: Iterable[Mapping] | None = None, regimes: tuple[Regime, ...] | None = None,
-               forced: str | None = None, jurisdiction: str = "河南省",
+               forced: str | None = None, jurisdiction: str = DEFAULT_JURISDICTION,
                assigner: "TeamAssigner | None" = None) -> PlanRefresh:
     """:func:`refresh_plans` inside ``tx`` (which holds the ``returnees``
     lock): reads and writes through the transaction's connection.
@@ -336,7 +337,7 @@ def _insert_plans(tx: Tx, targets: list[dict]) -> None:
 
 def refresh_plans(db, *, user: str, day: date | None = None, ids: Iterable[str] | None = None,
                   regimes: tuple[Regime, ...] | None = None, forced: str | None = None,
-                  jurisdiction: str = "河南省", assigner: "TeamAssigner | None" = None) -> PlanRefresh:
+                  jurisdiction: str = DEFAULT_JURISDICTION, assigner: "TeamAssigner | None" = None) -> PlanRefresh:
     """Recompute the plans of arrived returnees and store what changed.
 
     For every returnee with an actual arrival (or only those in ``ids``), the

@@ -21,7 +21,7 @@ from ..domain.overview import test_schedule
 from ..ingest.normalize import clean_text
 from ..ingest.validate import Problem, coerce_value, validate_record
 from ..ledgers import Field, get_ledger
-from ..policy import Regime, load_regimes
+from ..policy import Regime, fever_threshold, load_regimes
 from .base import ActionError, Tx, as_date, transaction
 from .plans import PlanRefresh, refresh_in
 
@@ -125,7 +125,7 @@ def record_temperature(db, id_number: str, raw: Mapping, *, user: str,
         control = _active_control(tx, id_number, on, "日期")
         by_key = {r.key: r for r in (regimes if regimes is not None else load_regimes())}
         regime = by_key.get(control.get("regime"))
-        threshold = regime.fever_threshold if regime else 37.3
+        threshold = regime.fever_threshold if regime else fever_threshold(on)
         symptoms = clean_text(raw.get("symptoms")) or ("发热" if value >= threshold else "")
         record = {"date": on, "id_number": id_number, "name": control["name"], "village": control["village"],
                   "day_no": (on - as_date(control["start_date"])).days + 1, column: value,

@@ -26,7 +26,7 @@ from ..config import COUNTY_CODE, COUNTY_SEAT, DEMO_TODAY, SYNTHETIC_NOTE, TOWNS
 from ..domain.plans import make_plan
 from ..ledgers import LEDGERS, PLACE_CATEGORIES, RISK_CATEGORIES
 from ..ingest.normalize import id_check_char
-from ..policy import five_in_one_roles, load_regimes
+from ..policy import fever_threshold, five_in_one_roles, load_regimes
 from ..actions.plans import policy_hash
 
 N_VILLAGES = 17
@@ -480,15 +480,15 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
             t_am = min(round(float(rng.normal(36.5, 0.22)), 1), 37.0)
             t_pm = min(round(float(rng.normal(36.6, 0.22)), 1), 37.1)
             if rng.random() < 0.004:
-                t_pm = round(float(rng.uniform(37.3, 38.6)), 1)
+                t_pm = round(float(rng.uniform(fever_threshold(day, regimes=regimes), 38.6)), 1)
             if day == today:
                 t_pm = None if rng.random() < 0.5 else t_pm  # afternoon not reported yet
                 if rng.random() < 0.03:
-                    t_am = round(float(rng.uniform(37.3, 38.2)), 1)
+                    t_am = round(float(rng.uniform(fever_threshold(day, regimes=regimes), 38.2)), 1)
             checks.append(dict(
                 date=day, id_number=idn, name=person["name"], village=VILLAGE_NAMES[v],
                 day_no=(day - plan.start).days + 1, temp_am=t_am,
-                temp_pm=t_pm, symptoms="发热" if max(t_am, t_pm or 0) >= 37.3 else "无",
+                temp_pm=t_pm, symptoms="发热" if max(t_am, t_pm or 0) >= fever_threshold(day, regimes=regimes) else "无",
                 at_home=True, needs="", visitor=g["member"],
                 reported_at=datetime.combine(day, datetime.min.time()) + timedelta(hours=16, minutes=int(rng.integers(0, 59))),
             ))

@@ -17,25 +17,22 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
-from ..policy import Regime, load_regimes
-from .overview import active_controls, test_schedule
-
-Data = Mapping[str, pd.DataFrame]
+from ..policy import Regime, fever_threshold, fever_thresholds, load_regimes
+from .controls import Data, active_controls, bad_test_date_rows, test_schedule
+from .reports import REPORT_DEADLINE, REPORT_LATE, REPORT_MISSING, village_report_status
 
 #: Temperature slots (体温时段) and their daily_checks columns.
 SLOTS = {"上午": "temp_am", "下午": "temp_pm"}
 #: A slot's reading counts as missing once this time of its day has passed.
 SLOT_CUTOFFS = {"上午": time(12, 0), "下午": time(17, 0)}
-#: Villages report the day's figures before 17:00, zero reports included.
-REPORT_CUTOFF = time(17, 0)
 #: Returnees report to the village at least this many days before arrival.
 PRE_REGISTER_DAYS = 3
 #: "Arriving soon" means from today to this many days ahead.
 ARRIVAL_WINDOW_DAYS = 3
-#: Arrivals of the last this-many days are checked for late pre-registration.
+#: Arrivals of the last this-many days are checked for late pre-registration
+#: and for a missing arrival test.
 LATE_REGISTRATION_WINDOW_DAYS = 14
 
 PERSON = ["id_number", "name", "village", "grid", "phone"]
@@ -45,6 +42,7 @@ ALERT_LABELS = {
     "fevers": "体温异常（发热）",
     "tests_overdue": "逾期未检核酸",
     "tests_due": "今日待检核酸",
+    "arrival_tests_missing": "落地核酸未检",
     "temperatures_missing": "体温未报",
     "releases_due": "今日应解除",
     "releases_overdue": "逾期未解除",
@@ -54,7 +52,7 @@ ALERT_LABELS = {
     "reports_missing": "村日报告未按时上报",
 }
 #: Lists whose people are late with something (the page's 只看逾期 filter).
-OVERDUE_ALERTS = ("tests_overdue", "temperatures_missing", "releases_overdue", "no_shows")
+OVERDUE_ALERTS = ("tests_overdue", "arrival_tests_missing", "temperatures_missing", "releases_overdue", "no_shows")
 
 #: Chinese headers of the columns the lists use (one place).
 ALERT_COLUMNS = {
@@ -80,6 +78,7 @@ ALERT_COLUMNS = {
     "category": "风险类别",
     "report_date": "报备日期",
     "actual_arrival": "实际到达",
+    "landing_test_time": "落地核酸时间",
     "lead_days": "提前天数",
     "secretary": "党支部书记",
     "secretary_phone": "书记电话",
@@ -217,14 +216,19 @@ def fevers(
     active: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Readings on ``day`` at or above the fever threshold of the person's
-    regime (发热, 37.3 ℃ in every regime so far), one row per reading."""
+    regime (发热; the threshold is regime data, see
+    :func:`fangkong_lib.policy.fever_threshold`), one row per reading. A row
+    whose regime is unknown gets the threshold of the regime in force on
+    ``day``."""
     cols = PERSON + ["measure", "slot", "temperature", "threshold", "symptoms"]
     active = _active(controls, day, active)
     rows = daily_checks[(daily_checks["date"] == _ts(day)) & daily_checks["id_number"].isin(active["id_number"])]
     if rows.empty:
         return _empty(cols)
     person = active.drop_duplicates("id_number").set_index("id_number")
-    threshold = person["regime"].map(_regime_values(regimes, "fever_threshold")).fillna(37.3)
+    regimes = regimes if regimes is not None else load_regimes()
+    default = fever_threshold(day, regimes=regimes)
+    threshold = person["regime"].map(fever_thresholds(regimes)).fillna(default)
     parts = []
     for slot, column in SLOTS.items():
         temps = rows[["id_number", column, "symptoms"]].rename(columns={column: "temperature"})
@@ -346,6 +350,45 @@ def no_shows(returnees: pd.DataFrame, day: date) -> pd.DataFrame:
     return _finish(rows, cols, ["expected", "village", "grid", "name"])
 
 
+def arrival_tests_missing(
+    returnees: pd.DataFrame,
+    tests: pd.DataFrame,
+    day: date,
+    now: datetime,
+    *,
+    window_days: int = LATE_REGISTRATION_WINDOW_DAYS,
+) -> pd.DataFrame:
+    """People who arrived in the last ``window_days`` days without an arrival
+    test (落地核酸, due within 24 h of arrival), once that time has passed.
+
+    Only the arrival date is known, so the 24 h run from the end of the
+    arrival day: ``due_by`` is midnight at the end of the next day. A test
+    counts when the returnee row has a 落地核酸时间 on or after the arrival day,
+    or the tests ledger has a sample taken from the arrival day up to ``day``.
+    ``days_late`` counts whole days past ``due_by``, starting at 1.
+    """
+    cols = PERSON + ["category", "actual_arrival", "due_by", "days_late"]
+    ts = _ts(day)
+    arrived = returnees[(returnees["actual_arrival"] <= ts)
+                        & (returnees["actual_arrival"] > ts - timedelta(days=window_days))]
+    if arrived.empty:
+        return _empty(cols)
+    due_by = arrived["actual_arrival"] + pd.Timedelta(days=2)
+    arrived = arrived[(due_by <= pd.Timestamp(now)).to_numpy(dtype=bool)]
+    landed = pd.to_datetime(arrived["landing_test_time"]).dt.normalize() >= arrived["actual_arrival"]
+    samples = tests.loc[tests["sample_date"] <= ts, ["id_number", "sample_date"]]
+    first = arrived[["id_number", "actual_arrival"]].reset_index().merge(samples, on="id_number", how="inner")
+    first = first[first["sample_date"] >= first["actual_arrival"]]
+    sampled = arrived.index.isin(first["index"])
+    missing = arrived[~(landed.fillna(False).to_numpy(dtype=bool) | sampled)]
+    if missing.empty:
+        return _empty(cols)
+    missing = missing.assign(category=missing["risk_category"],
+                             due_by=missing["actual_arrival"] + pd.Timedelta(days=2),
+                             days_late=(ts - missing["actual_arrival"]).dt.days.astype(int) - 1)
+    return _finish(missing, cols, ["actual_arrival", "village", "grid", "name"])
+
+
 # -- Villages' daily reports (日报告、零报告) ------------------------------------------
 
 
@@ -355,30 +398,38 @@ def missing_village_reports(
     day: date,
     now: datetime,
     *,
-    cutoff: time = REPORT_CUTOFF,
+    cutoff: time = REPORT_DEADLINE,
 ) -> pd.DataFrame:
     """Villages without a report for ``day`` by the cut-off (17:00), once it
     has passed at ``now``. A zero report (零报告) is a report. ``state`` is
-    未报 (nothing in at ``now``) or 迟报 (came after the cut-off, with
-    ``reported_at``); 未报 first, villages in the ledger's order."""
+    未报告 (nothing in at ``now``) or 迟报 (came after the cut-off, with
+    ``reported_at``): the words of :mod:`.reports`; 未报告 first, villages in
+    the ledger's order."""
     cols = ["village", "secretary", "secretary_phone", "state", "reported_at"]
-    deadline = datetime.combine(day, cutoff)
-    if now < deadline or villages.empty:
+    if now < datetime.combine(day, cutoff) or villages.empty:
         return _empty(cols)
-    todays = village_reports[(village_reports["date"] == _ts(day))
-                             & (village_reports["reported_at"] <= pd.Timestamp(now))]
-    first = todays.groupby("village")["reported_at"].min()
-    at = villages["name"].map(first)
-    state = np.where(at.isna(), "未报", np.where(at > pd.Timestamp(deadline), "迟报", ""))
-    out = villages.assign(village=villages["name"], state=state, reported_at=at)
-    out = out[out["state"] != ""]
+    status = village_report_status({"villages": villages, "village_reports": village_reports}, day, cutoff,
+                                   now=now)
+    out = villages.assign(village=villages["name"], state=status["status"].to_numpy(),
+                          reported_at=status["reported_at"].to_numpy())
+    rank = out["state"].map({REPORT_MISSING: 0, REPORT_LATE: 1})
+    out = out[rank.notna().to_numpy(dtype=bool)]
     if out.empty:
         return _empty(cols)
-    rank = out["state"].map({"未报": 0, "迟报": 1})
     return out.assign(_rank=rank).sort_values("_rank", kind="stable")[cols].reset_index(drop=True)
 
 
 # -- Everything at once ------------------------------------------------------------
+
+
+class AlertLists(dict):
+    """The lists of :func:`summarize_alerts` by key, plus ``bad_rows``: the
+    control rows left out of the test lists because their test dates cannot
+    be read (:func:`.controls.bad_test_date_rows`)."""
+
+    def __init__(self, lists: Mapping[str, pd.DataFrame], bad_rows: pd.DataFrame):
+        super().__init__(lists)
+        self.bad_rows = bad_rows
 
 
 def summarize_alerts(
@@ -387,15 +438,20 @@ def summarize_alerts(
     now: datetime,
     *,
     regimes: tuple[Regime, ...] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Every list of :data:`ALERT_LABELS` for ``day`` as seen at ``now``."""
+) -> AlertLists:
+    """Every list of :data:`ALERT_LABELS` for ``day`` as seen at ``now``.
+
+    Rows of the controls ledger whose test dates cannot be read are skipped
+    in the test lists and returned as ``.bad_rows``; every other list is
+    complete."""
     controls, tests, checks = data["controls"], data["tests"], data["daily_checks"]
     returnees = data["returnees"]
     active = active_controls(controls, day)
-    return {
+    lists = {
         "fevers": fevers(controls, checks, day, regimes=regimes, active=active),
         "tests_overdue": tests_overdue(controls, tests, day, active=active),
         "tests_due": tests_due(controls, tests, day, active=active),
+        "arrival_tests_missing": arrival_tests_missing(returnees, tests, day, now),
         "temperatures_missing": missing_temperatures(controls, checks, day, now, returnees=returnees,
                                                      regimes=regimes, active=active),
         "releases_due": releases_due(controls, day, tests),
@@ -405,3 +461,4 @@ def summarize_alerts(
         "late_registrations": late_registrations(returnees, day),
         "reports_missing": missing_village_reports(data["village_reports"], data["villages"], day, now),
     }
+    return AlertLists(lists, bad_test_date_rows(controls))

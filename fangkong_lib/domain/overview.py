@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..config import FEVER_THRESHOLD
-from .plans import current_measures
-from .supplies import stock_by_item  # noqa: F401 - the one stock computation, re-exported
+from ..policy import fever_threshold
+from .alerts import arrivals_expected
+from .supplies import stock_by_item  # the one stock computation, re-exported
+from .controls import Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, test_schedule
 
-Data = Mapping[str, pd.DataFrame]
+__all__ = [
+    "CONTROL_MEASURES", "KPI_LABELS", "Overview", "Data", "filter_village", "active_controls", "test_schedule",
+    "fevers_on", "stock_by_item", "summarize_overview",
+]
+
 CONTROL_MEASURES = ("集中隔离", "居家隔离", "居家健康监测", "三天两检")
 
 #: KPI keys in display order with their Chinese labels (one place).
@@ -54,71 +58,20 @@ class Overview:
     tests_overdue: pd.DataFrame
     fevers: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: Control rows left out of the test figures because their test dates
+    #: cannot be read (see :func:`.controls.bad_test_date_rows`); ``notes``
+    #: says the same in sentences.
+    bad_rows: pd.DataFrame = field(default_factory=lambda: bad_test_date_rows(pd.DataFrame()))
 
 
 def _ts(day: date) -> pd.Timestamp:
     return pd.Timestamp(day)
 
 
-def filter_village(frame: pd.DataFrame, village: str | None) -> pd.DataFrame:
-    """Rows of one village (all rows when ``village`` is empty)."""
-    if not village or "village" not in frame.columns:
-        return frame
-    return frame[frame["village"] == village]
-
-
-def active_controls(controls: pd.DataFrame, day: date, measure: str | None = None) -> pd.DataFrame:
-    """Control rows in force on ``day`` with the measure of that day in
-    ``current_measure``; optionally only one measure."""
-    if controls.empty:
-        return controls.assign(current_measure=pd.Series(dtype=object))
-    current = current_measures(controls, day)
-    out = controls.assign(current_measure=current)
-    out = out[out["current_measure"].notna()]
-    if measure:
-        out = out[out["current_measure"] == measure]
-    return out
-
-
-def test_schedule(controls: pd.DataFrame, tests: pd.DataFrame, day: date) -> pd.DataFrame:
-    """One row per planned test of each control row with its state on ``day``.
-
-    A planned test on date t is done when a sample was taken on t or later,
-    before the next planned test and not after ``day``. States: ``done``,
-    ``due`` (planned today, not yet done), ``overdue`` (planned before today,
-    not done), ``planned`` (later).
-    """
-    cols = ["id_number", "name", "village", "grid", "planned", "done_on", "state"]
-    if controls.empty:
-        return pd.DataFrame(columns=cols)
-    plan = controls[["id_number", "name", "village", "grid", "test_dates"]].copy()
-    plan["planned"] = plan["test_dates"].fillna("").str.split(";")
-    plan = plan.explode("planned")
-    plan = plan[plan["planned"].fillna("") != ""]
-    plan["planned"] = pd.to_datetime(plan["planned"])
-    plan = plan.sort_values(["id_number", "planned"])
-    plan["next"] = plan.groupby("id_number")["planned"].shift(-1)
-    ts = _ts(day)
-    samples = tests.loc[tests["sample_date"] <= ts, ["id_number", "sample_date"]]
-    merged = plan.reset_index(drop=True).merge(samples, on="id_number", how="left")
-    in_window = (merged["sample_date"] >= merged["planned"]) & (
-        merged["next"].isna() | (merged["sample_date"] < merged["next"])
-    )
-    done = merged[in_window].groupby(["id_number", "planned"])["sample_date"].min()
-    plan = plan.reset_index(drop=True)
-    key = pd.MultiIndex.from_frame(plan[["id_number", "planned"]])
-    plan["done_on"] = done.reindex(key).to_numpy()
-    state = np.where(
-        plan["done_on"].notna(),
-        "done",
-        np.where(plan["planned"] == ts, "due", np.where(plan["planned"] < ts, "overdue", "planned")),
-    )
-    plan["state"] = state
-    return plan[cols]
-
-
-def fevers_on(daily_checks: pd.DataFrame, day: date, threshold: float = FEVER_THRESHOLD) -> pd.DataFrame:
-    """Readings on ``day`` at or above the fever threshold (either slot)."""
+def fevers_on(daily_checks: pd.DataFrame, day: date, threshold: float | None = None) -> pd.DataFrame:
+    """Readings on ``day`` at or above the fever threshold (either slot); the
+    threshold defaults to that of the regime in force on ``day``."""
+    threshold = fever_threshold(day) if threshold is None else threshold
     rows = daily_checks[daily_checks["date"] == _ts(day)]
     hot = (rows["temp_am"] >= threshold) | (rows["temp_pm"] >= threshold)
     return rows[hot.fillna(False)]
@@ -152,8 +105,6 @@ def summarize_overview(
     away_now = away[(away["returned"] != True) & (away["left_date"].isna() | (away["left_date"] <= ts))]  # noqa: E712
     # the same list the returnee page acts on: pre-registered and not yet
     # arrived, plus people away whose expected return falls in the window
-    from .alerts import arrivals_expected
-
     arriving = arrivals_expected(returnees, away, day)
     arrived_today = returnees[returnees["actual_arrival"] == ts]
     open_problems = problems[(problems["stage"] != "销号") & (problems["date"] <= ts)]
@@ -200,6 +151,7 @@ def summarize_overview(
 
     grids = data["grids"]["code"]
     by_grid = active.groupby("grid").size().reindex(grids, fill_value=0) if len(active) else pd.Series(0, index=grids)
+    bad_rows = bad_test_date_rows(controls_all)
 
     return Overview(
         day=day,
@@ -210,4 +162,6 @@ def summarize_overview(
         tests_due=due,
         tests_overdue=overdue,
         fevers=fevers,
+        notes=describe_bad_rows(bad_rows),
+        bad_rows=bad_rows,
     )

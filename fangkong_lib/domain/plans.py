@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from ..policy import Regime, load_regimes, regime_for
+from ..policy import DEFAULT_JURISDICTION, Regime, load_regimes, rule_for
 
 
 @dataclass(frozen=True)
@@ -15,9 +15,12 @@ class Plan:
     """What control applies to one returnee.
 
     ``start`` is day 1 (the day the person left the risk area when known, else
-    the arrival day: 填平补齐, so a late arrival serves only what is left);
-    ``end`` is the last day of control (应解除日期); ``test_dates`` are the
-    planned nucleic-acid tests on or after arrival.
+    the arrival day: 填平补齐, so a late arrival serves only what is left;
+    三天两检 always counts from the arrival day); ``end`` is the last day of
+    control (应解除日期); ``test_dates`` are the planned nucleic-acid tests on
+    or after arrival, the first on the arrival day (落地核酸, within 24 h of
+    arrival) for every controlled plan; ``regime`` is the key of the regime the
+    rule comes from.
     """
 
     category: str
@@ -37,33 +40,39 @@ def make_plan(
     arrival: date,
     left_risk: date | None = None,
     *,
-    jurisdiction: str = "河南省",
+    jurisdiction: str = DEFAULT_JURISDICTION,
     forced_regime: str | None = None,
     regimes: tuple[Regime, ...] | None = None,
 ) -> Plan:
     """The plan for one person who arrives on ``arrival``.
+
+    The rule is the one in force on the arrival day for the person's place
+    (:func:`fangkong_lib.policy.rule_for`: the township's own rule from
+    2022-03-10, Henan's from 2022-03-22).
 
     Examples
     --------
     >>> p = make_plan("中高风险区所在市其他县", date(2022, 4, 1))
     >>> p.measure, p.end, [d.day for d in p.test_dates]
     ('居家健康监测', datetime.date(2022, 4, 7), [1, 3, 5, 7])
+
+    填平补齐: left the risk area on 1 April, arrived on 5 April; the arrival
+    test comes first, then what is left of the plan:
+
     >>> p = make_plan("高风险区", date(2022, 4, 5), left_risk=date(2022, 4, 1))
     >>> p.start, p.end, [d.day for d in p.test_dates]
-    (datetime.date(2022, 4, 1), datetime.date(2022, 4, 14), [7, 10, 14])
+    (datetime.date(2022, 4, 1), datetime.date(2022, 4, 14), [5, 7, 10, 14])
     """
-    regimes = regimes if regimes is not None else load_regimes()
-    regime = regime_for(arrival, jurisdiction=jurisdiction, forced=forced_regime, regimes=regimes)
-    rule = regime.rule(category)
-    day1 = min(left_risk, arrival) if left_risk is not None else arrival
+    regime, rule = rule_for(category, arrival, jurisdiction=jurisdiction, forced=forced_regime, regimes=regimes)
     if not rule.steps:
         return Plan(category, "无", None, None, (), regime.key)
+    day1 = arrival if rule.from_arrival or left_risk is None else min(left_risk, arrival)
     end = day1 + timedelta(days=rule.total_days - 1)
     if end < arrival:  # already served everything before arriving
         return Plan(category, "无", day1, end, (), regime.key)
-    tests = tuple(
-        d for d in (day1 + timedelta(days=n - 1) for n in rule.test_days) if d >= arrival
-    )
+    planned = {day1 + timedelta(days=n - 1) for n in rule.test_days}
+    # the arrival test (落地核酸) is due within 24 h whatever was planned before
+    tests = tuple(sorted({arrival} | {d for d in planned if d >= arrival}))
     return Plan(category, rule.measure, day1, end, tests, regime.key)
 
 
@@ -73,9 +82,12 @@ def measure_on(measure: str, regime_key: str, category: str, start: date, day: d
     if "+" not in measure:
         return measure
     regimes = regimes if regimes is not None else load_regimes()
-    by_key = {r.key: r for r in regimes}
-    rule = by_key[regime_key].rule(category)
-    return rule.measure_on_day((day - start).days + 1)
+    regime = next((r for r in regimes if r.key == regime_key), None)
+    if regime is None or category not in regime.rules:
+        # a row typed by hand with an unknown regime: its first step, rather
+        # than no overview at all
+        return measure.split("+")[0]
+    return regime.rules[category].measure_on_day((day - start).days + 1)
 
 
 def current_measures(controls: pd.DataFrame, day: date) -> pd.Series:

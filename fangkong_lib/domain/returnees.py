@@ -12,15 +12,16 @@ person's tests and temperatures. Nothing is read or written here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..policy import Regime, five_in_one_roles, load_regimes
+from ..policy import Regime, fever_threshold, five_in_one_roles, load_regimes
 from .alerts import ALERT_LABELS, OVERDUE_ALERTS, SLOT_CUTOFFS, SLOTS
+from .controls import BAD_ROW_COLUMNS, parse_test_dates
 from .plans import current_measures
 
 Data = Mapping[str, pd.DataFrame]
@@ -37,6 +38,7 @@ KPI_LABELS = {
     "arrivals_expected": "3日内预计返乡",
     "tests_due": "今日待检",
     "tests_overdue": "逾期未检",
+    "arrival_tests_missing": "落地核酸未检",
     "temperatures_missing": "体温未报",
     "fevers": "发热",
     "releases_due": "今日应解除",
@@ -211,20 +213,32 @@ def filter_alerts(alerts: Mapping[str, pd.DataFrame], people: pd.DataFrame, *,
     return out
 
 
+def _no_bad_rows() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in BAD_ROW_COLUMNS})
+
+
 @dataclass
 class ReturneeSummary:
-    """What the returnee page shows for one date and filter."""
+    """What the returnee page shows for one date and filter.
+
+    ``bad_rows``: control rows (of the village filter) whose test dates
+    cannot be read and are left out of the test lists
+    (:func:`.controls.bad_test_date_rows`, :func:`.controls.describe_bad_rows`).
+    """
 
     people: pd.DataFrame
     alerts: dict[str, pd.DataFrame]
     kpis: dict[str, int]
     by_grid: pd.Series
+    bad_rows: pd.DataFrame = field(default_factory=_no_bad_rows)
 
 
 def summarize_returnees(people: pd.DataFrame, alerts: Mapping[str, pd.DataFrame],
                         grid_codes: Iterable[str], **filters) -> ReturneeSummary:
     """Filter ``people`` (see :func:`filter_people`), restrict the alerts to
-    them, count (:data:`KPI_LABELS`) and aggregate them per grid cell."""
+    them, count (:data:`KPI_LABELS`) and aggregate them per grid cell. The
+    alerts' ``bad_rows`` (from :func:`.alerts.summarize_alerts`) pass through,
+    limited to the village filter."""
     shown = filter_people(people, **filters)
     lists = filter_alerts(alerts, shown, village=filters.get("village", ""))
     counts = shown["status"].value_counts()
@@ -232,7 +246,12 @@ def summarize_returnees(people: pd.DataFrame, alerts: Mapping[str, pd.DataFrame]
     kpis.update({k: len(lists[k]) for k in KPI_LABELS if k in lists})
     codes = list(grid_codes)
     by_grid = shown.groupby("grid").size().reindex(codes, fill_value=0) if len(shown) else pd.Series(0, index=codes)
-    return ReturneeSummary(shown, lists, kpis, by_grid.astype(int))
+    bad = getattr(alerts, "bad_rows", None)
+    bad = _no_bad_rows() if bad is None else bad
+    village = filters.get("village", "")
+    if village:
+        bad = bad[bad["village"] == village]
+    return ReturneeSummary(shown, lists, kpis, by_grid.astype(int), bad.reset_index(drop=True))
 
 
 # -- One person ---------------------------------------------------------------------
@@ -277,7 +296,7 @@ def person_days(
     now: datetime,
     *,
     arrival: date | None = None,
-    threshold: float = 37.3,
+    threshold: float | None = None,
     checks_per_day: int = 2,
     cutoffs: Mapping[str, time] = SLOT_CUTOFFS,
 ) -> pd.DataFrame:
@@ -289,14 +308,19 @@ def person_days(
     ``due`` on ``day``, ``late`` before it, ``planned`` after; a reading is
     ``done``, ``abnormal`` (fever), ``due`` before its slot's cut-off on
     ``now``'s day, ``late`` after it. Days before the person arrived
-    (填平补齐) are ``absent``.
+    (填平补齐) are ``absent``. ``threshold`` (℃) defaults to the fever
+    threshold of the control's regime. Test dates that cannot be read
+    (:func:`.controls.bad_test_date_rows`) plan no test: the grid still shows
+    the samples taken and the temperatures.
     """
+    if threshold is None:
+        threshold = fever_threshold(pd.Timestamp(control["start_date"]).date(), regime=control.get("regime"))
     start = pd.Timestamp(control["start_date"]).date()
     end = pd.Timestamp(control["end_date"]).date()
     released = control.get("released_date")
     if released is not None and not pd.isna(released):
         end = min(end, pd.Timestamp(released).date())
-    planned = [date.fromisoformat(d) for d in str(control.get("test_dates") or "").split(";") if d]
+    planned = list(parse_test_dates(control.get("test_dates")) or ())
     samples = tests.sort_values("sample_date")
     sample_by_day = {pd.Timestamp(s).date(): r for s, r in zip(samples["sample_date"], samples["result"])}
     fulfilled: dict[date, date] = {}

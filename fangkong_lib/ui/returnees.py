@@ -377,7 +377,7 @@ class ReturneeModel(t.HasTraits):
             control, ledgers["tests"][ledgers["tests"]["id_number"] == idn],
             ledgers["daily_checks"][ledgers["daily_checks"]["id_number"] == idn], self.day, self.now,
             arrival=None if pd.isna(arrival) else arrival.date(),
-            threshold=regime.fever_threshold if regime else 37.3,
+            threshold=regime.fever_threshold if regime else None,
             checks_per_day=regime.temperature_checks_per_day if regime else 2,
         )
 

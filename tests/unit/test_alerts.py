@@ -1,13 +1,16 @@
 """The lists a grid worker acts on (domain/alerts.py), on small hand-made
 ledgers where every row is there for a reason, then on the demo township."""
 
+import ast
 from datetime import date, datetime, time
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from fangkong_lib.domain import alerts as al
+from fangkong_lib.domain.daily import village_report_status
 from fangkong_lib.domain.overview import summarize_overview
 from fangkong_lib.ledgers import get_ledger
 from fangkong_lib.policy import load_regimes
@@ -240,11 +243,48 @@ def test_village_reports_missing_at_five_including_zero_reports():
     missing = al.missing_village_reports(reports, villages, DAY, datetime(2022, 4, 7, 17, 0))
     # at 17:00 杏园村's report (17:20) is not in yet
     assert list(zip(missing["village"], missing["state"])) == [
-        ("杏园村", "未报"), ("桑庄村", "未报"), ("槐荫村", "未报")]
+        ("杏园村", "未报告"), ("桑庄村", "未报告"), ("槐荫村", "未报告")]
     later = al.missing_village_reports(reports, villages, DAY, datetime(2022, 4, 7, 18, 0))
-    assert list(zip(later["village"], later["state"])) == [("桑庄村", "未报"), ("槐荫村", "未报"), ("杏园村", "迟报")]
+    assert list(zip(later["village"], later["state"])) == [
+        ("桑庄村", "未报告"), ("槐荫村", "未报告"), ("杏园村", "迟报")]
     assert later.loc[2, "secretary"] == "杏园村书记"
     assert later.loc[2, "reported_at"] == pd.Timestamp("2022-04-07 17:20")
+    # the daily report's table says the same words for the same villages
+    status = village_report_status({"villages": villages, "village_reports": reports}, DAY)
+    assert status["status"].to_dict() == {"柳湾村": "零报告", "杏园村": "迟报", "桑庄村": "未报告", "槐荫村": "未报告"}
+    assert dict(zip(later["village"], later["state"])) == status["status"][status["status"] != "零报告"].to_dict()
+
+
+def test_the_report_deadline_and_words_live_in_one_place():
+    from fangkong_lib.domain import daily, reports
+
+    assert daily.REPORT_DEADLINE is reports.REPORT_DEADLINE == time(17, 0)
+    assert daily.village_report_status is reports.village_report_status
+    assert not hasattr(al, "REPORT_CUTOFF")
+    words = [reports.REPORT_ON_TIME, reports.REPORT_ZERO, reports.REPORT_LATE, reports.REPORT_MISSING]
+    for path in (Path(al.__file__), Path(daily.__file__)):
+        text = path.read_text(encoding="utf-8")
+        assert not any(f'"{w}"' in text for w in words + ["未报", "逾期未报"]), path.name
+
+
+def test_domain_modules_import_each_other_without_cycles():
+    """alerts and overview used to import each other; the shared pieces live
+    in domain/controls.py and domain/reports.py now."""
+    folder = Path(al.__file__).parent
+    graph = {}
+    for path in folder.glob("*.py"):
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                targets.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets.update(a.name for a in node.names)
+        graph[path.stem] = targets & {p.stem for p in folder.glob("*.py")}
+
+    def reaches(start, goal, seen=()):
+        return any(t == goal or (t not in seen and reaches(t, goal, (*seen, t))) for t in graph.get(start, ()))
+
+    assert [m for m in graph if reaches(m, m)] == []
 
 
 # -- The demo township --------------------------------------------------------------------
@@ -258,7 +298,7 @@ def test_every_list_on_the_demo_day_agrees_with_the_overview(demo_data):
         assert set(rows.columns) <= set(al.ALERT_COLUMNS), key
     ov = summarize_overview(demo_data.ledgers, DAY)
     assert len(lists["tests_overdue"]) == ov.kpis["tests_overdue"]
-    assert len(lists["fevers"]) >= ov.kpis["fevers"] > 0  # one row per reading, the overview counts people
+    assert len(lists["fevers"]) >= ov.kpis["fevers"]  # one row per reading, the overview counts people
     assert set(lists["fevers"]["id_number"]) == set(ov.fevers["id_number"])
     # The demo leaves a few things undone on its day, so each kind of list shows up.
     for key in ("tests_due", "temperatures_missing", "releases_due", "arrivals_expected", "late_registrations",
@@ -271,3 +311,94 @@ def test_lists_do_not_change_the_ledgers(demo_data):
     al.summarize_alerts(demo_data.ledgers, DAY, datetime(2022, 4, 7, 17, 0))
     for key, frame_before in before.items():
         pd.testing.assert_frame_equal(demo_data.ledgers[key], frame_before)
+
+
+# -- Arrival tests (落地核酸) ------------------------------------------------------------
+
+
+def test_arrivals_without_an_arrival_test_once_the_24_hours_are_over():
+    returnees = frame("returnees", [
+        returnee("A", "甲", arrival="2022-04-05"),  # nothing: missing since the end of the 6th
+        dict(returnee("B", "乙", arrival="2022-04-05"), landing_test_time="2022-04-05 15:00"),
+        returnee("C", "丙", arrival="2022-04-04"),  # sampled by the village doctor on the 5th
+        returnee("D", "丁", arrival="2022-04-06"),  # still within its time on the 7th
+        dict(returnee("E", "戊", arrival="2022-04-03"), landing_test_time="2022-04-01 09:00"),  # the 48 h test
+        returnee("Z", "旧", arrival="2022-03-20"),  # outside the 14-day window
+        returnee("N", "未", expected="2022-04-08"),  # not arrived
+    ])
+    tests = frame("tests", [sample("C", "2022-04-05"), sample("E", "2022-04-02")])
+    missing = al.arrival_tests_missing(returnees, tests, DAY, datetime(2022, 4, 7, 9, 0))
+    assert list(zip(missing["name"], missing["days_late"])) == [("戊", 3), ("甲", 1)]
+    assert missing.loc[1, "due_by"] == pd.Timestamp("2022-04-07 00:00")
+    assert set(missing.columns) <= set(al.ALERT_COLUMNS)
+    # a day later 丁's time is over too
+    later = al.arrival_tests_missing(returnees, tests, date(2022, 4, 8), datetime(2022, 4, 8, 9, 0))
+    assert set(later["name"]) == {"甲", "丁", "戊"}
+
+
+def test_a_missing_arrival_test_is_an_overdue_alert_with_a_chinese_label():
+    assert al.ALERT_LABELS["arrival_tests_missing"] == "落地核酸未检"
+    assert "arrival_tests_missing" in al.OVERDUE_ALERTS
+    data = {key: frame(key, []) for key in ("controls", "tests", "daily_checks", "away", "village_reports",
+                                             "villages")}
+    data["returnees"] = frame("returnees", [returnee("A", "甲", arrival="2022-04-04")])
+    lists = al.summarize_alerts(data, DAY, datetime(2022, 4, 7, 9, 0))
+    assert lists["arrival_tests_missing"]["name"].tolist() == ["甲"]
+
+
+# -- Data that got in: test dates nobody can read ----------------------------------------
+
+
+@pytest.fixture
+def ledgers_with_a_bad_row(demo_data):
+    """The demo ledgers with one control's 核酸日期 typed as free text."""
+    data = dict(demo_data.ledgers)
+    controls = data["controls"].copy()
+    active = (controls["start_date"] <= pd.Timestamp(DAY)) & (controls["end_date"] >= pd.Timestamp(DAY)) \
+        & controls["released_date"].isna()
+    target = controls.index[active.to_numpy(dtype=bool)][0]
+    controls.loc[target, "test_dates"] = "明天;后天"
+    data["controls"] = controls
+    return data, target, controls.loc[target]
+
+
+def test_free_text_test_dates_are_skipped_and_named_not_fatal(demo_data, ledgers_with_a_bad_row):
+    from fangkong_lib.domain.controls import describe_bad_rows
+
+    data, target, row = ledgers_with_a_bad_row
+    good = summarize_overview(demo_data.ledgers, DAY)
+    ov = summarize_overview(data, DAY)  # used to raise and leave the page with only an error
+    assert ov.bad_rows[["row", "name", "value"]].to_dict("records") == [
+        {"row": target + 1, "name": row["name"], "value": "明天;后天"}]
+    assert ov.notes == describe_bad_rows(ov.bad_rows)
+    assert f"管控台账第{target + 1}行" in ov.notes[0] and "“明天;后天”无法识别" in ov.notes[0]
+    # everyone else's figures are as before; the bad row only drops its own tests
+    assert ov.kpis["under_control"] == good.kpis["under_control"]
+    assert ov.kpis["tests_due"] <= good.kpis["tests_due"]
+    assert row["id_number"] not in set(ov.tests_due["id_number"]) | set(ov.tests_overdue["id_number"])
+    others = good.tests_overdue[good.tests_overdue["id_number"] != row["id_number"]]
+    assert len(ov.tests_overdue) == len(others)
+    assert good.bad_rows.empty and good.notes == []
+
+    lists = al.summarize_alerts(data, DAY, datetime(2022, 4, 7, 17, 0))
+    assert lists.bad_rows["row"].tolist() == [target + 1]
+    assert len(lists["tests_due"]) > 0
+
+
+def test_the_returnee_page_summary_and_day_grid_survive_a_bad_row(ledgers_with_a_bad_row):
+    from fangkong_lib.domain.returnees import person_days, person_table, summarize_returnees
+
+    data, target, row = ledgers_with_a_bad_row
+    alerts = al.summarize_alerts(data, DAY, datetime(2022, 4, 7, 17, 0))
+    people = person_table(data, DAY, alerts)
+    summary = summarize_returnees(people, alerts, data["grids"]["code"])
+    assert summary.bad_rows["row"].tolist() == [target + 1]
+    assert summarize_returnees(people, alerts, data["grids"]["code"], village="不存在的村").bad_rows.empty
+    assert row["id_number"] in set(summary.people["id_number"])
+    tests = data["tests"][data["tests"]["id_number"] == row["id_number"]]
+    checks = data["daily_checks"][data["daily_checks"]["id_number"] == row["id_number"]]
+    days = person_days(row.to_dict(), tests, checks, DAY, datetime(2022, 4, 7, 17, 0))
+    assert len(days) == (row["end_date"] - row["start_date"]).days + 1
+    assert not days["test_state"].isin(["due", "late", "planned"]).any()  # no plan to read
+    past = days[days["date"] < DAY]  # the temperatures still show
+    assert len(past) and past["am_state"].isin(["done", "abnormal", "absent", "late"]).all()

@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ...config import FEVER_THRESHOLD
+from ...policy import fever_threshold
 from ...dataset import Dataset
 from ...domain import alerts, problems, supplies
 from ...domain.daily import (
@@ -210,7 +210,7 @@ def _action_lists(data: Dataset, day: date) -> list[ActionList]:
         ActionList("tests_overdue", "逾期未检", _masked(overdue_tests(ledgers, day), "controls", TEST_COLUMNS),
                    "管控人员计划核酸日期已过、截至当日仍未采样，每次漏检一行（与“态势总览”的逾期未检同口径）", "人次"),
         ActionList("fevers", "发热人员", _masked(fevers, "controls", FEVER_COLUMNS),
-                   f"管控人员当日上午或下午体温 ≥ {FEVER_THRESHOLD} ℃，每次读数一行", "人",
+                   f"管控人员当日上午或下午体温 ≥ {fever_threshold(day)} ℃，每次读数一行", "人",
                    fevers["id_number"].nunique()),
         ActionList("pushes", "大数据推送超24小时未核查", _masked(overdue_pushes(ledgers, day), "pushes", PUSH_COLUMNS),
                    f"截至当日 {REPORT_DEADLINE:%H:%M}，推送已超过 24 小时仍未核查反馈", "条"),
