@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..outputs.exports import export_frame
 from ..ledgers import get_ledger
-from ..views.maps import escape_text
+from ..views.html import html
 from .common import status_html
 
 MIME = {
@@ -34,9 +34,8 @@ def export_bytes(frame: pd.DataFrame, ledger_key: str, suffix: str, *, synthetic
 
 def download_link(name: str, content: bytes, mime: str, note: str = "") -> str:
     href = f"data:{mime};base64,{base64.b64encode(content).decode()}"
-    extra = f"，{escape_text(note)}" if note else ""
-    return (f'<a class="fk-download-link" download="{escape_text(name)}" href="{href}">'
-            f"下载 {escape_text(name)}（{len(content) // 1024 + 1} KB{extra}）</a>")
+    return str(html('<a class="fk-download-link" download="{name}" href="{href}">下载 {name}（{kb} KB{extra}）</a>',
+                    name=name, href=href, kb=len(content) // 1024 + 1, extra=f"，{note}" if note else ""))
 
 
 class ExportBar(w.HBox):

@@ -49,7 +49,7 @@ def test_bad_filter_values_are_refused(model):
 
 
 def test_errors_show_in_the_status_line(model, monkeypatch):
-    import fangkong_lib.ui.overview as overview
+    import fangkong_lib.ui.models.overview as overview
 
     def broken(*a, **k):
         raise ValueError("数据有误")
@@ -65,6 +65,41 @@ def test_page_widgets_follow_the_model(model):
     assert model.measure == "居家隔离"
     assert 'data-kpi="under_control"' in page._kpis.value
     assert page._map.value == model.map_html
+
+
+def rows_in(table_html: str) -> int:
+    """Data rows of an HTML table (0 for the "no rows" note)."""
+    return max(table_html.count("<tr>") - 1, 0)
+
+
+def test_kpi_card_opens_the_list_it_counts(model):
+    """Issue 11.8: 逾期未检 opens the overdue-test list, with as many rows as it counts."""
+    page = OverviewPage(model)
+    assert page._focus.layout.display == "none"
+    page._kpis.click("tests_overdue")
+    assert model.focus == "tests_overdue" and page._focus.layout.display != "none"
+    assert "逾期未检" in page._focus_title.value
+    assert rows_in(page._focus_body.value) == model.kpis["tests_overdue"] > 0
+    model.measure = "集中隔离"  # the open list follows the filters
+    assert rows_in(page._focus_body.value) == model.kpis["tests_overdue"]
+    model.measure = ""
+    page._kpis.click("集中隔离")
+    assert rows_in(page._focus_body.value) == model.kpis["集中隔离"] > 0
+    assert "居家隔离" not in page._focus_body.value
+    page._kpis.click("集中隔离")  # a second click closes it
+    assert model.focus == "" and page._focus.layout.display == "none"
+
+
+def test_overview_map_export_is_the_map_shown(model):
+    """Issue 11.8: 导出地图 exported a different builder's map; it must be the
+    document in the map frame, for the same filters."""
+    from fangkong_lib.ui.exportbar import MapExportBar, document_of
+
+    page = OverviewPage(model)
+    model.measure = "居家隔离"
+    bar = page._map_export
+    assert isinstance(bar, MapExportBar) and bar._map_html() == page._map.value == model.map_html
+    assert "居家隔离" in document_of(page._map.value)
 
 
 def test_people_list_is_masked(model):
