@@ -196,9 +196,13 @@ class PageView(w.VBox):
         """导出 Excel / CSV of the rows as filtered (masked)."""
         return ExportBar(rows, name, synthetic=self.model.data.synthetic)
 
-    def map_export(self, name: Callable[[], str], trait: str = "map_html") -> MapExportBar:
+    def map_export(self, name: Callable[[], str], trait: str = "map_html", **kwargs) -> MapExportBar:
         """导出地图: the very document the map frame shows (HTML and PNG)."""
-        return MapExportBar(lambda: getattr(self.model, trait), name)
+        return MapExportBar(lambda: getattr(self.model, trait), name, **kwargs)
+
+    def say(self, message: str, error: bool = False) -> None:
+        """Put a message of the view (an export, a download) in the status line."""
+        self.model.status, self.model.error = message, error
 
     def layout_children(self) -> list[w.Widget]:
         children: list[w.Widget] = [self.header()]

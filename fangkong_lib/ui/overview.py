@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from ..domain.overview import KPI_LABELS
+from ..outputs.briefing import map_file_name
 from .base import PageView, safe_html
 from .models.overview import OverviewModel
 
@@ -40,7 +41,9 @@ class OverviewPage(PageView):
         self._actions = self.html_view("actions_html", "fk-actions")
         # the map export is the very document the map frame shows
         self._map_export = self.map_export(
-            lambda: f"{m.data.township}疫情防控态势图_{m.village + '_' if m.village else ''}{m.day.isoformat()}")
+            lambda: map_file_name(m.data, m.day, m.village or None, m.measure or None),
+            report=self.say, note="个人信息已脱敏")
+        self._export_map, self._map_download = self._map_export._button, self._map_export.link
         m.observe(lambda _change: self._map_export.clear(), names=["map_html"])
 
     def filter_bar(self):
