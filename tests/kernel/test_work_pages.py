@@ -239,3 +239,16 @@ def test_supplies_kpi_cards_open_their_rows(data):
         body = page._focus_body.value
         assert max(body.count("<tr>") - 1, 0) == m.kpis[key] > 0, key
     assert not UNMASKED_PHONE.search(page._focus_body.value)
+
+
+def test_supervision_and_places_kpi_cards_open_what_they_count(data):
+    page = SupervisionPage(SupervisionModel(data))
+    m = page.model
+    for key in ("problems_overdue", "visits", "closed"):
+        page._kpis.click(key)
+        assert max(page._focus_body.value.count("<tr>") - 1, 0) == m.kpis[key], key
+    assert m.kpis["problems_overdue"] > 0
+    places = PlacesPage(PlacesModel(data))
+    places._kpis.click("code_missing")
+    assert max(places._focus_body.value.count("<tr>") - 1, 0) == places.model.kpis["code_missing"] > 0
+    assert XSS not in places._focus_body.value
