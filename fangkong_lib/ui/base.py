@@ -18,13 +18,13 @@ from typing import Callable, Mapping
 
 import ipywidgets as w
 
-from ..views.html import html, join_html
+from ..views.html import html
 from ..views.tables import kpi_cards_html
 from .common import page_header, status_html
 from .exportbar import ExportBar, MapExportBar
 from .forms import EXTRA_CSS, operator_field, row, section
 
-__all__ = ["KpiCards", "PageView", "safe_html", "section", "row"]
+__all__ = ["KpiCards", "PageView", "safe_html"]
 
 BASE_CSS = """
 <style>
@@ -68,6 +68,8 @@ class KpiCards(w.Box):
         self.add_class("fk-kpi-cards")
         model.observe(self.render, names=["kpis", "focus"])
         self.render()
+        if not self.labels:  # a page without figures (import, briefing)
+            self.layout.display = "none"
 
     @property
     def value(self) -> str:
@@ -226,13 +228,3 @@ class PageView(w.VBox):
         self._focus_title.value = m.focus_title
         self._focus_body.value = m.focus_html
         self._focus.layout.display = "" if m.focus else "none"
-
-
-def titled(title: str, *children: w.Widget) -> list[w.Widget]:
-    """A section title followed by its widgets."""
-    return [section(title), *children]
-
-
-def joined(parts) -> str:
-    """Fragments joined, plain strings escaped (see :func:`join_html`)."""
-    return str(join_html(parts))

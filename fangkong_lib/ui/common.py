@@ -1,5 +1,5 @@
-"""What every dashboard page shares: the loaded data, the header with the
-navigation, the status line and the CSS."""
+"""What every dashboard page shows: the header with the navigation, the
+status line and the CSS (built through :mod:`fangkong_lib.views.html`)."""
 
 from __future__ import annotations
 
@@ -73,11 +73,6 @@ def page_header(title: str, data: Dataset | None = None, current: str | None = N
     return CSS + str(html('<div class="fk-header"><h1>{township}疫情防控工作台<small>{title}</small></h1>'
                           '<nav class="fk-nav">{links}</nav>{banner}</div>',
                           township=township, title=title, links=links, banner=banner))
-
-
-def village_choices(data: Dataset) -> list[tuple[str, str]]:
-    """Dropdown options for the village filter: 全部村 first ("" = all)."""
-    return [("全部村", "")] + [(v, v) for v in data.village_names]
 
 
 def status_html(message: str, error: bool = False) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from ..views.html import html
 from .base import PageView, safe_html
 from .forms import download_link, form_box, labelled, row, section
 from .models.supplies import KPI_LABELS, RECIPIENT_TYPES, XLSX, SuppliesModel
@@ -21,8 +22,8 @@ def stock_line_html(item_stock: float | None, unit: str) -> str:
     unit is data from a village's file, so it is escaped."""
     if item_stock is None:
         return ""
-    return str(safe_html("<span class='fk-issue-stock-value' data-stock='{stock}'>结存 {stock}{unit}</span>",
-                         stock=f"{item_stock:g}", unit=unit).value)
+    return str(html("<span class='fk-issue-stock-value' data-stock='{stock}'>结存 {stock}{unit}</span>",
+                    stock=f"{item_stock:g}", unit=unit))
 
 
 class SuppliesPage(PageView):

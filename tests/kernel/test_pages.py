@@ -203,3 +203,46 @@ def test_every_page_exports_its_rows_and_its_map(chromium_path, tmp_path):
             assert "<script src=" not in payload(links, "text/html").decode()
             png = Image.open(io.BytesIO(payload(links, "image/png")))
             assert png.width >= 2000 and len(png.convert("RGB").getcolors(maxcolors=1 << 20) or ()) > 20, page_class.__name__
+
+
+def test_page_models_never_load_ipywidgets():
+    """ARCHITECTURE.md: models are plain traitlets state; only views import
+    ipywidgets. Importing every model module must not load it."""
+    import pkgutil
+    import subprocess
+    import sys
+
+    import fangkong_lib.ui.models as models
+
+    names = [f"fangkong_lib.ui.models.{m.name}" for m in pkgutil.iter_modules(models.__path__)]
+    assert {"fangkong_lib.ui.models.overview", "fangkong_lib.ui.models.returnees"} <= set(names)
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module({n!r})\n" for n in names) + \
+        "print('ipywidgets' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_action_adapter_reads_every_result_shape(model):
+    """One adapter for today's actions (Outcome, str, raised RecordError) and
+    tomorrow's (a message str or an object with .message, ActionError)."""
+    from types import SimpleNamespace
+
+    from fangkong_lib.ui.models.base import run_action
+
+    class Refusal(ValueError):
+        pass
+
+    assert run_action(lambda: "已保存") == run_action(lambda: SimpleNamespace(message="已保存"))
+    assert run_action(lambda: "已保存").ok
+    refused = run_action(lambda: (_ for _ in ()).throw(Refusal("库存不足：结存 3")))
+    assert not refused.ok and refused.message == "库存不足：结存 3"
+    outcome = SimpleNamespace(ok=False, message="", sentences=lambda: ["操作人：请先填写操作人", "日期：不能晚于今天"])
+    assert run_action(lambda: outcome).lines == ("操作人：请先填写操作人", "日期：不能晚于今天")
+    broken = run_action(lambda: 1 / 0)
+    assert not broken.ok and broken.message.startswith("出错：")
+    page = OverviewPage(model)
+    assert not model.run(lambda: (_ for _ in ()).throw(Refusal("<b>不行</b>")))
+    assert model.error and model.status == "操作未完成：<b>不行</b>"
+    assert "&lt;b&gt;不行" in page._status.value and "<b>" not in page._status.value
+    assert model.run(lambda: SimpleNamespace(ok=True, message="已记录"))
+    assert not model.error and model.status == "已记录" and 'class="ok"' in page._status.value
