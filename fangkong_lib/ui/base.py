@@ -22,7 +22,7 @@ from ..views.html import html
 from ..views.tables import kpi_cards_html
 from .common import page_header, status_html
 from .exportbar import ExportBar, MapExportBar
-from .forms import EXTRA_CSS, operator_field, row, section
+from .forms import EXTRA_CSS, operator_field, row
 
 __all__ = ["KpiCards", "PageView", "safe_html"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from ..views.html import html
-from .base import PageView, safe_html
+from .base import PageView
 from .forms import download_link, form_box, labelled, row, section
 from .models.supplies import KPI_LABELS, RECIPIENT_TYPES, XLSX, SuppliesModel
 
