@@ -1,11 +1,11 @@
-"""What every dashboard page shares: the loaded data, the header with the
-navigation, the status line and the CSS."""
+"""What every dashboard page shows: the header with the navigation, the
+status line and the CSS (built through :mod:`fangkong_lib.views.html`)."""
 
 from __future__ import annotations
 
 from ..config import NOTEBOOKS_DIR, SYNTHETIC_NOTE, TOWNSHIP_NAME
 from ..dataset import Dataset
-from ..views.maps import escape_text
+from ..views.html import html, join_html
 
 #: The dashboard pages: (notebook file, Chinese title). One place. The
 #: navigation shows those whose notebook exists.
@@ -63,25 +63,20 @@ CSS = """
 def page_header(title: str, data: Dataset | None = None, current: str | None = None) -> str:
     """Title, navigation to the other pages and the synthetic-data banner."""
     current = current or next((f for f, t in PAGES if t == title), None)
-    links = "".join(
-        f'<a href="{escape_text(f)}" class="{"fk-current" if f == current else ""}">{escape_text(t)}</a>'
-        for f, t in available_pages()
-    )
+    links = join_html(html('<a href="{href}" class="{css}">{text}</a>', href=f,
+                           css="fk-current" if f == current else "", text=t)
+                      for f, t in available_pages())
     banner = ""
     if data is not None and data.synthetic:
-        banner = f'<span class="fk-synthetic">{escape_text(SYNTHETIC_NOTE)}</span>'
-    township = escape_text(data.township if data else TOWNSHIP_NAME)
-    return (
-        f'{CSS}<div class="fk-header"><h1>{township}疫情防控工作台<small>{escape_text(title)}</small></h1>'
-        f'<nav class="fk-nav">{links}</nav>{banner}</div>'
-    )
-
-
-def village_choices(data: Dataset) -> list[tuple[str, str]]:
-    """Dropdown options for the village filter: 全部村 first ("" = all)."""
-    return [("全部村", "")] + [(v, v) for v in data.village_names]
+        banner = html('<span class="fk-synthetic">{note}</span>', note=SYNTHETIC_NOTE)
+    township = data.township if data else TOWNSHIP_NAME
+    return CSS + str(html('<div class="fk-header"><h1>{township}疫情防控工作台<small>{title}</small></h1>'
+                          '<nav class="fk-nav">{links}</nav>{banner}</div>',
+                          township=township, title=title, links=links, banner=banner))
 
 
 def status_html(message: str, error: bool = False) -> str:
-    cls = "err" if error else "ok"
-    return f'<span class="{cls}">{escape_text(message)}</span>' if message else ""
+    """The status line: the message in green, or in red when it is an error."""
+    if not message:
+        return ""
+    return str(html('<span class="{cls}">{message}</span>', cls="err" if error else "ok", message=message))

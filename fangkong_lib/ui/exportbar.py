@@ -6,37 +6,20 @@ serves files without a token."""
 from __future__ import annotations
 
 import base64
-import tempfile
-from pathlib import Path
 from typing import Callable
 
 import ipywidgets as w
 import pandas as pd
 
-from ..outputs.exports import export_frame
 from ..ledgers import get_ledger
-from ..views.maps import escape_text
+from ..views.html import html
 from .common import status_html
-
-MIME = {
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".csv": "text/csv",
-}
-
-
-def export_bytes(frame: pd.DataFrame, ledger_key: str, suffix: str, *, synthetic: bool) -> bytes:
-    """The rows as a masked file's bytes."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"export{suffix}"
-        export_frame(frame, ledger_key, path, masked=True, synthetic=synthetic)
-        return path.read_bytes()
-
+from .models.files import MIME, export_bytes
 
 def download_link(name: str, content: bytes, mime: str, note: str = "") -> str:
     href = f"data:{mime};base64,{base64.b64encode(content).decode()}"
-    extra = f"，{escape_text(note)}" if note else ""
-    return (f'<a class="fk-download-link" download="{escape_text(name)}" href="{href}">'
-            f"下载 {escape_text(name)}（{len(content) // 1024 + 1} KB{extra}）</a>")
+    return str(html('<a class="fk-download-link" download="{name}" href="{href}">下载 {name}（{kb} KB{extra}）</a>',
+                    name=name, href=href, kb=len(content) // 1024 + 1, extra=f"，{note}" if note else ""))
 
 
 class ExportBar(w.HBox):
@@ -94,8 +77,9 @@ class MapExportBar(w.HBox):
     self-contained HTML file and, when Chromium is there, a PNG at print
     resolution (drawn with the network blocked)."""
 
-    def __init__(self, map_html: Callable[[], str], name: Callable[[], str], **kwargs):
-        self._map_html, self._name = map_html, name
+    def __init__(self, map_html: Callable[[], str], name: Callable[[], str], *,
+                 report: Callable[[str, bool], None] | None = None, note: str = "", **kwargs):
+        self._map_html, self._name, self._report, self._note = map_html, name, report, note
         self._button = w.Button(description="导出地图", icon="download").add_class("fk-export-map")
         self._button.on_click(lambda _b: self.export())
         self.link = w.HTML().add_class("fk-map-download")
@@ -111,14 +95,22 @@ class MapExportBar(w.HBox):
             document = document_of(self._map_html())
         except Exception as exc:
             self.link.value = status_html(f"导出地图失败：{exc}", True)
+            self._tell(f"导出地图失败：{exc}", True)
             return self.link.value
-        parts = [download_link(f"{self._name()}.html", document.encode("utf-8"), "text/html")]
+        parts = [download_link(f"{self._name()}.html", document.encode("utf-8"), "text/html", self._note)]
+        problem = ""
         try:
             png = with_chromium(lambda browser: browser.screenshot(
                 document, selector=".folium-map", ready=(".leaflet-overlay-pane svg",), width=1200, height=850,
                 scale=2, ready_js="!document.querySelector('.leaflet-zoom-anim')"))
-            parts.append(download_link(f"{self._name()}.png", png, "image/png"))
+            parts.append(download_link(f"{self._name()}.png", png, "image/png", self._note))
         except (RenderError, Exception) as exc:  # no Chromium on this PC: the HTML still works
-            parts.append(status_html(f"PNG 未生成：{exc}", True))
+            problem = f"PNG 未生成：{exc}"
+            parts.append(status_html(problem, True))
         self.link.value = " ".join(parts)
+        self._tell(problem or "已导出地图（HTML、PNG）", bool(problem))
         return self.link.value
+
+    def _tell(self, message: str, error: bool) -> None:
+        if self._report is not None:
+            self._report(message, error)

@@ -5,11 +5,9 @@ error of a form action into the status line (Voilà hides tracebacks)."""
 from __future__ import annotations
 
 import base64
-from typing import Callable
-
 import ipywidgets as w
 
-from ..views.maps import escape_text
+from ..views.html import html
 
 ALL = ""  # the "全部" choice of a filter
 
@@ -45,7 +43,7 @@ EXTRA_CSS = """
 
 
 def section(title: str) -> w.HTML:
-    return w.HTML(f"<h3 class='fk-section'>{escape_text(title)}</h3>")
+    return w.HTML(str(html("<h3 class='fk-section'>{title}</h3>", title=title)))
 
 
 def operator_field() -> w.Text:
@@ -69,25 +67,13 @@ def row(*children: w.Widget) -> w.HBox:
 
 
 def form_box(title: str, children, css: str) -> w.VBox:
-    box = w.VBox([w.HTML(f"<b>{escape_text(title)}</b>"), *children])
+    box = w.VBox([w.HTML(str(html("<b>{title}</b>", title=title))), *children])
     box.add_class("fk-form")
     box.add_class(css)
     return box
 
 
-def guarded(model, action: Callable[[], str | None]) -> None:
-    """Run a form action; its message (or its error) goes to the model's
-    status line. Errors never escape: Voilà would hide them."""
-    try:
-        message = action()
-    except Exception as exc:  # shown to the user
-        model.status, model.error = f"出错：{exc}", True
-        return
-    if message:
-        model.status, model.error = message, False
-
-
 def download_link(name: str, content: bytes, mime: str, css: str, text: str) -> str:
     href = f"data:{mime};base64,{base64.b64encode(content).decode()}"
-    return (f'<a class="{css}" download="{escape_text(name)}" href="{href}">'
-            f"{escape_text(text)}（{len(content) // 1024 + 1} KB）</a>")
+    return str(html('<a class="{css}" download="{name}" href="{href}">{text}（{kb} KB）</a>',
+                    css=css, name=name, href=href, text=text, kb=len(content) // 1024 + 1))

@@ -417,6 +417,30 @@ def test_overview_filters_update_figures_and_map(
     assert page_errors == []
 
 
+def test_clicking_a_kpi_card_opens_the_list_it_counts(
+    page, page_errors: list[str], server_url: str, output_dir: Path
+) -> None:
+    """Issue 11.8: a click on 逾期未检 shows the people whose test is overdue,
+    as many as the card says; a second click puts the list away."""
+    open_overview(page, server_url)
+    overdue = kpi_value(page, "tests_overdue")
+    assert overdue > 0
+    listing = page.locator(".fk-kpi-list")
+    assert not listing.is_visible()
+    card = page.locator(".fk-kpi-card", has=page.locator('.fk-kpi[data-kpi="tests_overdue"]'))
+    card.click()
+    listing.locator(".fk-kpi-list-title", has_text="逾期未检").wait_for()
+    rows = listing.locator(".fk-kpi-list-body table tbody tr")
+    rows.first.wait_for()
+    screenshot(page, output_dir / "kpi-list.png")
+    assert rows.count() == overdue
+    assert listing.locator(".fk-kpi-list-title").inner_text().strip() == f"逾期未检（{overdue}）"
+    assert re.search(r"\d{6}\*{8}\d{3}[\dX]", listing.inner_text())  # ID numbers masked
+    card.click()
+    listing.wait_for(state="hidden")
+    assert page_errors == []
+
+
 def test_ledger_page_filters_masks_and_exports(
     page, request_log: RequestLog, page_errors: list[str], server_url: str, demo_db: Path,
     output_dir: Path,

@@ -49,7 +49,7 @@ def test_bad_filter_values_are_refused(model):
 
 
 def test_errors_show_in_the_status_line(model, monkeypatch):
-    import fangkong_lib.ui.overview as overview
+    import fangkong_lib.ui.models.overview as overview
 
     def broken(*a, **k):
         raise ValueError("数据有误")
@@ -65,6 +65,41 @@ def test_page_widgets_follow_the_model(model):
     assert model.measure == "居家隔离"
     assert 'data-kpi="under_control"' in page._kpis.value
     assert page._map.value == model.map_html
+
+
+def rows_in(table_html: str) -> int:
+    """Data rows of an HTML table (0 for the "no rows" note)."""
+    return max(table_html.count("<tr>") - 1, 0)
+
+
+def test_kpi_card_opens_the_list_it_counts(model):
+    """Issue 11.8: 逾期未检 opens the overdue-test list, with as many rows as it counts."""
+    page = OverviewPage(model)
+    assert page._focus.layout.display == "none"
+    page._kpis.click("tests_overdue")
+    assert model.focus == "tests_overdue" and page._focus.layout.display != "none"
+    assert "逾期未检" in page._focus_title.value
+    assert rows_in(page._focus_body.value) == model.kpis["tests_overdue"] > 0
+    model.measure = "集中隔离"  # the open list follows the filters
+    assert rows_in(page._focus_body.value) == model.kpis["tests_overdue"]
+    model.measure = ""
+    page._kpis.click("集中隔离")
+    assert rows_in(page._focus_body.value) == model.kpis["集中隔离"] > 0
+    assert "居家隔离" not in page._focus_body.value
+    page._kpis.click("集中隔离")  # a second click closes it
+    assert model.focus == "" and page._focus.layout.display == "none"
+
+
+def test_overview_map_export_is_the_map_shown(model):
+    """Issue 11.8: 导出地图 exported a different builder's map; it must be the
+    document in the map frame, for the same filters."""
+    from fangkong_lib.ui.exportbar import MapExportBar, document_of
+
+    page = OverviewPage(model)
+    model.measure = "居家隔离"
+    bar = page._map_export
+    assert isinstance(bar, MapExportBar) and bar._map_html() == page._map.value == model.map_html
+    assert "居家隔离" in document_of(page._map.value)
 
 
 def test_people_list_is_masked(model):
@@ -168,3 +203,46 @@ def test_every_page_exports_its_rows_and_its_map(chromium_path, tmp_path):
             assert "<script src=" not in payload(links, "text/html").decode()
             png = Image.open(io.BytesIO(payload(links, "image/png")))
             assert png.width >= 2000 and len(png.convert("RGB").getcolors(maxcolors=1 << 20) or ()) > 20, page_class.__name__
+
+
+def test_page_models_never_load_ipywidgets():
+    """ARCHITECTURE.md: models are plain traitlets state; only views import
+    ipywidgets. Importing every model module must not load it."""
+    import pkgutil
+    import subprocess
+    import sys
+
+    import fangkong_lib.ui.models as models
+
+    names = [f"fangkong_lib.ui.models.{m.name}" for m in pkgutil.iter_modules(models.__path__)]
+    assert {"fangkong_lib.ui.models.overview", "fangkong_lib.ui.models.returnees"} <= set(names)
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module({n!r})\n" for n in names) + \
+        "print('ipywidgets' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_action_adapter_reads_every_result_shape(model):
+    """One adapter for today's actions (Outcome, str, raised RecordError) and
+    tomorrow's (a message str or an object with .message, ActionError)."""
+    from types import SimpleNamespace
+
+    from fangkong_lib.ui.models.base import run_action
+
+    class Refusal(ValueError):
+        pass
+
+    assert run_action(lambda: "已保存") == run_action(lambda: SimpleNamespace(message="已保存"))
+    assert run_action(lambda: "已保存").ok
+    refused = run_action(lambda: (_ for _ in ()).throw(Refusal("库存不足：结存 3")))
+    assert not refused.ok and refused.message == "库存不足：结存 3"
+    outcome = SimpleNamespace(ok=False, message="", sentences=lambda: ["操作人：请先填写操作人", "日期：不能晚于今天"])
+    assert run_action(lambda: outcome).lines == ("操作人：请先填写操作人", "日期：不能晚于今天")
+    broken = run_action(lambda: 1 / 0)
+    assert not broken.ok and broken.message.startswith("出错：")
+    page = OverviewPage(model)
+    assert not model.run(lambda: (_ for _ in ()).throw(Refusal("<b>不行</b>")))
+    assert model.error and model.status == "操作未完成：<b>不行</b>"
+    assert "&lt;b&gt;不行" in page._status.value and "<b>" not in page._status.value
+    assert model.run(lambda: SimpleNamespace(ok=True, message="已记录"))
+    assert not model.error and model.status == "已记录" and 'class="ok"' in page._status.value

@@ -316,3 +316,21 @@ def test_text_from_the_ledgers_is_shown_as_text(model):
                                                      "team": f"{evil};b;c;d;e"}, team=[("包村乡干部", evil)])):
         assert "<img" not in html and "${" not in html and "`" not in html
         assert "&lt;img src=x" in html
+
+
+def test_each_kpi_card_selects_its_action_list(model):
+    """Issue 11.8: a KPI card opens the list it counts: an alert KPI its
+    action list, a status KPI the people in that status."""
+    page = ReturneePage(model)
+    overdue = model.kpis["tests_overdue"]
+    assert overdue > 0
+    page._kpis.click("tests_overdue")
+    body = page._focus_body.value
+    assert 'data-alert="tests_overdue"' in body and "data-alert=" not in body.replace('data-alert="tests_overdue"', "")
+    assert f'<span class="fk-count">{overdue}</span>' in body and not RAW_ID.search(body)
+    page._kpis.click("管控中")
+    assert model.focus == "管控中" and "管控中" in page._focus_title.value
+    assert max(page._focus_body.value.count("<tr>") - 1, 0) == model.kpis["管控中"] > 0
+    model.village = model.village_options[2][1]  # the open list follows the filters
+    assert max(page._focus_body.value.count("<tr>") - 1, 0) == model.kpis["管控中"]
+    assert "people" not in model.kpi_lists  # 筛选人数 is the table below, not a list of its own

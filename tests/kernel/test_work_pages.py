@@ -207,3 +207,48 @@ def test_supplies_issue_refusal_and_public_list(data):
     assert "王*" in [r[8] for r in issued]  # takers' names masked for posting
     assert not any(UNMASKED_PHONE.search(str(v)) for ws in book for r in ws.iter_rows(values_only=True) for v in r)
     SuppliesPage(m)
+
+
+def test_a_hostile_unit_does_not_run_in_the_issue_form(data):
+    """Issue 10.1: a donated item whose 单位 is markup ran script in the
+    捐赠物资 page as soon as it was chosen in the issue form (the stock line
+    was built from the unit without escaping)."""
+    m = SuppliesModel(data, operator="物资组")
+    raw = dict(date=data.today, donor="某爱心企业", donor_type="单位", item="消毒片", unit=XSS, quantity=40.0,
+               value=None, location="乡政府物资库")
+    assert m.receive(raw), m.status
+    page = SuppliesPage(m)
+    page._i_item.value = "消毒片"
+    page._i_location.value = "乡政府物资库"
+    shown = page._i_stock.value
+    assert "结存 40" in shown and "<img" not in shown and "&lt;img src=x" in shown
+    assert "${" not in shown and "`" not in shown
+    every = [page._stock.value, page._flags.value, page._issues.value, page._status.value]
+    page._kpis.click("stock_items")
+    every.append(page._focus_body.value)
+    assert "消毒片" in page._focus_body.value
+    assert not any("<img src=x" in value for value in every)
+
+
+def test_supplies_kpi_cards_open_their_rows(data):
+    m = SuppliesModel(data)
+    page = SuppliesPage(m)
+    for key in ("receipts", "issues", "expiring", "donors"):
+        page._kpis.click(key)
+        assert m.focus == key and page._focus.layout.display != "none"
+        body = page._focus_body.value
+        assert max(body.count("<tr>") - 1, 0) == m.kpis[key] > 0, key
+    assert not UNMASKED_PHONE.search(page._focus_body.value)
+
+
+def test_supervision_and_places_kpi_cards_open_what_they_count(data):
+    page = SupervisionPage(SupervisionModel(data))
+    m = page.model
+    for key in ("problems_overdue", "visits", "closed"):
+        page._kpis.click(key)
+        assert max(page._focus_body.value.count("<tr>") - 1, 0) == m.kpis[key], key
+    assert m.kpis["problems_overdue"] > 0
+    places = PlacesPage(PlacesModel(data))
+    places._kpis.click("code_missing")
+    assert max(places._focus_body.value.count("<tr>") - 1, 0) == places.model.kpis["code_missing"] > 0
+    assert XSS not in places._focus_body.value

@@ -1,0 +1,237 @@
+"""The page model every dashboard page shares (never imports ipywidgets).
+
+A page model holds its filters as traits, recomputes everything in one
+template method (:meth:`PageModel.refresh` calls the page's
+:meth:`~PageModel.compute`), caches rendered maps per filter key, runs form
+actions through one adapter (:func:`run_action`) and says what happened in
+``status``/``error``. A page declares only what differs: its filter traits
+(listed in ``filters``), ``compute()``, and what each KPI card opens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable
+
+import traitlets as t
+
+from ...views.html import html
+
+log = logging.getLogger(__name__)
+
+ALL = ""  # the "全部" choice of every filter
+
+
+class LRUCache:
+    """A small most-recently-used cache (rendered maps per filter key: every
+    filter change would otherwise re-render and re-send the whole map)."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        """The cached value, or None."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key, value):
+        """Store ``value`` (dropping the least recently used) and return it."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class ActionReport:
+    """What a form action did, as the page tells it.
+
+    Attributes
+    ----------
+    ok : bool
+        The action was carried out (something may have been written).
+    message : str
+        One Chinese sentence for the status line.
+    lines : tuple of str
+        The problems, one per line, when the action was refused.
+    """
+
+    ok: bool
+    message: str
+    lines: tuple[str, ...] = ()
+
+
+def report_of(result: Any) -> ActionReport:
+    """Read what an action returned: a message ``str``, an object with
+    ``.message`` (and ``.ok``: ``False`` means refused, ``.sentences()``
+    gives the problems), or None (done, nothing to say)."""
+    if result is None:
+        return ActionReport(True, "")
+    if isinstance(result, str):
+        return ActionReport(True, result)
+    message = str(getattr(result, "message", "") or "")
+    if getattr(result, "ok", True) is False:
+        sentences = getattr(result, "sentences", None)
+        lines = tuple(sentences()) if callable(sentences) else ()
+        return ActionReport(False, "；".join(lines) or message or "未保存", lines or ((message,) if message else ()))
+    return ActionReport(True, message or str(result))
+
+
+def run_action(action: Callable[[], Any]) -> ActionReport:
+    """Run ``action`` and report it; nothing raised escapes (Voilà hides
+    tracebacks). A ``ValueError`` (``ActionError``, ``RecordError``, a
+    validation refusal) is the user's mistake and its text is the message;
+    anything else is reported as an error of the workbook and logged."""
+    try:
+        return report_of(action())
+    except ValueError as exc:
+        return ActionReport(False, str(exc), (str(exc),))
+    except Exception as exc:  # a fault, not a user mistake: keep the traceback in the log
+        log.exception("form action failed")
+        return ActionReport(False, f"出错：{exc}", (f"出错：{exc}",))
+
+
+class PageModel(t.HasTraits):
+    """Base of every page's model.
+
+    Parameters
+    ----------
+    data : Dataset
+        The loaded ledgers the page reads (and writes through actions).
+    **kwargs
+        Initial trait values (filters, ``operator``).
+
+    Notes
+    -----
+    Subclasses declare ``filters`` (names of the traits whose change
+    recomputes the page), implement :meth:`compute` (returns the status
+    message) and, for clickable KPI cards, :meth:`kpi_list`.
+    """
+
+    #: Trait names that recompute the page when they change.
+    filters: tuple[str, ...] = ("village",)
+    #: Size of the rendered-map cache.
+    map_cache_size = 16
+    #: KPI keys whose card opens a list (see :meth:`kpi_list`).
+    kpi_lists: tuple[str, ...] = ()
+
+    village = t.Unicode(ALL)
+    operator = t.Unicode("")  # 操作人: recorded as the audit user of every write
+    status = t.Unicode("")
+    error = t.Bool(False)
+    kpis = t.Dict()
+    map_html = t.Unicode("")
+    focus = t.Unicode("")  # the KPI whose list is open ("" = none)
+    focus_title = t.Unicode("")
+    focus_html = t.Unicode("")
+
+    def __init__(self, data, **kwargs):
+        self.data = data
+        self._map_cache = LRUCache(self.map_cache_size)
+        super().__init__(**kwargs)
+        if self.filters:
+            self.observe(self._on_filter, names=list(self.filters))
+        self.refresh()
+
+    # -- Options and validation of what the browser can set -----------------------
+
+    @property
+    def village_options(self) -> list[tuple[str, str]]:
+        """Dropdown options for the village filter: 全部村 first ("" = all)."""
+        return [("全部村", ALL)] + [(v, v) for v in self.data.village_names]
+
+    @staticmethod
+    def one_of(value: str, allowed, what: str) -> str:
+        """``value`` if it is empty or allowed; a TraitError naming ``what`` otherwise
+        (widget messages can set any trait, so every choice is checked here)."""
+        if value and value not in allowed:
+            raise t.TraitError(f"未知的{what}：{value}")
+        return value
+
+    @t.validate("village")
+    def _check_village(self, proposal):
+        return self.one_of(proposal["value"], self.data.village_names, "村")
+
+    # -- Figures ------------------------------------------------------------------
+
+    def _on_filter(self, _change) -> None:
+        self.refresh()
+
+    def compute(self) -> str:  # pragma: no cover - every page defines it
+        """Recompute the page's figures; return the status line's message."""
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Recompute everything for the current filters; errors go to ``status``."""
+        try:
+            message = self.compute()
+            if self.focus:
+                self._show_focus(self.focus)
+        except Exception as exc:  # shown to the user: Voilà hides tracebacks
+            log.debug("refresh failed", exc_info=True)
+            self.status, self.error = f"出错：{exc}", True
+            return
+        self.status, self.error = message, False
+
+    def cached_map(self, key: Hashable, build: Callable[[], str]) -> str:
+        """The map document for ``key`` (the filters it depends on), built once."""
+        cached = self._map_cache.get(key)
+        return cached if cached is not None else self._map_cache.put(key, build())
+
+    # -- KPI cards open their lists -------------------------------------------------
+
+    def kpi_list(self, key: str) -> tuple[str, str] | None:
+        """(title, HTML) of the rows KPI ``key`` counts, or None when the card
+        opens no list. Pages override; the HTML comes from views (escaped)."""
+        return None
+
+    def open_kpi(self, key: str) -> None:
+        """Show the list KPI ``key`` counts (a second click closes it)."""
+        if key == self.focus or not key:
+            self.focus, self.focus_title, self.focus_html = "", "", ""
+            return
+        if key not in self.kpis:
+            raise t.TraitError(f"未知的指标：{key}")
+        try:
+            self._show_focus(key)
+        except Exception as exc:  # shown to the user: Voilà hides tracebacks
+            self.status, self.error = f"出错：{exc}", True
+
+    def _show_focus(self, key: str) -> None:
+        shown = self.kpi_list(key)
+        if shown is None:
+            self.focus, self.focus_title, self.focus_html = "", "", ""
+            return
+        title, body = shown
+        self.focus_title = str(html("{title}（{count}）", title=title, count=self.kpis.get(key, "")))
+        self.focus_html = str(body)
+        self.focus = key
+
+    # -- Form actions -------------------------------------------------------------
+
+    def run(self, action: Callable[[], Any], *, reload: tuple[str, ...] = ()) -> bool:
+        """Run a form action (see :func:`run_action`): on success reload the
+        ``reload`` ledgers, recompute and show the action's message; on a
+        refusal show it in red and change nothing. Returns success."""
+        report = run_action(action)
+        if not report.ok:
+            message = report.message if report.message.startswith("出错") else f"操作未完成：{report.message}"
+            self.status, self.error = message, True
+            return False
+        if reload:
+            self.data.reload(*reload)
+        self.refresh()
+        if self.error:  # saved, but the figures could not be recomputed: say both
+            self.status = f"{report.message}；{self.status}"
+        elif report.message:
+            self.status = report.message
+        return True

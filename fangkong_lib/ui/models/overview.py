@@ -1,0 +1,115 @@
+"""The overview's model (态势总览): filters in, figures out (no widgets).
+
+Set ``village``, ``measure``, ``day`` and read ``kpis``, ``map_html``,
+``table_html``, ``actions_html`` and ``status``; ``open_kpi(key)`` puts the
+rows a KPI counts in ``focus_html``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import traitlets as t
+
+from ...domain.overview import CONTROL_MEASURES, summarize_overview
+from ...ingest.normalize import mask_frame
+from ...ledgers import get_ledger
+from ...views.maps import make_overview_map, map_iframe, render_map
+from ...views.tables import frame_html, people_table_html, village_table_html
+from .base import ALL, PageModel
+
+#: Columns of the lists the KPI cards open: who, where, what.
+PERSON_COLUMNS = ["name", "village", "grid", "id_number", "phone", "current_measure"]
+
+
+class OverviewModel(PageModel):
+    """State of the overview: filters in, figures out."""
+
+    filters = ("village", "measure", "day", "basemap")
+    map_cache_size = 32
+    kpi_lists = ("under_control", *CONTROL_MEASURES, "arrived_today", "tests_overdue", "fevers")
+
+    measure = t.Unicode(ALL)
+    day = t.Instance(date)
+    basemap = t.Unicode("none")
+
+    table_html = t.Unicode("")
+    actions_html = t.Unicode("")
+
+    def __init__(self, data, **kwargs):
+        self.overview = None  # the last Overview computed
+        kwargs.setdefault("day", data.today)
+        super().__init__(data, **kwargs)
+
+    @property
+    def measure_options(self) -> list[tuple[str, str]]:
+        return [("全部管控措施", ALL)] + [(m, m) for m in CONTROL_MEASURES]
+
+    @t.validate("measure")
+    def _check_measure(self, proposal):
+        return self.one_of(proposal["value"], CONTROL_MEASURES, "管控措施")
+
+    def compute(self) -> str:
+        if self.day is None:
+            raise ValueError("请选择日期")
+        ov = summarize_overview(self.data.ledgers, self.day, village=self.village or None,
+                                measure=self.measure or None)
+        self.overview = ov
+        self.kpis = dict(ov.kpis)
+        self.table_html = village_table_html(ov.by_village)
+        self.actions_html = people_table_html(ov, masked=True)
+        self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
+                                        lambda: self._build_map(ov))
+        measure = f" · {self.measure}" if self.measure else ""
+        return f"已更新：{self.village or '全乡'}{measure} · {self.day.isoformat()}"
+
+    def _build_map(self, ov) -> str:
+        title = f"{self.data.township}疫情防控态势图"
+        subtitle = " · ".join(x for x in (self.village, self.measure, self.day.isoformat()) if x)
+        m = make_overview_map(
+            self.data.grids, self.data.villages, self.data.naturals, ov.by_grid,
+            village=self.village or None, basemap=self.basemap, title=title, subtitle=subtitle,
+            note=self.data.source_note,
+        )
+        return map_iframe(render_map(m), height=560, title=title)
+
+    def controlled_rows(self) -> pd.DataFrame:
+        """The people under control as filtered (the rows export)."""
+        if self.overview is None:
+            return self.data.ledgers["controls"].iloc[0:0]
+        return self.overview.controls
+
+    def kpi_list(self, key: str) -> tuple[str, str] | None:
+        from ...domain.overview import KPI_LABELS
+
+        ov = self.overview
+        if ov is None or key not in self.kpi_lists:
+            return None
+        controls = ov.controls
+        if key == "under_control":
+            rows = controls
+        elif key in CONTROL_MEASURES:
+            rows = controls[controls["current_measure"] == key]
+        elif key == "arrived_today":
+            returnees = self.data.ledgers["returnees"]
+            if self.village:
+                returnees = returnees[returnees["village"] == self.village]
+            rows = returnees[returnees["actual_arrival"] == pd.Timestamp(self.day)]
+            return KPI_LABELS[key], _person_list(rows, "returnees", ["origin", "actual_arrival"])
+        else:
+            rows = getattr(ov, key).merge(controls[["id_number", "phone", "current_measure"]],
+                                          on="id_number", how="left")
+            extra = ["planned"] if key == "tests_overdue" else ["temp_am", "temp_pm"]
+            return KPI_LABELS[key], _person_list(rows, "controls", extra)
+        return KPI_LABELS[key], _person_list(rows, "controls", ["start_date", "end_date"])
+
+
+def _person_list(rows: pd.DataFrame, ledger_key: str, extra: list[str]) -> str:
+    """A masked table of people (name, village, grid, ID, phone, measure, ``extra``)."""
+    ledger = get_ledger(ledger_key)
+    columns = [c for c in (*PERSON_COLUMNS, *extra) if c in rows.columns]
+    labels = ledger.labels | {"current_measure": "当前措施", "planned": "计划采样", "temp_am": "上午体温",
+                              "temp_pm": "下午体温"}
+    shown = mask_frame(rows[columns], ledger).rename(columns=labels)
+    return frame_html(shown, css_class="fk-table fk-people fk-kpi-rows", empty="没有记录")
