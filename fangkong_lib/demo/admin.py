@@ -90,15 +90,45 @@ def add_grids(t: Township, cells, polys) -> dict[int, list[str]]:
                 member=names.person(),
                 member_phone=names.phone(),
                 cadre=cadres[nat_no % len(cadres)],
-                households=int(rng.integers(8, 13)),
+                households=int(rng.integers(8, 13)),  # a weight until shared out below
                 geometry=poly.wkt,
             )
         )
+    _share_households(t)
     grids = pd.DataFrame(t.grid_rows)
     t.out["grids"] = grids
     t.grids_by_village = {v: grids[grids.village == VILLAGE_NAMES[v]].reset_index(drop=True)
                           for v in range(N_VILLAGES)}
     return cadres_by_village
+
+
+def _share_households(t: Township) -> None:
+    """Share each natural village's households among its grid cells in
+    proportion to the cells' weights, so grids add up to villages."""
+    by_nat: dict[str, list[dict]] = {}
+    for g in t.grid_rows:
+        by_nat.setdefault(g["natural_village"], []).append(g)
+    for nat in t.nat_rows:
+        rows = by_nat[nat["name"]]
+        for g, n in zip(rows, apportion(nat["households"], [g["households"] for g in rows])):
+            g["households"] = n
+
+
+def apportion(total: int, weights: list[int]) -> list[int]:
+    """Whole shares of ``total`` in proportion to ``weights`` that add up to
+    ``total`` (largest remainders first, ties to the earlier share).
+
+    >>> apportion(100, [1, 1, 1])
+    [34, 33, 33]
+    >>> sum(apportion(217, [8, 12, 9, 10]))
+    217
+    """
+    exact = [total * w / sum(weights) for w in weights]
+    shares = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (shares[i] - exact[i], i))
+    for i in by_remainder[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def add_staff(t: Township, cadres_by_village: dict[int, list[str]]) -> None:
@@ -126,15 +156,19 @@ def add_staff(t: Township, cadres_by_village: dict[int, list[str]]) -> None:
             natural_village=g["natural_village"], grid=g["code"])
 
     t.doctors = {v: names.person() for v in range(N_VILLAGES)}
-    t.police = {a: names.person() for a in t.areas}
-    # Village doctors and police serve on the 五包一 teams, so they are staff
-    # too; their phones come from a stream of their own so that everything
-    # generated after this point stays as it was.
+    # Village doctors and police (一村一警: one officer per village) serve on
+    # the 五包一 teams, so they are staff too. Their phones, and the names of
+    # the officers beyond the first nine, come from a stream of their own, so
+    # that everyone generated after this point stays as they were when the
+    # police were counted per 片区 (nine of them).
+    first_nine = [names.person() for _ in t.areas]
     support = Names(np.random.default_rng(t.seed + 1))
+    doctor_phones = [support.phone() for _ in range(N_VILLAGES)]
+    t.police = {v: first_nine[v] if v < len(first_nine) else support.person() for v in range(N_VILLAGES)}
     for v in range(N_VILLAGES):
         staff.append(dict(staff_no=f"S{len(staff) + 1:04d}", name=t.doctors[v], level="村医", duty="村卫生室医生",
-                          phone=support.phone(), area=t.village_area[v], village=VILLAGE_NAMES[v]))
-    for a in t.areas:
-        staff.append(dict(staff_no=f"S{len(staff) + 1:04d}", name=t.police[a], level="民警/辅警",
-                          duty="城郊派出所民警", phone=support.phone(), area=a))
+                          phone=doctor_phones[v], area=t.village_area[v], village=VILLAGE_NAMES[v]))
+    for v in range(N_VILLAGES):
+        staff.append(dict(staff_no=f"S{len(staff) + 1:04d}", name=t.police[v], level="民警/辅警",
+                          duty="一村一警", phone=support.phone(), area=t.village_area[v], village=VILLAGE_NAMES[v]))
     t.out["staff"] = pd.DataFrame(staff)

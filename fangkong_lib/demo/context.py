@@ -63,7 +63,7 @@ class Township:
     grids_by_village: dict[int, pd.DataFrame] = field(default_factory=dict)
     staff: list[dict] = field(default_factory=list)
     doctors: dict[int, str] = field(default_factory=dict)
-    police: dict = field(default_factory=dict)
+    police: dict[int, str] = field(default_factory=dict)
     used_ids: set[str] = field(default_factory=set)
     away: list[dict] = field(default_factory=list)
     returnees: list[dict] = field(default_factory=list)
@@ -75,10 +75,11 @@ class Township:
         rng = np.random.default_rng(seed)
         return cls(seed=seed, today=today, rng=rng, names=Names(rng))
 
-    def new_person(self) -> tuple[str, str]:
-        """(resident ID, sex) of someone not yet in the township."""
+    def new_person(self, names: Names | None = None) -> tuple[str, str]:
+        """(resident ID, sex) of someone not yet in the township, drawn by
+        ``names`` (the build's own by default)."""
         while True:
-            idn, sex = self.names.id_number()
+            idn, sex = (names or self.names).id_number()
             if idn not in self.used_ids:
                 self.used_ids.add(idn)
                 return idn, sex
@@ -88,7 +89,3 @@ class Township:
         v = int(self.rng.integers(N_VILLAGES)) if v is None else v
         grids = self.grids_by_village[v]
         return v, grids.iloc[int(self.rng.integers(len(grids)))]
-
-    def natural_village(self, name: str) -> dict:
-        """The natural-village row called ``name``."""
-        return next(r for r in self.nat_rows if r["name"] == name)

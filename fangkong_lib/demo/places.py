@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import TOWNSHIP_CODE
+from ..domain.places import place_table
 from ..ledgers import LEDGERS, PLACE_CATEGORIES
 from .context import VILLAGE_NAMES, Township
 from .draws import SURNAMES, pick, random_day
@@ -53,9 +54,12 @@ def add_inspections(t: Township, n: int = 320) -> None:
             action=action, deadline=when + timedelta(days=3) if action == "限期整改" else None,
             recheck_result="", inspector=pick(rng, ("市场监管所", "乡综治办", "派出所", "卫生院")),
         ))
-        if action == "停业整改" and when >= today - timedelta(days=5):
-            p["status"] = "停业整改"
-        elif action == "限期整改" and when >= today - timedelta(days=3) and p["status"] == "正常营业":
-            p["status"] = "限期整改"
-    t.out["inspections"] = pd.DataFrame(inspections).drop_duplicates(["date", "place_code"])
-    t.out["places"] = pd.DataFrame(places)
+    inspections = pd.DataFrame(inspections).drop_duplicates(["date", "place_code"])
+    t.out["inspections"] = inspections
+    # The ledger's 状态 is what the latest inspection left (the same rule the
+    # places page reads), so ledger and page agree.
+    frame = pd.DataFrame(places)
+    frame["status"] = place_table(frame, inspections, today)["status"].to_numpy()
+    for place, status in zip(places, frame["status"]):
+        place["status"] = status
+    t.out["places"] = frame

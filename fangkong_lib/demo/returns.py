@@ -62,11 +62,34 @@ def add_returnees(t: Township, n: int = 520) -> None:
     for person in t.away[:12]:
         person["intends_return"] = True
         person["expected_return"] = t.today + timedelta(days=int(rng.integers(1, 4)))
+    _mark_returned(t)
     t.out["away"] = pd.DataFrame(t.away)
     t.out["returnees"] = pd.DataFrame(t.returnees)
     t.out["controls"] = pd.DataFrame(controls)
     t.out["tests"] = pd.DataFrame(tests)
     t.out["daily_checks"] = pd.DataFrame(checks)
+
+
+#: Every how many-th arrived returnee was on the people-away ledger before.
+RETURNED_EVERY = 10
+
+
+def _mark_returned(t: Township) -> None:
+    """Some people away have come home: their row on the people-away ledger
+    becomes the returnee's (same person, same ID) and is marked 已返乡.
+
+    Rows from the 13th on are used (the first twelve are still on their way).
+    """
+    arrived = [r for r in t.returnees if r["actual_arrival"] is not None][::RETURNED_EVERY]
+    for person, returnee in zip(t.away[12:], arrived):
+        origin = returnee["origin"]
+        person.update(
+            village=returnee["village"], natural_village=returnee["natural_village"], grid=returnee["grid"],
+            name=returnee["name"], sex=returnee["sex"], id_number=returnee["id_number"], phone=returnee["phone"],
+            province=next((p for p in PROVINCES if origin.startswith(p)), person["province"]),
+            contact=returnee["responsible"], intends_return=True, expected_return=returnee["expected_arrival"],
+            returned=True, note=f"已于{returnee['actual_arrival'].month}月{returnee['actual_arrival'].day}日返乡",
+        )
 
 
 def _returnee(t: Township, v: int, g, idn: str, sex: str) -> dict:
@@ -109,8 +132,8 @@ def _control(t: Township, v: int, g, person: dict, plan) -> dict:
     """The control row (居家隔离/管控) of a returnee under ``plan``, with its 五包一 team."""
     rng, today = t.rng, t.today
     released = plan.end + timedelta(days=1) if plan.end < today else None
-    team = [g["cadre"], t.natural_village(g["natural_village"])["cadre"], t.doctors[v],
-            t.police[t.village_area[v]], g["member"]]
+    # 五包一 (DOMAIN.md §3): 乡干部, 支部书记, 村医, 一村一警, 志愿者 (the grid's party member)
+    team = [g["cadre"], t.village_rows[v]["secretary"], t.doctors[v], t.police[v], g["member"]]
     return dict(
         village=VILLAGE_NAMES[v], natural_village=g["natural_village"], grid=g["code"],
         house_no=f"{int(rng.integers(1, 80))}号", name=person["name"], sex=person["sex"], id_number=person["id_number"],
