@@ -98,12 +98,10 @@ def test_venue_code_png_carries_the_qr_code_and_the_name(data):
         make_place_code_png({"code": "", "name": "x"})
 
 
-def test_missing_cjk_font_gives_a_clear_error(monkeypatch):
+def test_missing_cjk_font_gives_a_clear_error(no_cjk_font):
     import fangkong_lib.views.place_code as pc
-    from matplotlib import font_manager
 
     pc.find_cjk_font.cache_clear()
-    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
     try:
         with pytest.raises(RuntimeError, match="fonts-noto-cjk"):
             pc.make_place_code_png({"code": "A", "name": "甲"})
