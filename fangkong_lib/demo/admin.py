@@ -97,7 +97,7 @@ def add_grids(t: Township, cells, polys) -> dict[int, list[str]]:
     _share_households(t)
     grids = pd.DataFrame(t.grid_rows)
     t.out["grids"] = grids
-    t.grids_by_village = {v: grids[grids.village == VILLAGE_NAMES[v]].reset_index(drop=True)
+    t.grids_by_village = {v: grids[grids.village == VILLAGE_NAMES[v]].to_dict("records")
                           for v in range(N_VILLAGES)}
     return cadres_by_village
 

@@ -60,7 +60,7 @@ class Township:
     village_rows: list[dict] = field(default_factory=list)
     village_geoms: list = field(default_factory=list)
     grid_rows: list[dict] = field(default_factory=list)
-    grids_by_village: dict[int, pd.DataFrame] = field(default_factory=dict)
+    grids_by_village: dict[int, list[dict]] = field(default_factory=dict)
     staff: list[dict] = field(default_factory=list)
     doctors: dict[int, str] = field(default_factory=dict)
     police: dict[int, str] = field(default_factory=dict)
@@ -84,8 +84,8 @@ class Township:
                 self.used_ids.add(idn)
                 return idn, sex
 
-    def home(self, v: int | None = None) -> tuple[int, pd.Series]:
-        """A village (random unless given) and one of its grid cells."""
+    def home(self, v: int | None = None) -> tuple[int, dict]:
+        """A village (random unless given) and one of its grid cells (a grids row)."""
         v = int(self.rng.integers(N_VILLAGES)) if v is None else v
         grids = self.grids_by_village[v]
-        return v, grids.iloc[int(self.rng.integers(len(grids)))]
+        return v, grids[int(self.rng.integers(len(grids)))]
