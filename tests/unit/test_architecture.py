@@ -4,6 +4,7 @@ import ast
 import re
 import tomllib
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,12 @@ LAYER = {
 }
 
 
+@lru_cache(maxsize=None)
+def _parse(path: Path) -> ast.Module:
+    """The syntax tree of a source file (parsed once for all the tests here)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _layer_of(module: str) -> int:
     head = module.split(".")[0]
     assert head in LAYER, f"module {module} has no layer: add it to LAYER"
@@ -36,7 +43,7 @@ def _layer_of(module: str) -> int:
 def _imports(path: Path):
     rel = path.relative_to(PKG).with_suffix("")
     parts = list(rel.parts)
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _parse(path)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level > 0:
             base = parts[: len(parts) - node.level]
@@ -106,7 +113,7 @@ def import_graph(root: Path, *, package: str = "fangkong_lib"):
         name = _module_of(path, root)
         own = list(path.relative_to(root).with_suffix("").parts)
         inside, outside = graph.setdefault(name, set()), external.setdefault(name, set())
-        for node in _import_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _import_nodes(_parse(path)):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     head, _, rest = alias.name.partition(".")
