@@ -7,6 +7,7 @@ Sections run in a fixed order and all draw from the one generator in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,6 +65,7 @@ class Township:
     staff: list[dict] = field(default_factory=list)
     doctors: dict[int, str] = field(default_factory=dict)
     police: dict[int, str] = field(default_factory=dict)
+    team_of: Callable[..., list[str]] | None = None  # names a control's 五包一 team
     used_ids: set[str] = field(default_factory=set)
     away: list[dict] = field(default_factory=list)
     returnees: list[dict] = field(default_factory=list)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from ..actions.returnees import TeamAssigner
 from ..domain.plans import make_plan
 from ..ledgers import RISK_CATEGORIES
 from ..policy import load_regimes
@@ -43,6 +44,7 @@ def add_returnees(t: Township, n: int = 520) -> None:
     get a control with its tests and daily checks."""
     rng = t.rng
     regimes = load_regimes()
+    t.team_of = TeamAssigner(t.out["grids"], t.out["natural_villages"], t.out["villages"], t.out["staff"])
     controls, tests, checks = [], [], []
     for _ in range(n):
         v, g = t.home()
@@ -132,8 +134,9 @@ def _control(t: Township, v: int, g, person: dict, plan) -> dict:
     """The control row (居家隔离/管控) of a returnee under ``plan``, with its 五包一 team."""
     rng, today = t.rng, t.today
     released = plan.end + timedelta(days=1) if plan.end < today else None
-    # 五包一 (DOMAIN.md §3): 乡干部, 支部书记, 村医, 一村一警, 志愿者 (the grid's party member)
-    team = [g["cadre"], t.village_rows[v]["secretary"], t.doctors[v], t.police[v], g["member"]]
+    # 五包一: the roles and where each one's person comes from are policy
+    # (policy/five_in_one.toml), the same rule the returnee workflow applies
+    team = t.team_of(g["code"], VILLAGE_NAMES[v], g["natural_village"])
     return dict(
         village=VILLAGE_NAMES[v], natural_village=g["natural_village"], grid=g["code"],
         house_no=f"{int(rng.integers(1, 80))}号", name=person["name"], sex=person["sex"], id_number=person["id_number"],

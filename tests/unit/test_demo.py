@@ -10,6 +10,7 @@ import shapely
 from fangkong_lib.config import COUNTY_SEAT
 from fangkong_lib.demo import generate
 from fangkong_lib.domain.plans import make_plan
+from fangkong_lib.policy import five_in_one_roles
 
 
 @pytest.fixture(scope="module")
@@ -158,12 +159,30 @@ def test_grid_households_add_up_to_villages(frames):
         assert sums.to_dict() == dict(zip(parents["name"], parents["households"])), key
 
 
-def test_every_control_has_its_village_s_five_in_one_team(frames):
-    """五包一: 乡干部, 支部书记, 村医, 一村一警 (one officer per village), 志愿者."""
+def test_one_police_officer_per_village(frames):
+    """一村一警: 17 officers, each the officer of one village, on the staff ledger."""
     staff = frames["staff"]
     police = staff[staff["level"] == "民警/辅警"]
-    assert police["village"].tolist() == frames["villages"]["name"].tolist()  # 一村一警
+    assert police["village"].tolist() == frames["villages"]["name"].tolist()
+    assert police["name"].is_unique and police["phone"].notna().all()
 
+
+def test_every_control_has_a_full_five_in_one_team(frames):
+    """Every role of the policy's 五包一 is a named person (none 待指定)."""
+    roles = five_in_one_roles()
+    for team in frames["controls"]["team"]:
+        assert len(team) == len(roles) and "待指定" not in team and all(team)
+
+
+SEED_ROLES = ("乡干部", "支部书记", "村医", "一村一警", "志愿者")
+
+
+def test_five_in_one_teams_are_the_seed_s_roles_from_the_person_s_village(frames):
+    """Chengjiao's 五包一 (DOMAIN.md §3): 乡干部 (the grid's township cadre),
+    支部书记, 村医 and 一村一警 of the person's village, 志愿者 (the grid's
+    party member)."""
+    assert five_in_one_roles() == SEED_ROLES, f"policy/five_in_one.toml lists {five_in_one_roles()}"
+    staff = frames["staff"]
     names = staff.groupby(["level", "village"])["name"].agg(set).to_dict()
 
     def of(level, village):
