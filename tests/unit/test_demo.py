@@ -39,7 +39,7 @@ def frames_hash(frames: dict[str, pd.DataFrame]) -> str:
 def test_the_default_township_is_pinned(frames):
     assert policy_hash() == POLICY_HASH, (
         "the policy files changed since DEMO_HASH was taken: check the township against the tests "
-        "below, then take both values again")
+        f"below, then pin POLICY_HASH = {policy_hash()!r} and DEMO_HASH = {frames_hash(frames)!r}")
     assert frames_hash(frames) == DEMO_HASH
 
 
