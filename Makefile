@@ -26,9 +26,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
-# The unit layer and the doctests: seconds, no database file, no server, no browser.
+# The unit layer and the doctests: no server, no browser; the slowest tests
+# are listed so that a slow one is noticed when it comes in.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest tests/unit fangkong_lib -q
+	$(BIN)/python -m pytest tests/unit fangkong_lib -q --durations=5
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -67,12 +68,41 @@ def demo_db() -> Path:
     return ensure_demo_db()
 
 
+def copy_demo_db(folder: Path) -> Path:
+    """Copy the session's demo database into ``folder``; return the copy's path.
+
+    SQLite's backup API, not a file copy: in WAL mode the latest writes may
+    still sit in the ``-wal`` file next to the database.
+    """
+    source = ensure_demo_db()
+    copy = Path(folder) / "demo.sqlite"
+    with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return copy
+
+
 @pytest.fixture
 def writable_demo_db(demo_db: Path, tmp_path: Path) -> Path:
     """A private copy of the session's demo database that the test may write."""
-    copy = tmp_path / "demo.sqlite"
-    shutil.copyfile(demo_db, copy)
-    return copy
+    return copy_demo_db(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_db_copier(demo_db: Path):
+    """``copy(folder) -> path``: a private copy of the session's demo database,
+    for module-scoped fixtures (``writable_demo_db`` is per test)."""
+    return copy_demo_db
+
+
+@pytest.fixture(scope="session")
+def demo_frames() -> dict:
+    """The demo township (default seed) as DataFrames, built in memory once per
+    session: for tests of the data itself, no database needed. Do not modify."""
+    from fangkong_lib.demo import generate
+
+    return generate()
 
 
 @pytest.fixture(scope="session")

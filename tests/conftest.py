@@ -160,3 +160,26 @@ def browser(chromium_path: str) -> Iterator:
         finally:
             chromium.close()
 
+
+
+@pytest.fixture
+def no_cjk_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The machine before ``apt-get install fonts-noto-cjk``, in this process.
+
+    fontconfig (and every ``fc-*`` child process) reads a configuration with
+    one font folder that does not exist yet (FONTCONFIG_FILE), and
+    matplotlib's font list holds no font at all. Returns that folder: create
+    it and copy a font file in to "install" the font while the test runs.
+    """
+    from matplotlib import font_manager
+
+    fonts = tmp_path / "fonts"
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+        f"<fontconfig><dir>{fonts}</dir><cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    return fonts

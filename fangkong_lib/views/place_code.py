@@ -9,6 +9,8 @@ provincial platform (周口通) is issued there, not here.
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -45,13 +47,65 @@ def qr_matrix_code(place: Mapping):
 def find_cjk_font() -> tuple[str, int]:
     """(path, index in a .ttc collection) of a font that draws Chinese.
 
+    Asks fontconfig (``fc-list :lang=zh``) on every call until a font is
+    found, so a font installed after a first miss is found without
+    restarting; only a found font is remembered. Without fontconfig (a
+    Windows PC), matplotlib's font list is read, and rebuilt once on a miss,
+    because matplotlib reads it from a cache written before the font came.
+
     Raises RuntimeError with what to install when there is none.
     """
+    fc_list = _fc_list()
+    found = _ask_fontconfig(fc_list) if fc_list else _ask_matplotlib()
+    if found is None:
+        raise RuntimeError(FONT_HELP)
+    return found
+
+
+def _fc_list() -> str | None:
+    """Path of fontconfig's ``fc-list``, or None on a machine without it."""
+    return shutil.which("fc-list")
+
+
+def _ask_fontconfig(fc_list: str) -> tuple[str, int] | None:
+    """The best font fontconfig lists as covering Chinese: the first of
+    :data:`CJK_FAMILIES` present, regular before bold, else any such font."""
+    try:
+        out = subprocess.run([fc_list, ":lang=zh", "-f", "%{file}\t%{index}\t%{family}\t%{style}\n"],
+                             capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return _ask_matplotlib()
+    fonts = []
+    for line in out.splitlines():
+        path, index, families, style = (line.split("\t") + ["", "", ""])[:4]
+        if Path(path).suffix.lower() in (".ttf", ".ttc", ".otf", ".otc") and Path(path).is_file():
+            fonts.append((("Bold" in style, path, int(index or 0)), families.split(",")))
+    fonts.sort()
+    for family in CJK_FAMILIES:
+        for (_bold, path, index), families in fonts:
+            if family in families:
+                return path, index
+    return (fonts[0][0][1], fonts[0][0][2]) if fonts else None
+
+
+def _ask_matplotlib() -> tuple[str, int] | None:
+    """A CJK font from matplotlib's font list, rebuilt (and kept for
+    matplotlib's own use) when the cached list has none."""
     from matplotlib import font_manager
+
+    found = _pick_from(font_manager.fontManager.ttflist)
+    if found is None:
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        found = _pick_from(font_manager.fontManager.ttflist)
+    return found
+
+
+def _pick_from(ttflist) -> tuple[str, int] | None:
+    """The first of :data:`CJK_FAMILIES` in matplotlib's ``ttflist``."""
     from PIL import ImageFont
 
     by_name: dict[str, list[str]] = {}
-    for entry in font_manager.fontManager.ttflist:
+    for entry in ttflist:
         by_name.setdefault(entry.name, []).append(entry.fname)
     for family in CJK_FAMILIES:
         for path in sorted(set(by_name.get(family, ())), key=lambda p: ("Bold" in p, p)):
@@ -63,7 +117,7 @@ def find_cjk_font() -> tuple[str, int]:
                 if family in font.getname()[0] or not path.lower().endswith(".ttc"):
                     return path, index
             return path, 0
-    raise RuntimeError(FONT_HELP)
+    return None
 
 
 def _font(size: int):

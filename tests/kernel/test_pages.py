@@ -156,7 +156,7 @@ def test_old_database_gains_new_columns(tmp_path):
 
 
 @pytest.mark.browser
-def test_every_page_exports_its_rows_and_its_map(chromium_path, tmp_path):
+def test_every_page_exports_its_rows_and_its_map(chromium_path, writable_demo_db):
     """Issue 3 and 6: each dashboard exports its rows as filtered (masked
     xlsx) and its map as filtered (HTML, and PNG drawn by Chromium)."""
     import base64
@@ -166,15 +166,13 @@ def test_every_page_exports_its_rows_and_its_map(chromium_path, tmp_path):
     import openpyxl
     from PIL import Image
 
-    from fangkong_lib.demo import build_demo
     from fangkong_lib.ui.exportbar import ExportBar, MapExportBar
     from fangkong_lib.ui.places import PlacesPage
     from fangkong_lib.ui.returnees import ReturneePage
     from fangkong_lib.ui.supervision import SupervisionPage
     from fangkong_lib.ui.supplies import SuppliesPage
 
-    db = tmp_path / "d.sqlite"
-    build_demo(db)
+    db = writable_demo_db
 
     def find(widget, cls):
         found, stack = [], [widget]

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import date, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -29,24 +27,10 @@ def model(demo_data):
     return ReturneeModel(demo_data)
 
 
-@pytest.fixture(scope="module")
-def built_demo(tmp_path_factory) -> Path:
-    from fangkong_lib.demo import build_demo
-
-    path = tmp_path_factory.mktemp("returnee-page") / "demo.sqlite"
-    build_demo(path)
-    store.get_engine(str(path)).dispose()
-    return path
-
-
 @pytest.fixture
-def writable(built_demo, tmp_path) -> ReturneeModel:
-    """A model on a fresh copy of the demo township (copied with SQLite's
-    backup API, so the write-ahead log comes along)."""
-    copy = tmp_path / "demo.sqlite"
-    with sqlite3.connect(built_demo) as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
-    return ReturneeModel(Dataset.load(copy, reload=True), operator="李干事")
+def writable(writable_demo_db) -> ReturneeModel:
+    """A model on a fresh copy of the demo township."""
+    return ReturneeModel(Dataset.load(writable_demo_db, reload=True), operator="李干事")
 
 
 def ids_in(people: pd.DataFrame) -> set[str]:

@@ -13,7 +13,6 @@ import pytest
 
 from fangkong_lib import store
 from fangkong_lib.dataset import Dataset
-from fangkong_lib.demo import build_demo
 from fangkong_lib.domain import problems as loop
 from fangkong_lib.ui.places import PlacesModel, PlacesPage
 from fangkong_lib.ui.supervision import SupervisionModel, SupervisionPage
@@ -25,9 +24,8 @@ XSS = '<img src=x onerror="alert(1)">${alert(2)}`'
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Dataset:
-    path = tmp_path_factory.mktemp("work-pages") / "fangkong.sqlite"
-    build_demo(path)
+def data(tmp_path_factory, demo_db_copier) -> Dataset:
+    path = demo_db_copier(tmp_path_factory.mktemp("work-pages"))
     engine = store.get_engine(str(path))
     store.upsert_row(engine, "places", {"code": "ZKT2000435", "name": XSS}, user="test")
     return Dataset.load(path, reload=True)
@@ -98,12 +96,10 @@ def test_venue_code_png_carries_the_qr_code_and_the_name(data):
         make_place_code_png({"code": "", "name": "x"})
 
 
-def test_missing_cjk_font_gives_a_clear_error(monkeypatch):
+def test_missing_cjk_font_gives_a_clear_error(no_cjk_font):
     import fangkong_lib.views.place_code as pc
-    from matplotlib import font_manager
 
     pc.find_cjk_font.cache_clear()
-    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
     try:
         with pytest.raises(RuntimeError, match="fonts-noto-cjk"):
             pc.make_place_code_png({"code": "A", "name": "甲"})
