@@ -49,8 +49,12 @@ def movements(donations: pd.DataFrame, distributions: pd.DataFrame) -> pd.DataFr
         "voucher_no": distributions["voucher_no"],
     })
     both = pd.concat([rec, out], ignore_index=True)
-    # Receipts before issues on the same day: a day's delivery can be issued that day.
-    return both.sort_values(["date", "kind"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    # Receipts before issues on the same day: a day's delivery can be issued
+    # that day. (Sorting the kind words themselves would put 出库 first: 出 > 入
+    # in code-point order.)
+    both["_issue"] = both["kind"].eq("出库")
+    both = both.sort_values(["date", "_issue"], kind="stable").drop(columns="_issue")
+    return both.reset_index(drop=True)
 
 
 def stock_table(

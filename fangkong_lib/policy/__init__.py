@@ -28,6 +28,12 @@ from pathlib import Path
 from ..config import TOWNSHIP_NAME
 from ..ledgers import MEASURES, RISK_CATEGORIES
 
+__all__ = [
+    "DEFAULT_JURISDICTION", "POLICY_DIR", "PolicyError", "Regime", "Rule", "Step", "fever_threshold",
+    "fever_thresholds", "five_in_one_roles", "forget_loaded_regimes", "jurisdiction_chain", "load_regimes",
+    "parse_regime", "regime_for", "regimes_in_force", "rule_for",
+]
+
 POLICY_DIR = Path(__file__).resolve().parent
 LEVELS = {"national": 0, "province": 1, "city": 2, "county": 3, "township": 4}
 #: The jurisdiction of every national regime, the outermost place.

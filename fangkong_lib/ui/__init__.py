@@ -1,0 +1,37 @@
+"""The dashboard pages: ipywidgets views on one page base (:mod:`.base`),
+each wrapping a traitlets model from :mod:`.models` that never imports
+ipywidgets. Notebooks import a page class and show it.
+
+Each name is loaded from its module on first use.
+"""
+
+from importlib import import_module
+
+#: public name → the module of this package that defines it (the keys are __all__)
+_HOME = {
+    "BriefingPage": "briefing",
+    "ImportPage": "importer",
+    "LedgerPage": "ledgers",
+    "OverviewPage": "overview",
+    "PlacesPage": "places",
+    "ReturneePage": "returnees",
+    "SupervisionPage": "supervision",
+    "SuppliesPage": "supplies",
+}
+
+__all__ = [
+    "BriefingPage",
+    "ImportPage",
+    "LedgerPage",
+    "OverviewPage",
+    "PlacesPage",
+    "ReturneePage",
+    "SupervisionPage",
+    "SuppliesPage",
+]
+
+
+def __getattr__(name):
+    if name in _HOME:
+        return getattr(import_module(f".{_HOME[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

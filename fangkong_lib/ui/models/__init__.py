@@ -2,4 +2,39 @@
 
 Each page's model is in its own module here; the views in
 :mod:`fangkong_lib.ui` wrap them. Tests drive these without a browser.
+
+Each name is loaded from its module on first use.
 """
+
+from importlib import import_module
+
+#: public name → the module of this package that defines it (the keys are __all__)
+_HOME = {
+    "BriefingModel": "briefing",
+    "ImportModel": "importer",
+    "LedgerModel": "ledgers",
+    "OverviewModel": "overview",
+    "PageModel": "base",
+    "PlacesModel": "places",
+    "ReturneeModel": "returnees",
+    "SupervisionModel": "supervision",
+    "SuppliesModel": "supplies",
+}
+
+__all__ = [
+    "BriefingModel",
+    "ImportModel",
+    "LedgerModel",
+    "OverviewModel",
+    "PageModel",
+    "PlacesModel",
+    "ReturneeModel",
+    "SupervisionModel",
+    "SuppliesModel",
+]
+
+
+def __getattr__(name):
+    if name in _HOME:
+        return getattr(import_module(f".{_HOME[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
