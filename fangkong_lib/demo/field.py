@@ -3,7 +3,7 @@ push verification (大数据推送核查)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
@@ -102,7 +102,8 @@ def add_pushes(t: Township, n: int = 90) -> None:
             risk_category=pick(rng, RISK_CATEGORIES, p=CATEGORY_WEIGHTS),
             # 已落实管控 belongs to the pushes that led to a control (below)
             result=pick(rng, ("已核实在本地", "已核实不在本地", "无法联系", "信息有误")) if done else "待核查",
-            measure="", verified_at=at + timedelta(hours=int(rng.integers(1, 20))) if done else None,
+            measure="", verified_at=min(at + timedelta(hours=int(rng.integers(1, 20))),
+                                         datetime.combine(today, time(17, 0))) if done else None,
             verifier=names.person(),
         ))
     pushes += _pushes_behind_controls(t)

@@ -107,7 +107,7 @@ def _returnee(t: Township, v: int, g, idn: str, sex: str) -> dict:
         expected = random_day(rng, today + timedelta(days=1), today + timedelta(days=5))
         arrival = None
     lead = int(rng.choice([1, 2, 3, 3, 4, 5, 6]))
-    report = (expected - timedelta(days=lead))
+    report = min(expected - timedelta(days=lead), today)  # nobody registers in the future
     left_risk = None
     if category in ("高风险区", "中风险区", "中高风险区所在县", "上海") and rng.random() < 0.5:
         left_risk = (arrival or expected) - timedelta(days=int(rng.integers(0, 4)))

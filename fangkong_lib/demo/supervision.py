@@ -32,7 +32,7 @@ def add_problems(t: Township, n: int = 34) -> None:
             description=f"{VILLAGE_NAMES[v]}{cat}工作不到位", unit=VILLAGE_NAMES[v] + "党支部",
             person=t.village_rows[v]["secretary"], leader=pick(rng, [s["name"] for s in t.staff if s["level"] == "网格长"]),
             measure="立即整改并书面报告", deadline=when + timedelta(days=2),
-            done_date=when + timedelta(days=int(rng.integers(1, 3))) if stage in ("复查", "销号") else None,
+            done_date=min(when + timedelta(days=int(rng.integers(1, 3))), today) if stage in ("复查", "销号") else None,
             evidence="整改照片、书面报告" if stage in ("复查", "销号") else "",
             rechecker=pick(rng, teams) if stage == "销号" else "", stage=stage,
             accountability=pick(rng, ("无", "约谈", "通报", "诫勉"), p=(0.7, 0.15, 0.1, 0.05)),

@@ -17,7 +17,7 @@ from ..domain.alerts import ALERT_COLUMNS, ALERT_LABELS
 from ..domain.returnees import DAY_STATES, PEOPLE_COLUMNS
 from ..ledgers import get_ledger
 from ..ingest.normalize import mask_frame, mask_id, mask_phone
-from .html import Markup, escape_text, html, join_html
+from .html import Markup, html, join_html
 from .maps import make_overview_map
 from .tables import frame_html
 

@@ -104,6 +104,9 @@ class Briefing:
     history: pd.DataFrame
     chart_png: bytes
     map_png: bytes | None = None
+    #: Rows of the data the figures had to leave out (unreadable values), as
+    #: sentences naming each row: the briefing says so instead of failing.
+    notes: list[str] = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
     @property
@@ -284,4 +287,5 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
         kpis=kpis, kpis_yesterday=kpis_before, headline=_headline(kpis, kpis_before),
         villages=_village_table(data, ov, day, reports), reports=reports,
         actions=_action_lists(data, day), history=history, chart_png=control_chart_png(history),
+        notes=list(ov.notes),
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 
-import pandas as pd
 
 from ...config import SYNTHETIC_NOTE
 from ...domain.daily import REPORT_DEADLINE, REPORT_LATE, REPORT_MISSING, REPORT_ON_TIME, REPORT_ZERO
@@ -96,6 +95,15 @@ def _village_html(b: Briefing) -> Markup:
                              cell_class=lambda col, value: _STATUS_CLASS.get(value) if col == "报告情况" else None))
 
 
+def _data_notes(b: Briefing) -> Markup | str:
+    """Rows the figures left out because a value could not be read."""
+    if not b.notes:
+        return ""
+    items = join_html(html("<li>{note}</li>", note=note) for note in b.notes)
+    return html("<div class='fk-note fk-bad-rows'><b>数据问题（以下行未计入，请核实更正）：</b><ul>{items}</ul></div>",
+                items=items)
+
+
 def _mismatch_note(b: Briefing) -> Markup | str:
     reported = b.villages["村报在管"]
     differ = b.villages[reported.notna() & (reported != b.villages["管控中"])]
@@ -155,7 +163,7 @@ def briefing_html(b: Briefing) -> str:
         date_cn=f"{b.day.year}年{b.day.month}月{b.day.day}日", weekday=weekday(b.day),
         deadline=f"{REPORT_DEADLINE:%H:%M}", generated=f"{b.generated_at:%Y-%m-%d %H:%M}", synthetic=synthetic,
         summary=b.summary, headline=_headline_html(b), late=REPORT_LATE, missing=REPORT_MISSING,
-        villages=_village_html(b), mismatch=_mismatch_note(b),
+        villages=_village_html(b), mismatch=join_html([_mismatch_note(b), _data_notes(b)]),
         actions=join_html(_action_html(a, i) for i, a in enumerate(b.actions, start=1)),
         map=map_part, chart=_data_uri(b.chart_png, "image/png"), source_note=b.source_note, township=b.township,
     ))

@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 ALL = ""  # the "全部" choice of every filter
 
 
+
+def with_data_notes(message: str, notes) -> str:
+    """A page's status with the rows it had to leave out named after it
+    (unreadable values that got into the store): the page shows the rest."""
+    notes = list(notes)
+    if not notes:
+        return message
+    return f"{message}；数据问题（这些行未计入，请核实更正）：{'；'.join(notes)}"
+
 class LRUCache:
     """A small most-recently-used cache (rendered maps per filter key: every
     filter change would otherwise re-render and re-send the whole map)."""

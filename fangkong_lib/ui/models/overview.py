@@ -17,7 +17,7 @@ from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
 from ...views.maps import make_overview_map, map_iframe, render_map
 from ...views.tables import frame_html, people_table_html, village_table_html
-from .base import ALL, PageModel
+from .base import ALL, PageModel, with_data_notes
 
 #: Columns of the lists the KPI cards open: who, where, what.
 PERSON_COLUMNS = ["name", "village", "grid", "id_number", "phone", "current_measure"]
@@ -62,7 +62,7 @@ class OverviewModel(PageModel):
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
                                         lambda: self._build_map(ov))
         measure = f" · {self.measure}" if self.measure else ""
-        return f"已更新：{self.village or '全乡'}{measure} · {self.day.isoformat()}"
+        return with_data_notes(f"已更新：{self.village or '全乡'}{measure} · {self.day.isoformat()}", ov.notes)
 
     def _build_map(self, ov) -> str:
         title = f"{self.data.township}疫情防控态势图"

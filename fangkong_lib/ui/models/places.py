@@ -14,17 +14,14 @@ import pandas as pd
 import traitlets as t
 
 from ...actions import record_inspection
-from ...domain.geo import points_from_lonlat
 from ...domain.places import (
-    CHECKLIST, CLOSED, FIX, KPI_LABELS, OPEN, STATUS_COLOURS, applicable_items, filter_places, place_table,
+    CHECKLIST, CLOSED, FIX, KPI_LABELS, OPEN, applicable_items, filter_places, place_table,
     summarize_places,
 )
 from ...ingest.normalize import mask_frame
 from ...ledgers import PLACE_CATEGORIES, PLACE_STATUSES, get_ledger
-from ...views.maps import (
-    add_legend, add_notes, add_points_layer, add_title, add_village_labels, add_village_layer, make_base_map,
-    map_iframe, render_map,
-)
+from ...views.maps import map_iframe, render_map
+from ...views.page_maps import make_places_map
 from ...views.place_code import make_place_code_png, place_code_filename
 from ...views.tables import frame_html
 from .base import ALL, PageModel
@@ -136,24 +133,9 @@ class PlacesModel(PageModel):
         return self.cached_map(key, lambda: self._build_map(rows))
 
     def _build_map(self, rows: pd.DataFrame) -> str:
-        villages = self.data.villages
-        focus = villages[villages["name"] == self.village] if self.village else villages
-        m = make_base_map(focus.total_bounds)
-        add_village_layer(m, villages)
-        add_village_labels(m, villages)
-        points = points_from_lonlat(rows)
-        if len(points):
-            points = points.assign(
-                tip=[f"{n}（{c}）{s}" for n, c, s in zip(points["name"], points["category"], points["status"])],
-                colour=points["status"].map(STATUS_COLOURS).fillna("#7b8794"),
-            )
-            add_points_layer(m, points, label="tip", name="重点场所", cluster=True, color="colour",
-                             severity=list(STATUS_COLOURS.values()))
         title = f"{self.data.township}重点场所分布"
-        add_title(m, title, f"{self._scope()} · {len(points)} 处 · {self.day.isoformat()}")
-        add_legend(m, "场所状态（圆圈数字为聚合个数，颜色取其中最严重者）",
-                   list((c, s) for s, c in STATUS_COLOURS.items()))
-        add_notes(m, self.data.source_note)
+        m = make_places_map(self.data.villages, rows, township=self.data.township, day=self.day,
+                            scope=self._scope(), village=self.village or None, note=self.data.source_note)
         return map_iframe(render_map(m), height=520, title=title)
 
     # -- Forms --------------------------------------------------------------------

@@ -23,6 +23,7 @@ import traitlets as t
 
 from ... import actions as workflow
 from ...domain.alerts import summarize_alerts
+from ...domain.controls import describe_bad_rows
 from ...domain.overview import CONTROL_MEASURES
 from ...domain.returnees import (
     KPI_LABELS, PERSON_STATUSES, person_days, person_table, regime_name, summarize_returnees, team_of,
@@ -35,7 +36,7 @@ from ...views.maps import map_iframe, render_map
 from ...views.returnees import (
     alerts_html, make_returnee_map, person_detail_html, person_label, returnee_table_html,
 )
-from .base import ALL, LRUCache, PageModel, run_action
+from .base import ALL, LRUCache, PageModel, run_action, with_data_notes
 
 #: Set to 1 to open the page read-only (a display screen in the command centre).
 READ_ONLY_ENV = "FANGKONG_READONLY"
@@ -246,7 +247,8 @@ class ReturneeModel(PageModel):
             self.selected = ALL
         self.detail_html = self._detail_html()
         note = f"；{self._startup_note}" if self._startup_note else ""
-        return f"已更新：{self._scope()} · {len(summary.people)} 人 · {self.now:%Y-%m-%d %H:%M}{note}"
+        shown = f"已更新：{self._scope()} · {len(summary.people)} 人 · {self.now:%Y-%m-%d %H:%M}{note}"
+        return with_data_notes(shown, describe_bad_rows(summary.bad_rows))
 
     def kpi_list(self, key: str) -> tuple[str, str] | None:
         """A status KPI lists its people; every other KPI its action list."""

@@ -21,10 +21,8 @@ from ...domain import problems as loop
 from ...ledgers import PROBLEM_CATEGORIES, SUPERVISION_TEAMS, get_ledger
 from ...views.boards import problem_board_html
 from ...views.html import html
-from ...views.maps import (
-    add_legend, add_notes, add_title, add_village_labels, add_village_values_layer, make_base_map,
-    map_iframe, render_map, value_legend_entries,
-)
+from ...views.maps import map_iframe, render_map
+from ...views.page_maps import make_problems_map
 from ...views.tables import frame_html
 from .base import ALL, PageModel
 
@@ -34,7 +32,6 @@ PROBLEM_COLUMNS = ["problem_no", "date", "team", "village", "target", "category"
 VISIT_COLUMNS = ["date", "team", "method", "target", "village"]
 
 TEAM_CHOICES = SUPERVISION_TEAMS + ("场所检查",)
-MAP_BINS, MAP_COLOURS = (0, 1, 2, 3, 5), ("#f7f7f2", "#fde0c5", "#f59e72", "#e4643c", "#b8322a")
 
 KPI_LABELS = {
     "visits": "督查次数",
@@ -213,17 +210,9 @@ class SupervisionModel(PageModel):
         return self.cached_map(key, lambda: self._build_map(counts, len(open_rows)))
 
     def _build_map(self, counts: pd.Series, open_count: int) -> str:
-        villages = self.data.villages
-        focus = villages[villages["name"] == self.village] if self.village else villages
-        m = make_base_map(focus.total_bounds)
-        add_village_values_layer(m, villages, counts, bins=MAP_BINS, colours=MAP_COLOURS, unit=" 个未销号问题",
-                                 name="未销号问题", highlight_village=self.village or None)
-        add_village_labels(m, villages)
-        title = f"{self.data.township}督查问题分布"
-        add_title(m, title, f"未销号 {open_count} 个 · {self.day.isoformat()}")
-        add_legend(m, "未销号问题（按村）", value_legend_entries(MAP_BINS, MAP_COLOURS, " 个"))
-        add_notes(m, self.data.source_note)
-        return map_iframe(render_map(m), height=480, title=title)
+        m = make_problems_map(self.data.villages, counts, township=self.data.township, day=self.day,
+                              village=self.village or None, note=self.data.source_note)
+        return map_iframe(render_map(m), height=480, title=f"{self.data.township}督查问题分布")
 
     def problem(self, problem_no: str) -> dict:
         problems = self.data.ledgers["problems"]

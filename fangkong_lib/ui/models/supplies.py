@@ -21,18 +21,14 @@ from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
 from ...policy.stock_levels import load_stock_policy
 from ...views.html import html, join_html
-from ...views.maps import (
-    add_legend, add_notes, add_title, add_village_labels, add_village_values_layer, make_base_map, map_iframe,
-    render_map, value_legend_entries,
-)
+from ...views.maps import map_iframe, render_map
+from ...views.page_maps import make_supplies_map
 from ...outputs.publicity import donor_list_workbook
 from ...views.tables import frame_html
 from .base import ALL, PageModel
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECIPIENT_TYPES = ("卡点", "村", "隔离户", "志愿者")
-VALUE_BINS, VALUE_COLOURS = (0, 1, 1000, 3000, 6000), ("#f7f7f2", "#d8ecd3", "#9fd19a", "#4fa857", "#1f6f3a")
-QTY_BINS = (0, 1, 20, 50, 100)
 
 KPI_LABELS = {
     "donors": "捐赠方",
@@ -205,27 +201,13 @@ class SuppliesModel(PageModel):
         return "".join(parts) or "<div class='fk-ok'>没有临期、过期或低于最低库存的物资</div>"
 
     def _map_for(self, out: pd.DataFrame) -> str:
-        villages = self.data.villages
         by_village = sup.issued_by_village(out, self.data.ledgers["donations"], self.data.village_names)
-        if self.item:
-            unit = out["unit"].dropna().iloc[0] if out["unit"].notna().any() else ""
-            values, bins, what = by_village["quantity"], QTY_BINS, f"{self.item}（{unit}）"
-            suffix = f" {unit}"
-        else:
-            values, bins, what, suffix = by_village["value"], VALUE_BINS, "估值（元）", " 元"
-        key = (tuple(values.round(2).items()), bins, what, len(out))
-        return self.cached_map(key, lambda: self._build_map(values, bins, what, suffix, len(out)))
-
-    def _build_map(self, values: pd.Series, bins, what: str, suffix: str, issues: int) -> str:
-        villages = self.data.villages
-        m = make_base_map(villages.total_bounds)
-        add_village_values_layer(m, villages, values, bins=bins, colours=VALUE_COLOURS, unit=suffix, name="发放到各村")
-        add_village_labels(m, villages)
-        title = f"{self.data.township}捐赠物资发放去向"
-        add_title(m, title, f"{what} · 共 {issues} 次发放")
-        add_legend(m, f"发放到各村：{what}", value_legend_entries(bins, VALUE_COLOURS, suffix))
-        add_notes(m, self.data.source_note)
-        return map_iframe(render_map(m), height=480, title=title)
+        unit = str(out["unit"].dropna().iloc[0]) if self.item and out["unit"].notna().any() else ""
+        key = (tuple(by_village["quantity"].round(2).items()), tuple(by_village["value"].round(2).items()),
+               self.item, unit, len(out))
+        return self.cached_map(key, lambda: map_iframe(render_map(make_supplies_map(
+            self.data.villages, by_village, township=self.data.township, issues=len(out), item=self.item,
+            unit=unit, note=self.data.source_note)), height=480, title=f"{self.data.township}捐赠物资发放去向"))
 
     def stock_of(self, item: str, location: str) -> float:
         """Current stock of ``item`` at ``location`` (all movements)."""
