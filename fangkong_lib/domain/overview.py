@@ -61,6 +61,10 @@ class Overview:
     #: cannot be read (see :func:`.controls.bad_test_date_rows`); ``notes``
     #: says the same in sentences.
     bad_rows: pd.DataFrame = field(default_factory=lambda: bad_test_date_rows(pd.DataFrame()))
+    #: The rows each KPI counts that the fields above do not hold (KPI key →
+    #: frame): people away, arrivals in 3 days, today's planned and done
+    #: tests, open problems, the stock. A page opens them from the card.
+    rows: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _ts(day: date) -> pd.Timestamp:
@@ -163,4 +167,9 @@ def summarize_overview(
         fevers=fevers,
         notes=describe_bad_rows(bad_rows),
         bad_rows=bad_rows,
+        rows={
+            "away": away_now, "arriving_3d": arriving, "tests_due": planned_today,
+            "tests_done_today": planned_today[planned_today["state"] == "done"],
+            "open_problems": open_problems, "stock_items": stock[stock["stock"] > 0], "stock_value": stock,
+        },
     )

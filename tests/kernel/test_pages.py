@@ -90,6 +90,23 @@ def test_kpi_card_opens_the_list_it_counts(model):
     assert model.focus == "" and page._focus.layout.display == "none"
 
 
+def test_every_overview_kpi_card_opens_the_rows_it_counts(model):
+    """Every card is clickable and its list has as many rows as the card says
+    (lists longer than a table shows say how many were cut); personal data masked."""
+    import re
+
+    page = OverviewPage(model)
+    for key in model.kpis:
+        assert key in model.kpi_lists, f"card {key} opens nothing"
+        page._kpis.click(key)
+        body = page._focus_body.value
+        # the value card lists the items whose values it sums
+        expected = len(model.overview.rows["stock_value"]) if key == "stock_value" else int(model.kpis[key])
+        assert rows_in(body) == min(expected, 200), key
+        assert not re.search(r"\d{17}[\dX]", body), key
+        page._kpis.click(key)
+
+
 def test_overview_map_export_is_the_map_shown(model):
     """Issue 11.8: 导出地图 exported a different builder's map; it must be the
     document in the map frame, for the same filters."""

@@ -28,7 +28,8 @@ class OverviewModel(PageModel):
 
     filters = ("village", "measure", "day", "basemap")
     map_cache_size = 32
-    kpi_lists = ("under_control", *CONTROL_MEASURES, "arrived_today", "tests_overdue", "fevers")
+    kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
+                 "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value")
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -87,6 +88,8 @@ class OverviewModel(PageModel):
         if ov is None or key not in self.kpi_lists:
             return None
         controls = ov.controls
+        if key in ov.rows:
+            return KPI_LABELS[key], _rows_list(key, ov.rows[key], controls)
         if key == "under_control":
             rows = controls
         elif key in CONTROL_MEASURES:
@@ -103,6 +106,37 @@ class OverviewModel(PageModel):
             extra = ["planned"] if key == "tests_overdue" else ["temp_am", "temp_pm"]
             return KPI_LABELS[key], _person_list(rows, "controls", extra)
         return KPI_LABELS[key], _person_list(rows, "controls", ["start_date", "end_date"])
+
+
+#: KPI key → (ledger the rows mask by, columns shown, extra labels) for the
+#: lists the overview's own figures hold in ``Overview.rows``.
+_ROW_LISTS = {
+    "away": ("away", ["name", "village", "grid", "id_number", "phone", "province", "city", "left_date",
+                      "expected_return"], {}),
+    "arriving_3d": ("returnees", ["name", "village", "grid", "id_number", "phone", "source", "origin", "expected"],
+                    {"source": "来源", "origin": "出发地", "expected": "预计到达"}),
+    "tests_due": ("controls", [*PERSON_COLUMNS, "planned", "state"], {"state": "状态"}),
+    "tests_done_today": ("controls", [*PERSON_COLUMNS, "planned"], {}),
+    "open_problems": ("problems", ["problem_no", "date", "team", "village", "target", "category", "stage", "unit",
+                                   "person", "deadline"], {}),
+    "stock_items": ("donations", ["item", "unit", "stock", "stock_value"], {"stock": "结存", "stock_value": "估值(元)"}),
+    "stock_value": ("donations", ["item", "unit", "stock", "stock_value"], {"stock": "结存", "stock_value": "估值(元)"}),
+}
+_TEST_STATES = {"done": "已采样", "due": "待采样", "overdue": "逾期"}
+
+
+def _rows_list(key: str, rows: pd.DataFrame, controls: pd.DataFrame) -> str:
+    """The rows behind one overview KPI as a masked table."""
+    ledger_key, columns, extra = _ROW_LISTS[key]
+    if ledger_key == "controls" and "current_measure" not in rows.columns:
+        rows = rows.merge(controls[["id_number", "phone", "grid", "current_measure"]].drop_duplicates("id_number"),
+                          on="id_number", how="left", suffixes=("_x", ""))
+    if "state" in rows.columns:
+        rows = rows.assign(state=rows["state"].map(_TEST_STATES).fillna(rows["state"]))
+    ledger = get_ledger(ledger_key)
+    labels = ledger.labels | {"current_measure": "当前措施", "planned": "计划采样"} | extra
+    shown = mask_frame(rows[[c for c in columns if c in rows.columns]], ledger).rename(columns=labels)
+    return frame_html(shown, css_class="fk-table fk-kpi-rows", empty="没有记录")
 
 
 def _person_list(rows: pd.DataFrame, ledger_key: str, extra: list[str]) -> str:
