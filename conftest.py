@@ -46,6 +46,11 @@ def _layer_of(path: Path) -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
+    # Layers run in order, fastest first: unit, store, kernel, browser, then
+    # notebooks and doctests. Tests that start their own Chromium (store) must
+    # also run before the browser layer's session-wide Playwright instance.
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    items.sort(key=lambda item: rank.get(_layer_of(Path(str(item.fspath))), len(LAYERS)))
     needs_demo = False
     for item in items:
         layer = _layer_of(Path(str(item.fspath)))

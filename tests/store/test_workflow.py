@@ -39,7 +39,10 @@ SECTIONS = {
     "grids": [dict(code="CJ01-01-1", village="柳湾村", natural_village="王庄", member="王党员", cadre="赵乡干"),
               dict(code="CJ02-01-1", village="杏园村", natural_village="李楼", member="李党员", cadre="钱乡干")],
     "staff": [dict(staff_no="S0001", name="孙医生", level="村医", village="柳湾村", area="第一片区"),
-              dict(staff_no="S0002", name="周民警", level="民警/辅警", area="第一片区")],
+              dict(staff_no="S0002", name="周民警", level="民警/辅警", village="柳湾村", area="第一片区"),
+              dict(staff_no="S0003", name="冯民警", level="民警/辅警", village="杏园村", area="第一片区"),
+              dict(staff_no="S0004", name="王支书", level="党支部书记", village="柳湾村", area="第一片区"),
+              dict(staff_no="S0005", name="吴支书", level="党支部书记", village="杏园村", area="第一片区")],
 }
 
 
@@ -98,14 +101,15 @@ def test_refresh_makes_the_plan_of_every_arrived_returnee(engine):
     assert (p1["measure"], p1["start_date"], p1["end_date"], p1["status"], p1["regime"]) == (
         "居家健康监测", pd.Timestamp("2022-04-05"), pd.Timestamp("2022-04-11"), "管控中", "henan-2022-03-22")
     assert p1["test_dates"] == "2022-04-05;2022-04-07;2022-04-09;2022-04-11"
-    assert p1["team"] == "赵乡干;王村干;孙医生;周民警;王党员"  # 五包一 from the grid, in role order
+    assert p1["team"] == "赵乡干;王支书;孙医生;周民警;王党员"  # 五包一 from the grid, in role order
     assert p1["found_via"] == "报备"
     p2 = c.loc[P2]  # left the high-risk area on 4/1, arrived 4/6: serves what is left
     assert (p2["start_date"], p2["end_date"]) == (pd.Timestamp("2022-04-01"), pd.Timestamp("2022-04-14"))
-    assert p2["test_dates"] == "2022-04-07;2022-04-10;2022-04-14"
+    # the arrival test (落地核酸, 4/6) comes first, also when 填平补齐 shortens the plan
+    assert p2["test_dates"] == "2022-04-06;2022-04-07;2022-04-10;2022-04-14"
     assert c.loc[P6, "measure"] == "集中隔离+居家隔离"
-    # nobody found for the doctor and police roles of 杏园村: named later
-    assert c.loc[P5, "team"] == "钱乡干;李村干;待指定;待指定;李党员"
+    # 乡干部 from the grid, 支部书记 and 一村一警 of the person's village, no 村医 there yet
+    assert c.loc[P5, "team"] == "钱乡干;吴支书;待指定;冯民警;李党员"
     audit = audit_rows(engine, "controls")
     assert len(audit) == 4 and set(audit["action"]) == {"insert"} and set(audit["user"]) == {USER}
 
@@ -122,7 +126,7 @@ def test_refresh_writes_only_what_changed(engine):
     assert result.changes == [(P1, "updated", ("category", "end_date", "measure", "test_dates"))]
     c = controls_of(engine).loc[P1]
     assert (c["measure"], c["end_date"]) == ("集中隔离", pd.Timestamp("2022-04-18"))
-    assert c["team"] == "赵乡干;王村干;孙医生;周民警;王党员"
+    assert c["team"] == "赵乡干;王支书;孙医生;周民警;王党员"
     last = audit_rows(engine, "controls").iloc[-1]
     assert last["action"] == "update" and '"measure": "居家健康监测"' in last["before"]
     assert '"measure": "集中隔离"' in last["after"] and "team" not in last["after"]
@@ -250,15 +254,15 @@ def test_export_controls_lists_the_plans(engine, db_url, tmp_path):
     assert done.returncode == 0, done.stderr
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    header = rows[1]
+    header = rows[0]  # a CSV starts with its header row
     for column in ("身份证号", "姓名", "村", "管控措施", "开始日期", "应解除日期", "核酸日期", "状态"):
         assert column in header, column
-    table = [dict(zip(header, r)) for r in rows[2:]]
+    table = [dict(zip(header, r)) for r in rows[1:]]
     assert len(table) == 4
     p2 = next(r for r in table if r["姓名"] == "乙二")
     assert (p2["村"], p2["管控措施"], p2["开始日期"], p2["应解除日期"], p2["状态"]) == (
         "柳湾村", "集中隔离", "2022-04-01", "2022-04-14", "管控中")
-    assert p2["核酸日期"] == "2022-04-07;2022-04-10;2022-04-14"
+    assert p2["核酸日期"] == "2022-04-06;2022-04-07;2022-04-10;2022-04-14"
     assert p2["身份证号"] == P2[:6] + "********" + P2[-4:]  # masked by default
 
 
@@ -284,7 +288,7 @@ def test_an_arrival_makes_the_plan_and_links_the_away_ledger(data, engine):
     message = workflow.record_arrival(data, P3, {"actual_arrival": DAY, "landing_test_result": "阴性"}, user=USER)
     assert "三天两检" in message and "2022-04-07 至 2022-04-09" in message
     c = controls_of(engine).loc[P3]
-    assert (c["measure"], c["status"], c["team"]) == ("三天两检", "管控中", "赵乡干;王村干;孙医生;周民警;王党员")
+    assert (c["measure"], c["status"], c["team"]) == ("三天两检", "管控中", "赵乡干;王支书;孙医生;周民警;王党员")
     r = store.load_ledger(engine, "returnees").set_index("id_number").loc[P3]
     assert (r["actual_arrival"], r["landing_test_result"]) == (pd.Timestamp(DAY), "阴性")
     assert bool(store.load_ledger(engine, "away").set_index("id_number").loc[P3, "returned"]) is True
