@@ -18,8 +18,10 @@ from .models.files import MIME, export_bytes
 
 def download_link(name: str, content: bytes, mime: str, note: str = "") -> str:
     href = f"data:{mime};base64,{base64.b64encode(content).decode()}"
-    return str(html('<a class="fk-download-link" download="{name}" href="{href}">下载 {name}（{kb} KB{extra}）</a>',
-                    name=name, href=href, kb=len(content) // 1024 + 1, extra=f"，{note}" if note else ""))
+    suffix = name[name.rfind("."):].lower() if "." in name else ""
+    return str(html('<a class="fk-download-link" data-suffix="{suffix}" download="{name}" href="{href}">'
+                    '下载 {name}（{kb} KB{extra}）</a>',
+                    suffix=suffix, name=name, href=href, kb=len(content) // 1024 + 1, extra=f"，{note}" if note else ""))
 
 
 class ExportBar(w.HBox):
