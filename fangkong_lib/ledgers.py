@@ -85,6 +85,14 @@ HEALTH_CODES = ("绿码", "黄码", "红码")
 DRUG_CLASSES = ("退热", "止咳", "抗病毒", "抗生素")
 PUSH_RESULTS = ("待核查", "已核实在本地", "已核实不在本地", "无法联系", "信息有误", "已落实管控")
 CONTROL_STATUSES = ("待管控", "管控中", "已解除")
+#: 红白事报备 approval: the village first, then the township (or refused).
+GATHERING_APPROVALS = ("待审批", "村已审批", "乡已审批", "不予批准")
+#: 联合执法: the units of the joint enforcement team (DOMAIN.md §1, 管控关).
+ENFORCEMENT_UNITS = ("派出所", "综治办", "执法大队", "村")
+ENFORCEMENT_TARGETS = ("红白事", "重点场所", "其他聚集")
+ENFORCEMENT_ACTIONS = ("劝导", "劝散", "责令整改", "责令停业", "警告", "罚款", "立案查处", "其他")
+#: 宣传网: the channels of publicity work per village.
+PUBLICITY_CHANNELS = ("村村通广播", "微信群", "宣传单", "横幅标语", "入户宣传")
 
 
 @dataclass(frozen=True)
@@ -626,8 +634,17 @@ _LEDGERS: list[Ledger] = [
             F("pledge", "承诺书", "bool"),
             F("supervisor", "监管员"),
             F("reported_at", "报备时间", "datetime", past=True),
-            F("approval", "审批", choices=("待审批", "村已审批", "乡已审批", "不予批准")),
+            F("approval", "审批", choices=GATHERING_APPROVALS),
             F("actual", "实际情况"),
+            # what the rules of policy/gatherings.toml need, and the approval trail
+            F("deceased_at", "去世时间", "datetime", past=True, doc="白事：去世时间（24小时内报备）"),
+            F("supervised", "村干部全程监管", "bool", doc="白事：村干部是否全程在场监管"),
+            F("separate_meals", "分餐", "bool", doc="是否分餐（白事须分餐）"),
+            F("village_reviewer", "村审批人"),
+            F("village_reviewed_at", "村审批时间", "datetime", past=True),
+            F("township_reviewer", "乡审批人"),
+            F("township_reviewed_at", "乡审批时间", "datetime", past=True),
+            F("refusal", "不予批准理由"),
         ),
         natural_key=("host", "date", "kind"),
     ),
@@ -661,6 +678,47 @@ _LEDGERS: list[Ledger] = [
             F("hours", "服务时长", "float", min=0),
         ),
         natural_key=("volunteer_no",),
+    ),
+    # -- Gatherings (聚集管控) and publicity (宣传网) -------------------------------------
+    Ledger(
+        "enforcements", "联合执法", "城郊乡联合执法处置记录",
+        (
+            F("time", "执法时间", "datetime", req=True, past=True, aka=("时间", "处置时间")),
+            F("unit", "执法单位", req=True, choices=ENFORCEMENT_UNITS),
+            _VILLAGE,
+            F("target_type", "对象类型", req=True, choices=ENFORCEMENT_TARGETS),
+            F("target", "处置对象", req=True, doc="场所名称、红白事事主或聚集地点"),
+            F("place_code", "场所码编号", doc="对象为重点场所时填写"),
+            F("host", "事主", pii="name", doc="对象为红白事时填写（与报备登记的事主一致）"),
+            F("event_date", "红白事日期", "date", doc="对象为红白事时填写"),
+            F("kind", "红白事类型", choices=("红事", "白事")),
+            F("action", "处置措施", req=True, choices=ENFORCEMENT_ACTIONS),
+            F("people", "涉及人数", "int", **_COUNT),
+            F("description", "情况描述"),
+            F("officers", "执法人员"),
+            F("result", "处置结果"),
+        ),
+        natural_key=("time", "unit", "target"),
+        doc="联合执法队（派出所牵头，综治办、执法大队、各村）对聚集活动和场所的处置",
+    ),
+    Ledger(
+        "publicity", "宣传工作", "城郊乡疫情防控宣传工作台账",
+        (
+            F("date", "日期", "date", req=True, past=True),
+            _VILLAGE,
+            F("channel", "宣传渠道", req=True, choices=PUBLICITY_CHANNELS, aka=("渠道", "宣传方式")),
+            F("topic", "宣传主题", req=True, aka=("主题", "宣传内容"),
+              doc="policy/publicity.toml 所列主题之一（30种违法行为、非必要不返乡、文明祭祀、红事缓办…）"),
+            F("quantity", "数量", "int", **_COUNT,
+              doc="广播次数、微信推送条数、宣传单份数、横幅条数或入户户数（按渠道）"),
+            F("households", "覆盖户数", "int", **_COUNT, doc="宣传单发放到户、入户宣传的户数"),
+            F("groups", "微信群数", "int", **_COUNT),
+            F("members", "群成员数", "int", **_COUNT),
+            F("reporter", "填报人"),
+            _NOTE,
+        ),
+        natural_key=("date", "village", "channel", "topic"),
+        doc="宣传网：各村每日宣传工作（村村通广播、微信群、宣传单、横幅标语、入户宣传）",
     ),
 ]
 

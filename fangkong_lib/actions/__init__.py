@@ -15,10 +15,12 @@ the ledgers it changed so pages show them at once.
 - :mod:`.places`: inspections of key places;
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
+- :mod:`.gatherings`: 红白事报备, its village and township approval, 联合执法;
 - :mod:`.records`: any other ledger's form (:func:`save_record`).
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
+from .gatherings import GatheringResult, log_enforcement, report_gathering, review_gathering
 from .imports import import_ledger
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
@@ -29,6 +31,7 @@ from .supplies import issue_supplies, receive_supplies
 
 __all__ = [
     "ActionError",
+    "GatheringResult",
     "InspectionResult",
     "Opened",
     "PlanRefresh",
@@ -41,6 +44,7 @@ __all__ = [
     "ensure_plans_current",
     "import_ledger",
     "issue_supplies",
+    "log_enforcement",
     "open_problem",
     "plan_for",
     "policy_hash",
@@ -54,6 +58,8 @@ __all__ = [
     "record_temperature",
     "record_test",
     "refresh_plans",
+    "report_gathering",
+    "review_gathering",
     "save_record",
     "set_accountability",
 ]

@@ -61,6 +61,7 @@ def import_ledger(
     # seconds, and other kernels must not wait for it.
     prepared = prepare_import(engine, ledger_key, path, today=today, progress=progress)
     result = prepared.result
+    _flag_breaches(prepared)
     result.dry_run = dry_run
     if dry_run:
         with engine.connect() as conn:
@@ -90,6 +91,31 @@ def _refresh_plans(tx: Tx, prepared: PreparedImport, inserts: list[tuple], updat
     plans = refresh_in(tx, today, people=people)
     if plans.changed or plans.errors:
         prepared.result.derived.append(plans.summary())
+
+
+#: Ledgers whose rows can break a rule of the field and still be true:
+#: imported, and named in the result and the report (see ImportResult.flagged).
+FLAG_RULES = {"gatherings": "gatherings"}
+_SHOWN_FLAGS = 10
+
+
+def _flag_breaches(prepared: PreparedImport) -> None:
+    """Gatherings that break the rules (红事缓办, 白事简办) are imported (they
+    happened, or are planned, and must be acted on) and named, row by row."""
+    if prepared.ledger.key not in FLAG_RULES:
+        return
+    from ..domain.gatherings import breach_text, gathering_breaches, gathering_label
+
+    result = prepared.result
+    for number, _nk, values, _cells in prepared.accepted:
+        record = dict(zip(prepared.keys, values))
+        breaches = gathering_breaches(record)
+        if breaches:
+            result.flagged.append((number, gathering_label(record), breach_text(breaches)))
+    if result.flagged:
+        shown = "；".join(f"第{n}行 {what}：{text}" for n, what, text in result.flagged[:_SHOWN_FLAGS])
+        more = f"；另有 {len(result.flagged) - _SHOWN_FLAGS} 行" if len(result.flagged) > _SHOWN_FLAGS else ""
+        result.warnings.append(f"{len(result.flagged)} 行不符合防控规定（照常导入，须劝导整改，不能批准）：{shown}{more}")
 
 
 def _check_stock(conn, prepared: PreparedImport) -> None:

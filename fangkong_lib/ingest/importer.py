@@ -35,7 +35,7 @@ from .validate import ROW_RULES, Problem, coerce_value, shown, text_coercer
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 30
-IGNORED_HEADERS = {"序号", "编号序号", "No", "no", "NO", "行号"}
+IGNORED_HEADERS = {"序号", "编号序号", "No", "no", "NO", "行号", "不符合项"}  # 不符合项: computed on export
 CHUNK = 5000
 _HEADER_JUNK = re.compile(r"[\s*＊:：]|[（(]必填[）)]|[（(]选填[）)]")
 
@@ -70,6 +70,9 @@ class ImportResult:
     headers: list[str] = field(default_factory=list)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)  # what the rows changed elsewhere (control plans)
+    #: Rows kept that break a rule of the field (a gathering over the limits):
+    #: (row number, what the row is, the rules broken), not input errors.
+    flagged: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -81,6 +84,7 @@ class ImportResult:
             "updated": self.updated, "unchanged": self.unchanged, "duplicates": self.duplicates,
             "rejected": self.rejected, "report": self.report, "dry_run": self.dry_run,
             "header_row": self.header_row, "warnings": self.warnings, "derived": self.derived,
+            "flagged": [{"row": n, "what": what, "breaches": text} for n, what, text in self.flagged],
         }
 
     def summary(self) -> str:

@@ -269,12 +269,36 @@ def _dates_in_order(first: str, second: str, what: str) -> RowRule:
     return rule
 
 
+@reads("topic")
+def _publicity_topic(record: dict, _raw) -> Iterable[tuple[str, str]]:
+    from ..policy.community import load_publicity_policy
+
+    topics = load_publicity_policy().topics
+    if record.get("topic") and record["topic"] not in topics:
+        yield "topic", f"不是规定的宣传主题（可选：{'、'.join(topics)}）"
+
+
+@reads("channel", "households", "groups", "members")
+def _publicity_counts(record: dict, _raw) -> Iterable[tuple[str, str]]:
+    """What each channel must report: households reached by leaflets and
+    door visits, the groups and members of WeChat."""
+    channel = record.get("channel")
+    if channel in ("宣传单", "入户宣传") and record.get("households") is None:
+        yield "households", f"{channel}须填写覆盖户数"
+    if channel == "微信群":
+        for key, label in (("groups", "微信群数"), ("members", "群成员数")):
+            if record.get(key) is None:
+                yield key, f"微信群宣传须填写{label}"
+
+
 #: Checks across fields, per ledger.
 ROW_RULES: dict[str, list[RowRule]] = {
     "returnees": [_arrival_given, _sex_matches_id],
     "away": [_sex_matches_id],
     "controls": [_sex_matches_id, _dates_in_order("start_date", "end_date", "应解除日期早于开始日期")],
     "problems": [_dates_in_order("date", "deadline", "整改时限早于督查日期")],
+    "gatherings": [_dates_in_order("deceased_at", "reported_at", "报备时间早于去世时间")],
+    "publicity": [_publicity_topic, _publicity_counts],
 }
 
 

@@ -55,13 +55,28 @@ def export_file_name(stem: str, suffix: str, *, synthetic: bool) -> str:
     return f"{stem}{label}{suffix}"
 
 
+def _gathering_breaches(frame: pd.DataFrame) -> pd.Series:
+    from ..domain.gatherings import gathering_table
+
+    return gathering_table(frame)["breach_text"] if len(frame) else pd.Series([], dtype=object)
+
+
+#: Columns computed from a ledger's rows that its exports carry after the
+#: ledger's own (header → function of the rows); an import ignores them.
+COMPUTED_COLUMNS = {"gatherings": {"不符合项": _gathering_breaches}}
+
+
 def frame_for_export(frame: pd.DataFrame, ledger: Ledger, *, masked: bool = True) -> pd.DataFrame:
-    """The tabular columns of ``frame`` with Chinese headers, masked by default."""
+    """The tabular columns of ``frame`` with Chinese headers, masked by
+    default, plus the ledger's computed columns (:data:`COMPUTED_COLUMNS`)."""
     cols = [f.key for f in ledger.tabular_fields if f.key in frame.columns]
     out = frame[cols]
     if masked:
         out = mask_frame(out, ledger)
-    return out.rename(columns=ledger.labels)
+    out = out.rename(columns=ledger.labels)
+    for header, compute in COMPUTED_COLUMNS.get(ledger.key, {}).items():
+        out = out.assign(**{header: compute(frame).to_numpy()})
+    return out
 
 
 _FORMATS = {"id_number": "@", "phone": "@", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}

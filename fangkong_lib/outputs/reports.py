@@ -58,6 +58,14 @@ def write_error_report(result: ImportResult, out: Path | str) -> Path:
         append_row(info, [label, value])
     for warning in result.warnings:
         append_row(info, ["提示", warning])
+    if result.flagged:
+        flagged = wb.create_sheet("不符合防控规定")
+        append_row(flagged, [f"{ledger.title}：已导入但不符合防控规定的行（共 {len(result.flagged)} 行，须劝导整改）"])
+        append_row(flagged, ["原行号", "报备", "不符合项"])
+        for row in result.flagged:
+            append_row(flagged, list(row))
+        flagged.column_dimensions["B"].width = 30
+        flagged.column_dimensions["C"].width = 60
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     wb.save(tmp)
@@ -70,7 +78,7 @@ def import_with_report(db, ledger_key: str, path, *, report: Path | str | None =
     """:func:`fangkong_lib.actions.import_ledger`, then the error report
     written to ``report`` when rows were rejected (``result.report`` set)."""
     result = import_ledger(db, ledger_key, path, **kwargs)
-    if report is not None and result.rejected_rows:
+    if report is not None and (result.rejected_rows or result.flagged):
         write_error_report(result, report)
         result.report = str(report)
     return result

@@ -42,6 +42,8 @@ NATION = "全国"
 DEFAULT_JURISDICTION = TOWNSHIP_NAME
 #: Files in the policy folder that are not regimes.
 NOT_REGIMES = frozenset({"five_in_one.toml", "places.toml"})
+# gatherings (红白事) and publicity (宣传网) rules: loaded by .community
+NOT_REGIMES |= {"gatherings.toml", "publicity.toml"}
 #: The measure that always counts from the arrival day (三天两检: two tests at
 #: least 24 h apart within 3 days of arrival), whatever 填平补齐 would say.
 ARRIVAL_MEASURE = "三天两检"

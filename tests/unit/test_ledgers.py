@@ -14,6 +14,8 @@ ARCHITECTURE_KEYS = {
 # Ledgers the workbook adds to the architecture's list: the rectification
 # history, the villages' daily reports and the supervision teams' visits.
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
+# gatherings (聚集管控) and publicity (宣传网): the joint team's actions, the villages' publicity work
+EXTRA_KEYS |= {"enforcements", "publicity"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():
