@@ -9,6 +9,8 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
+    "PublicityPage": "publicity",
+    "GatheringsPage": "gatherings",
     "BriefingPage": "briefing",
     "ImportPage": "importer",
     "LedgerPage": "ledgers",
@@ -20,6 +22,8 @@ _HOME = {
 }
 
 __all__ = [
+    "PublicityPage",
+    "GatheringsPage",
     "BriefingPage",
     "ImportPage",
     "LedgerPage",

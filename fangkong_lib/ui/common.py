@@ -15,6 +15,8 @@ PAGES = (
     ("places.ipynb", "重点场所"),
     ("supervision.ipynb", "督查整改"),
     ("supplies.ipynb", "捐赠物资"),
+    ("gatherings.ipynb", "聚集管控"),
+    ("publicity.ipynb", "宣传"),
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),

@@ -10,6 +10,8 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
+    "PublicityModel": "publicity",
+    "GatheringsModel": "gatherings",
     "BriefingModel": "briefing",
     "ImportModel": "importer",
     "LedgerModel": "ledgers",
@@ -22,6 +24,8 @@ _HOME = {
 }
 
 __all__ = [
+    "PublicityModel",
+    "GatheringsModel",
     "BriefingModel",
     "ImportModel",
     "LedgerModel",
