@@ -27,9 +27,9 @@ from ..ledgers import GATHERING_APPROVALS
 from ..policy.community import FuneralRules, GatheringRules, WeddingRules, load_gathering_rules
 
 __all__ = [
-    "APPROVED", "KPI_LABELS", "PENDING", "REFUSED", "STEPS", "VILLAGE_APPROVED", "Step", "breach_text",
+    "APPROVED", "FIGURE_LABELS", "KPI_LABELS", "PENDING", "REFUSED", "STEPS", "VILLAGE_APPROVED", "Step", "breach_text",
     "check_step", "filter_gatherings", "gathering_breaches", "gathering_figures", "gathering_label",
-    "gathering_table", "summarize_gatherings",
+    "gathering_table", "kpi_rows", "now_on", "summarize_gatherings",
 ]
 
 PENDING, VILLAGE_APPROVED, APPROVED, REFUSED = GATHERING_APPROVALS  # 待审批, 村已审批, 乡已审批, 不予批准

@@ -207,3 +207,24 @@ def inspection_problems(place: Mapping, inspection: Mapping, failed: Iterable[st
             deadline=deadline, stage="发现", accountability="无",
         ))
     return rows
+
+
+def places_briefing(places: pd.DataFrame, inspections: pd.DataFrame, day: date) -> dict[str, pd.DataFrame]:
+    """What the daily briefing says about key places on ``day``:
+    ``inspected`` (the day's inspections, with the place's name, village,
+    failed items, action and deadline) and ``under_order`` (places ordered
+    to fix or closed after their latest inspection up to ``day``, with the
+    re-inspection due and whether it is overdue), most urgent first."""
+    ts = pd.Timestamp(day)
+    today = inspections[pd.to_datetime(inspections["date"]) == ts]
+    category = places.set_index("code")["category"]
+    inspected = today.assign(
+        failed=[findings_text(failed_items(r, category.get(r["place_code"], r.get("category") or "")))
+                for r in today.astype(object).where(today.notna(), None).to_dict("records")],
+    )
+    inspected = inspected.assign(_clean=inspected["failed"] == "").sort_values(["_clean", "village"], kind="stable")
+    inspected = inspected.drop(columns="_clean")
+    table = place_table(places, inspections, day)
+    under = table[table["status"].isin([FIX, CLOSED])].sort_values(
+        ["recheck_overdue", "status", "recheck_due"], ascending=[False, False, True], kind="stable")
+    return {"inspected": inspected.reset_index(drop=True), "under_order": under.reset_index(drop=True)}

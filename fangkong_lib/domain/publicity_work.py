@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..policy.community import PublicityPolicy, load_publicity_policy
 
-__all__ = ["COVERAGE_COLUMNS", "KPI_LABELS", "filter_publicity", "publicity_coverage", "publicity_figures",
+__all__ = ["COVERAGE_COLUMNS", "FIGURE_LABELS", "KPI_LABELS", "filter_publicity", "publicity_coverage", "publicity_figures",
            "summarize_publicity"]
 
 #: Columns of :func:`publicity_coverage` with their Chinese headers.

@@ -13,6 +13,7 @@ import ipywidgets as w
 from ..domain.overview import KPI_LABELS
 from ..outputs.briefing import map_file_name
 from .base import PageView, safe_html
+from .models.community_figures import FIGURE_LABELS as COMMUNITY_LABELS
 from .models.overview import OverviewModel
 
 __all__ = ["OverviewModel", "OverviewPage"]
@@ -23,7 +24,7 @@ class OverviewPage(PageView):
 
     title = "态势总览"
     model_class = OverviewModel
-    kpi_labels = KPI_LABELS
+    kpi_labels = KPI_LABELS | COMMUNITY_LABELS
 
     def build(self) -> None:
         m = self.model

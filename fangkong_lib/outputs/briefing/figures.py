@@ -18,6 +18,9 @@ import pandas as pd
 from ...policy import fever_threshold
 from ...dataset import Dataset
 from ...domain import alerts, problems, supplies
+from ...domain.gatherings import FIGURE_LABELS as GATHERING_FIGURES, gathering_figures, gathering_table
+from ...domain.places import CLOSED, FIX, places_briefing
+from ...domain.publicity_work import FIGURE_LABELS as PUBLICITY_FIGURES, publicity_coverage, publicity_figures
 from ...domain.daily import (
     REPORT_DEADLINE, REPORT_ON_TIME, REPORT_ZERO, arrivals_on, control_history, per_village, releases_on,
     report_cutoff, village_report_status,
@@ -45,6 +48,8 @@ HEADLINE = (
     ("fevers", "发热"),
     ("releases", "今日解除管控"),
     ("open_problems", "未销号督查问题"),
+    ("inspections_today", "今日场所检查"), ("places_under_order", "限期/停业整改场所"),
+    *GATHERING_FIGURES.items(), *PUBLICITY_FIGURES.items(),
 )
 #: Unverified big-data pushes become overdue after this long (DOMAIN.md §3).
 PUSH_LIMIT = timedelta(hours=24)
@@ -67,6 +72,13 @@ PUSH_COLUMNS = _columns("pushes", ("batch", "pushed_at", "source", "name", "id_n
 PROBLEM_COLUMNS = dict(problems.OVERDUE_COLUMNS)
 SUPPLY_COLUMNS = {"kind": "预警", **_columns("donations", ("item", "quantity", "unit")), "minimum": "最低储备",
                   "expiry": get_ledger("donations").labels["expiry"], "detail": "说明"}
+
+INSPECTION_COLUMNS = _columns("inspections", ("place_name", "category", "village", "failed", "action", "deadline",
+                                              "inspector"), failed="未落实项")
+UNDER_ORDER_COLUMNS = {**_columns("places", ("name", "category", "village", "status")), "last_date": "最近检查",
+                       "failed_text": "未落实项", "recheck_due": "应复查", "overdue_text": "复查"}
+GATHERING_COLUMNS = {**_columns("gatherings", ("host", "village", "kind", "date", "expected_people", "tables")),
+                     "state": "审批", "breach_text": "不符合项"}
 
 
 @dataclass
@@ -107,6 +119,9 @@ class Briefing:
     #: Rows of the data the figures had to leave out (unreadable values), as
     #: sentences naming each row: the briefing says so instead of failing.
     notes: list[str] = field(default_factory=list)
+    #: Key places and inspections (重点场所与检查): the day's inspections and
+    #: the places ordered to fix or closed.
+    places: list[ActionList] = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
     @property
@@ -134,6 +149,10 @@ class Briefing:
             f"{len(reports)}个村中{on_time}个按时报告（其中零报告{zero}个）"
         )
         text += f"，{len(missing)}个未按时报告：{'、'.join(missing)}。" if missing else "，全部按时报告。"
+        if "inspections_today" in k:
+            text += (f"今日检查重点场所{int(k['inspections_today'])}处，限期整改和停业整改场所{int(k['places_under_order'])}处；"
+                     f"红白事待审批{int(k['gatherings_pending'])}起，不符合防控规定{int(k['gatherings_breaching'])}起；"
+                     f"宣传滞后村{int(k['publicity_behind'])}个。")
         return text
 
 
@@ -222,6 +241,40 @@ def _action_lists(data: Dataset, day: date) -> list[ActionList]:
         ActionList("supplies", "物资预警", supply_alerts(ledgers, day).rename(columns=SUPPLY_COLUMNS),
                    f"低于最低储备、已过期或 {load_stock_policy().expiry_warning_days} 天内到期且仍有库存的捐赠物资",
                    "项"),
+        *_community_lists(ledgers, day),
+    ]
+
+
+def _community_lists(ledgers, day: date) -> list[ActionList]:
+    """Gatherings from ``day`` on that break the rules, and villages behind with publicity."""
+    table = gathering_table(ledgers["gatherings"])
+    ts = pd.Timestamp(day)
+    reported = pd.to_datetime(table["reported_at"])
+    ahead = table[(pd.to_datetime(table["date"]) >= ts) & (table["breach_text"] != "")
+                  & (reported.isna() | (reported < ts + pd.Timedelta(days=1)))].sort_values("date")
+    coverage = publicity_coverage(ledgers["publicity"], ledgers["villages"], day)
+    behind = coverage[coverage["behind"]][["village", "reasons_text"]].rename(
+        columns={"village": "村", "reasons_text": "未达标项"}).reset_index(drop=True)
+    return [
+        ActionList("gatherings", "红白事不符合防控规定", _masked(ahead, "gatherings", GATHERING_COLUMNS),
+                   "当日及以后举办、不符合 policy/gatherings.toml 规定的红白事（报备时限、人数、每桌人数、监管、分餐、承诺书）",
+                   "起"),
+        ActionList("publicity", "宣传滞后村", behind, "未达到 policy/publicity.toml 宣传目标的村", "个"),
+    ]
+
+
+def _places_lists(ledgers, day: date) -> list[ActionList]:
+    """重点场所与检查: the day's inspections and the places ordered to fix or closed."""
+    found = places_briefing(ledgers["places"], ledgers["inspections"], day)
+    under = found["under_order"].assign(
+        failed_text=found["under_order"]["failed"].map("、".join),
+        overdue_text=found["under_order"]["recheck_overdue"].map({True: "逾期未复查", False: ""}))
+    inspected = found["inspected"]
+    return [
+        ActionList("inspections", "今日场所检查", _masked(inspected, "inspections", INSPECTION_COLUMNS),
+                   "当日检查的重点场所，有未落实项的在前", "处", len(inspected)),
+        ActionList("under_order", "限期整改与停业整改场所", _masked(under, "places", UNDER_ORDER_COLUMNS),
+                   f"最近一次检查后处于{FIX}或{CLOSED}的场所，逾期未复查的在前", "处"),
     ]
 
 
@@ -278,8 +331,9 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
     """
     ov = summarize_overview(data.ledgers, day)
     ov_before = summarize_overview(data.ledgers, day - timedelta(days=1))
-    kpis = dict(ov.kpis, releases=len(releases_on(data.ledgers, day)))
-    kpis_before = dict(ov_before.kpis, releases=len(releases_on(data.ledgers, day - timedelta(days=1))))
+    kpis = dict(ov.kpis, releases=len(releases_on(data.ledgers, day)), **_community_figures(data.ledgers, day))
+    kpis_before = dict(ov_before.kpis, releases=len(releases_on(data.ledgers, day - timedelta(days=1))),
+                       **_community_figures(data.ledgers, day - timedelta(days=1)))
     reports = village_report_status(data.ledgers, day)
     history = control_history(data.ledgers, day)
     return Briefing(
@@ -287,5 +341,13 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
         kpis=kpis, kpis_yesterday=kpis_before, headline=_headline(kpis, kpis_before),
         villages=_village_table(data, ov, day, reports), reports=reports,
         actions=_action_lists(data, day), history=history, chart_png=control_chart_png(history),
-        notes=list(ov.notes),
+        notes=list(ov.notes), places=_places_lists(data.ledgers, day),
     )
+
+
+def _community_figures(ledgers, day: date) -> dict[str, int]:
+    """Key places, gatherings and publicity figures of the headline."""
+    found = places_briefing(ledgers["places"], ledgers["inspections"], day)
+    return {"inspections_today": len(found["inspected"]), "places_under_order": len(found["under_order"]),
+            **gathering_figures(ledgers["gatherings"], day),
+            **publicity_figures(ledgers["publicity"], ledgers["villages"], day)}

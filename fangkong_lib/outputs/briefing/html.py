@@ -141,9 +141,11 @@ _DOCUMENT = """<!DOCTYPE html>
 {mismatch}
 <h2 class="fk-pagebreak">三、需处置事项</h2>
 {actions}
-<h2 class="fk-pagebreak">四、态势图</h2>
+<h2 data-section="places">四、重点场所与检查</h2>
+{places}
+<h2 class="fk-pagebreak">五、态势图</h2>
 <div class="fk-figure">{map}</div>
-<h2>五、近14日管控人数</h2>
+<h2>六、近14日管控人数</h2>
 <div class="fk-figure"><img alt="近14日管控人数" src="{chart}"></div>
 <div class="fk-notes">{source_note}。个人信息已脱敏（姓名、身份证号）。统计口径与工作台“态势总览”一致。
  {township}疫情防控指挥部</div>
@@ -165,6 +167,7 @@ def briefing_html(b: Briefing) -> str:
         summary=b.summary, headline=_headline_html(b), late=REPORT_LATE, missing=REPORT_MISSING,
         villages=_village_html(b), mismatch=join_html([_mismatch_note(b), _data_notes(b)]),
         actions=join_html(_action_html(a, i) for i, a in enumerate(b.actions, start=1)),
+        places=join_html(_action_html(a, i) for i, a in enumerate(b.places, start=1)),
         map=map_part, chart=_data_uri(b.chart_png, "image/png"), source_note=b.source_note, township=b.township,
     ))
 

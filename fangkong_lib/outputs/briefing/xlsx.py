@@ -49,7 +49,7 @@ def briefing_xlsx(b: Briefing) -> bytes:
     villages = village_table_with_total(b.villages).reset_index()
     _sheet(wb, "各村报告", f"{b.township}各村疫情防控日报告 {day}{suffix}", villages,
            f"{REPORT_DEADLINE:%H:%M} 前上报为按时；零报告为当日无新增情况的报告。")
-    for a in b.actions:
+    for a in [*b.actions, *b.places]:
         _sheet(wb, a.title.split("（")[0], f"{a.title} {day}{suffix}", a.rows, f"口径：{a.rule}")
     history = b.history.reset_index().assign(日期=lambda f: pd.to_datetime(f["日期"]))
     _sheet(wb, "近14日管控", f"近14日管控人数 {day}{suffix}", history)

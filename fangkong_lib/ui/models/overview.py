@@ -18,6 +18,7 @@ from ...ledgers import get_ledger
 from ...views.maps import make_overview_map, map_iframe, render_map
 from ...views.tables import frame_html, people_table_html, village_table_html
 from .base import ALL, PageModel, with_data_notes
+from .community_figures import LISTS as COMMUNITY_LISTS, community_figures, community_list
 
 #: Columns of the lists the KPI cards open: who, where, what.
 PERSON_COLUMNS = ["name", "village", "grid", "id_number", "phone", "current_measure"]
@@ -29,7 +30,8 @@ class OverviewModel(PageModel):
     filters = ("village", "measure", "day", "basemap")
     map_cache_size = 32
     kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
-                 "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value")
+                 "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
+                 *COMMUNITY_LISTS)
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -57,7 +59,7 @@ class OverviewModel(PageModel):
         ov = summarize_overview(self.data.ledgers, self.day, village=self.village or None,
                                 measure=self.measure or None)
         self.overview = ov
-        self.kpis = dict(ov.kpis)
+        self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, self.day, self.village or None)
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True)
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
@@ -87,6 +89,8 @@ class OverviewModel(PageModel):
         ov = self.overview
         if ov is None or key not in self.kpi_lists:
             return None
+        if key in COMMUNITY_LISTS:  # gatherings and publicity
+            return community_list(self.data.ledgers, key, self.day, self.village or None)
         controls = ov.controls
         if key in ov.rows:
             return KPI_LABELS[key], _rows_list(key, ov.rows[key], controls)
