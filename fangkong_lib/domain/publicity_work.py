@@ -22,10 +22,9 @@ __all__ = ["COVERAGE_COLUMNS", "FIGURE_LABELS", "KPI_LABELS", "filter_publicity"
 
 #: Columns of :func:`publicity_coverage` with their Chinese headers.
 COVERAGE_COLUMNS = {
-    "village": "村", "households": "户数", "broadcasts_per_day": "日均广播(次)", "leaflet_households": "宣传单到户",
+    "village": "村", "reasons_text": "未达标项", "households": "户数", "broadcasts_per_day": "日均广播(次)", "leaflet_households": "宣传单到户",
     "leaflet_share": "宣传单覆盖率", "door_households": "入户宣传(户)", "door_share": "入户覆盖率",
     "wechat_groups": "微信群", "wechat_members": "群成员", "wechat_share": "群成员/户", "banners": "横幅标语",
-    "reasons_text": "未达标项",
 }
 
 
@@ -41,7 +40,8 @@ def publicity_coverage(publicity: pd.DataFrame, villages: pd.DataFrame, day: dat
                        policy: PublicityPolicy | None = None) -> pd.DataFrame:
     """One row per village (in the villages' order) with its publicity up to
     ``day`` against the targets: the columns of :data:`COVERAGE_COLUMNS`,
-    plus ``coverage`` (the leaflet share, capped at 1, for the map),
+    plus ``coverage`` (the share of its weakest target reached, at most 1:
+    1 means every target met; the map's colour),
     ``reasons`` (list) and ``behind`` (bool)."""
     policy = policy or load_publicity_policy()
     t = policy.targets
@@ -78,7 +78,15 @@ def publicity_coverage(publicity: pd.DataFrame, villages: pd.DataFrame, day: dat
     out["leaflet_share"] = (out["leaflet_households"] / per_household).fillna(0).round(3)
     out["door_share"] = (out["door_households"] / per_household).fillna(0).round(3)
     out["wechat_share"] = (out["wechat_members"] / per_household).fillna(0).round(3)
-    out["coverage"] = out["leaflet_share"].clip(upper=1.0)
+    # how far the village is towards its weakest target (1 = every target met): the map's colour
+    progress = pd.concat([
+        out["broadcasts_per_day"] / t.broadcasts_per_day if t.broadcasts_per_day else 1.0,
+        out["leaflet_share"] / t.leaflet_share if t.leaflet_share else 1.0,
+        out["door_share"] / t.door_visit_share if t.door_visit_share else 1.0,
+        out["wechat_share"] / t.wechat_member_share if t.wechat_member_share else 1.0,
+        out["banners"] / t.banners if t.banners else 1.0,
+    ], axis=1)
+    out["coverage"] = progress.min(axis=1).clip(upper=1.0).round(3)
     reasons = []
     for r in out.itertuples(index=False):
         why = []

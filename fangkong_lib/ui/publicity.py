@@ -28,7 +28,8 @@ class PublicityPage(PageView):
     model_class = PublicityModel
     kpi_labels = KPI_LABELS
     operator_note = "保存表单前请填写操作人"
-    extra_css = "<style>.fk-coverage td:last-child,.fk-publicity td{text-align:left}</style>"
+    extra_css = ("<style>.fk-publicity td{text-align:left}"
+                 ".fk-coverage td:nth-child(2){white-space:normal;min-width:200px;text-align:left}</style>")
 
     def build(self) -> None:
         m = self.model

@@ -20,7 +20,7 @@ __all__ = ["COVERAGE_BINS", "COVERAGE_COLOURS", "GATHERING_BINS", "GATHERING_COL
 
 #: Gatherings per village (0 first).
 GATHERING_BINS, GATHERING_COLOURS = (0, 1, 2, 3, 5), ("#f7f7f2", "#fde0c5", "#f59e72", "#e4643c", "#b8322a")
-#: Leaflet coverage of households, percent: red (behind) to green (covered).
+#: Share of a village's weakest publicity target reached, percent: red to green (all met).
 COVERAGE_BINS = (0, 50, 80, 100)
 COVERAGE_COLOURS = ("#c0392b", "#f59e72", "#f4d35e", "#4fa857")
 ENFORCED_COLOUR = "#1d4f91"
@@ -51,16 +51,17 @@ def make_gatherings_map(villages: gpd.GeoDataFrame, counts: pd.Series, enforced_
 
 def make_publicity_map(villages: gpd.GeoDataFrame, coverage: pd.DataFrame, *, township: str, day: date,
                        village: str | None = None, note: str = "") -> folium.Map:
-    """Villages coloured by leaflet coverage of their households (percent;
-    ``coverage`` as from :func:`fangkong_lib.domain.publicity_work.publicity_coverage`)."""
+    """Villages coloured by how far they are towards their weakest publicity
+    target (percent; 100 = every target met; ``coverage`` as from
+    :func:`fangkong_lib.domain.publicity_work.publicity_coverage`)."""
     behind = int(coverage["behind"].sum()) if len(coverage) else 0
     percent = (coverage.set_index("village")["coverage"] * 100).round()
     m = make_map_frame(
         villages, focus=village or None, title=f"{township}宣传覆盖情况",
         subtitle=f"宣传滞后 {behind} 个村 · {day.isoformat()}", notes=note,
-        legend=legend_rows("宣传单入户覆盖率（按村）", value_legend_entries(COVERAGE_BINS, COVERAGE_COLOURS, "%")),
+        legend=legend_rows("宣传达标程度（最弱一项，按村）", value_legend_entries(COVERAGE_BINS, COVERAGE_COLOURS, "%")),
     )
     add_village_values_layer(m, villages, percent, bins=COVERAGE_BINS, colours=COVERAGE_COLOURS,
-                             unit="% 户已发放宣传单", name="宣传覆盖", highlight_village=village or None)
+                             unit="%（最弱一项宣传目标的完成度）", name="宣传覆盖", highlight_village=village or None)
     add_village_labels(m, villages)
     return m
