@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from fangkong_lib.ledgers import LEDGERS
+from fangkong_lib.outputs.exports import COMPUTED_COLUMNS
 
 
 def run(*args, env=None):
@@ -25,7 +26,8 @@ def test_export_every_ledger_masked(ledger, demo_db, tmp_path):
     res = run("export", ledger, out, "--db", demo_db)
     assert res.returncode == 0, res.stderr
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
-    assert rows[0] == [f.label for f in LEDGERS[ledger].tabular_fields]  # the header first, no title line
+    computed = list(COMPUTED_COLUMNS.get(ledger, {}))  # e.g. the gatherings' 不符合项, after the ledger's own
+    assert rows[0] == [f.label for f in LEDGERS[ledger].tabular_fields] + computed  # the header first, no title line
     assert "脱敏" in res.stdout
     assert not FULL_ID.search(out.read_text(encoding="utf-8-sig"))
     assert len(rows) > 1
