@@ -225,6 +225,6 @@ def places_briefing(places: pd.DataFrame, inspections: pd.DataFrame, day: date) 
     inspected = inspected.assign(_clean=inspected["failed"] == "").sort_values(["_clean", "village"], kind="stable")
     inspected = inspected.drop(columns="_clean")
     table = place_table(places, inspections, day)
-    under = table[table["status"].isin([FIX, CLOSED])].sort_values(
+    under = table[table["status"].isin([FIX, CLOSED]) & table["last_date"].notna()].sort_values(
         ["recheck_overdue", "status", "recheck_due"], ascending=[False, False, True], kind="stable")
     return {"inspected": inspected.reset_index(drop=True), "under_order": under.reset_index(drop=True)}

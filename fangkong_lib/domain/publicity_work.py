@@ -101,6 +101,8 @@ def publicity_coverage(publicity: pd.DataFrame, villages: pd.DataFrame, day: dat
         if r.banners < t.banners:
             why.append(f"横幅标语{r.banners}条，不足{t.banners}条")
         reasons.append(why)
+    if day < t.since:  # the targets apply from their start only
+        reasons = [[] for _ in reasons]
     out["reasons"] = reasons
     out["reasons_text"] = out["reasons"].map("；".join)
     out["behind"] = out["reasons"].map(bool)

@@ -197,7 +197,7 @@ def test_a_date_without_data_gives_an_all_zero_briefing(demo_data):
     assert set(b.kpis.values()) == {0}
     assert (b.villages.select_dtypes("number").fillna(0) == 0).all().all()
     assert len(b.villages) == N_VILLAGES and set(b.reports["status"]) == {REPORT_MISSING}
-    assert all(a.count == 0 and a.rows.empty for a in b.actions)
+    assert all(a.count == 0 and a.rows.empty for a in [*b.actions, *b.places])
     assert (b.history.to_numpy() == 0).all() and len(b.history) == 14
     html = briefing_html(b)
     assert "全乡在外人员0人" in html and "17个未按时报告" in html
@@ -342,7 +342,8 @@ def test_xlsx_has_the_village_table_and_the_lists(demo_data, demo_files, demo_br
     paths = _save(output_dir, demo_files)
     wb = openpyxl.load_workbook(paths[".xlsx"])
     assert wb.sheetnames == ["主要数据", "各村报告", "逾期未检", "发热人员", "大数据推送超24小时未核查",
-                             "超期未整改问题", "物资预警", "近14日管控"]
+                             "超期未整改问题", "物资预警", "红白事不符合防控规定", "宣传滞后村", "今日场所检查",
+                             "限期整改与停业整改场所", "近14日管控"]
     ws = wb["各村报告"]
     assert "城郊乡各村疫情防控日报告 2022-04-07" in ws["A1"].value and "已脱敏" in ws["A1"].value
     header = [c.value for c in ws[2]]

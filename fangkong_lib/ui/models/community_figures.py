@@ -16,8 +16,9 @@ from ...views.tables import frame_html
 
 __all__ = ["FIGURE_LABELS", "LISTS", "community_figures", "community_list"]
 
-#: Card labels, in display order.
-FIGURE_LABELS = {**gat.FIGURE_LABELS, **pub.FIGURE_LABELS}
+#: Card labels, in display order (every card opens the rows it counts, so
+#: the leaflet coverage, a percentage, stays on the publicity page and in the briefing).
+FIGURE_LABELS = {**gat.FIGURE_LABELS, "publicity_behind": pub.FIGURE_LABELS["publicity_behind"]}
 #: Cards that open the rows they count.
 LISTS = ("gatherings_pending", "gatherings_breaching", "gatherings_7d", "publicity_behind")
 
@@ -25,8 +26,9 @@ LISTS = ("gatherings_pending", "gatherings_breaching", "gatherings_7d", "publici
 def community_figures(ledgers, day: date, village: str | None = None) -> dict[str, int]:
     """Gatherings waiting, breaking the rules and coming up; villages behind
     with publicity and the leaflet coverage."""
+    publicity = pub.publicity_figures(ledgers["publicity"], ledgers["villages"], day, village=village)
     return {**gat.gathering_figures(ledgers["gatherings"], day, village=village),
-            **pub.publicity_figures(ledgers["publicity"], ledgers["villages"], day, village=village)}
+            "publicity_behind": publicity["publicity_behind"]}
 
 
 def community_list(ledgers, key: str, day: date, village: str | None = None) -> tuple[str, str]:
