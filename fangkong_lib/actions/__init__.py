@@ -15,10 +15,12 @@ the ledgers it changed so pages show them at once.
 - :mod:`.places`: inspections of key places;
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
-- :mod:`.records`: any other ledger's form (:func:`save_record`).
+- :mod:`.records`: any other ledger's form (:func:`save_record`);
+- :mod:`.command`: meetings and the tasks their decisions become, villages' reports.
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
+from .command import MeetingResult, record_meeting, record_village_report
 from .imports import import_ledger
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
@@ -30,6 +32,7 @@ from .supplies import issue_supplies, receive_supplies
 __all__ = [
     "ActionError",
     "InspectionResult",
+    "MeetingResult",
     "Opened",
     "PlanRefresh",
     "StageResult",
@@ -48,11 +51,13 @@ __all__ = [
     "receive_supplies",
     "record_arrival",
     "record_inspection",
+    "record_meeting",
     "record_preregistration",
     "record_release",
     "record_supervision",
     "record_temperature",
     "record_test",
+    "record_village_report",
     "refresh_plans",
     "save_record",
     "set_accountability",

@@ -23,6 +23,7 @@ from ..config import DEMO_TODAY, SYNTHETIC_NOTE
 from ..ledgers import LEDGERS
 from ..policy import five_in_one_roles
 from .admin import add_grids, add_staff, add_villages
+from .command import add_command
 from .community import add_gatherings, add_village_reports, add_volunteers
 from .context import Township
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
@@ -67,6 +68,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_volunteers(t)
     add_village_reports(t)
     add_supervision_visits(t)
+    add_command(t)  # 指挥调度: 1+17+N, meetings, assigned tasks (its own random stream)
     return t.out
 
 

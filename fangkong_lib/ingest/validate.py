@@ -269,12 +269,30 @@ def _dates_in_order(first: str, second: str, what: str) -> RowRule:
     return rule
 
 
+@reads("expected", "present")
+def _present_not_above_expected(record: dict, _raw) -> Iterable[tuple[str, str]]:
+    expected, present = record.get("expected"), record.get("present")
+    if expected is not None and present is not None and present > expected:
+        yield "present", f"实到人数多于应到人数（{expected}）"
+
+
+@reads("date", "reported_at")
+def _reported_on_or_after_the_day(record: dict, _raw) -> Iterable[tuple[str, str]]:
+    day, at = record.get("date"), record.get("reported_at")
+    if day is not None and at is not None and at.date() < day:
+        yield "reported_at", f"早于报告日期 {day.isoformat()}（当日情况须当日上报）"
+
+
 #: Checks across fields, per ledger.
 ROW_RULES: dict[str, list[RowRule]] = {
     "returnees": [_arrival_given, _sex_matches_id],
     "away": [_sex_matches_id],
     "controls": [_sex_matches_id, _dates_in_order("start_date", "end_date", "应解除日期早于开始日期")],
     "problems": [_dates_in_order("date", "deadline", "整改时限早于督查日期")],
+    # 指挥调度 (command)
+    "meetings": [_present_not_above_expected],
+    "tasks": [_dates_in_order("date", "deadline", "完成时限早于交办日期")],
+    "village_reports": [_reported_on_or_after_the_day],
 }
 
 
