@@ -14,6 +14,8 @@ ARCHITECTURE_KEYS = {
 # Ledgers the workbook adds to the architecture's list: the rectification
 # history, the villages' daily reports and the supervision teams' visits.
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
+# The duty roster (值班值守): posts and shifts.
+EXTRA_KEYS |= {"duty_posts", "duty_shifts"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():
