@@ -85,6 +85,13 @@ HEALTH_CODES = ("绿码", "黄码", "红码")
 DRUG_CLASSES = ("退热", "止咳", "抗病毒", "抗生素")
 PUSH_RESULTS = ("待核查", "已核实在本地", "已核实不在本地", "无法联系", "信息有误", "已落实管控")
 CONTROL_STATUSES = ("待管控", "管控中", "已解除")
+#: Kinds of staffed posts (值守点位): the township HQ, a village's HQ, a road
+#: checkpoint; what each kind's shifts and minimum staffing are is policy
+#: data (policy/duty.toml).
+DUTY_POST_KINDS = ("指挥部", "村指挥部", "卡口", "其他")
+#: Who a person on a duty roster is (值班人员身份): the roster's minimums by
+#: category count these.
+DUTY_ROLES = ("乡干部", "村干部", "党员", "志愿者", "民警", "医护", "其他")
 
 
 @dataclass(frozen=True)
@@ -662,6 +669,37 @@ _LEDGERS: list[Ledger] = [
         ),
         natural_key=("volunteer_no",),
     ),
+    # -- Duty roster (值班值守): posts to staff and who is on which shift -----------
+    Ledger(
+        "duty_posts", "值守点位", "城郊乡值班值守点位表",
+        (
+            F("name", "点位名称", req=True, aka=("点位", "卡口", "卡点", "值守点位")),
+            F("kind", "点位类型", req=True, choices=DUTY_POST_KINDS, aka=("类型",),
+              doc="指挥部 / 村指挥部 / 卡口 / 其他；各类的班次与最少人数见 policy/duty.toml"),
+            F("village", "村", aka=("行政村", "所属村"), doc="村指挥部、村口卡口所在村（乡级点位可空）"),
+            F("lon", "经度", "float", **_LON),
+            F("lat", "纬度", "float", **_LAT),
+            _NOTE,
+        ),
+        natural_key=("name",),
+        doc="需要排班值守的点位：乡指挥部、各村指挥部、24 小时卡口",
+    ),
+    Ledger(
+        "duty_shifts", "值班排班", "城郊乡值班值守排班表",
+        (
+            F("date", "日期", "date", req=True, aka=("值班日期",),
+              doc="班次开始的日期（跨零点的夜班记在开始那天）"),
+            F("post", "点位", req=True, aka=("点位名称", "卡口", "卡点", "值守点位")),
+            F("shift", "班次", req=True, doc="该类点位在 policy/duty.toml 中的班次名，如 早班 / 中班 / 夜班"),
+            F("name", "姓名", req=True, pii="name", aka=("值班人员", "值班人")),
+            F("phone", "联系电话", "phone", aka=("手机号", "电话")),
+            F("role", "身份", choices=DUTY_ROLES, aka=("人员类别", "类别"),
+              doc="乡干部 / 村干部 / 党员 / 志愿者 / 民警 / 医护 / 其他：按类别的最少人数据此统计"),
+            _NOTE,
+        ),
+        natural_key=("date", "post", "shift", "name"),
+        doc="每人每班一行：谁在哪个点位值哪一班",
+    ),
     # -- 指挥调度 (command: 1+17+N, meetings, assigned tasks) --------------------------
     Ledger(
         "command_units", "指挥体系", "城郊乡疫情防控指挥体系（1+17+N）",
@@ -710,7 +748,8 @@ _LEDGERS: list[Ledger] = [
         (
             F("task_no", "交办编号", req=True, aka=("编号",)),
             F("date", "交办日期", "date", req=True, past=True),
-            F("source", "来源", choices=("早会商", "支部会商", "晚汇报", "专题会议", "上级交办", "其他"), doc="议定该事项的会议类型"),
+            F("source", "来源", choices=("早会商", "支部会商", "晚汇报", "专题会议", "上级交办", "其他"),
+              doc="议定该事项的会议类型"),
             F("meeting_unit", "会议单位", doc="议定该事项的会议的召开单位"),
             F("description", "交办事项", req=True, aka=("事项", "议定事项")),
             F("village", "村", aka=("行政村",)),
@@ -720,7 +759,8 @@ _LEDGERS: list[Ledger] = [
             F("done_date", "完成日期", "date", past=True),
             F("evidence", "佐证材料"),
             F("rechecker", "核验人"),
-            F("stage", "阶段", choices=PROBLEM_STAGES, doc="与督查问题同一闭环：发现(待交办)→反馈(已交办)→整改中(办理中)→复查(已核验)→销号(办结)"),
+            F("stage", "阶段", choices=PROBLEM_STAGES,
+              doc="与督查问题同一闭环：发现(待交办)→反馈(已交办)→整改中(办理中)→复查(已核验)→销号(办结)"),
             _NOTE,
         ),
         natural_key=("task_no",),

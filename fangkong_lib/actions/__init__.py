@@ -15,12 +15,14 @@ the ledgers it changed so pages show them at once.
 - :mod:`.places`: inspections of key places;
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
+- :mod:`.duty`: the duty roster (a person on a shift, off it);
 - :mod:`.records`: any other ledger's form (:func:`save_record`);
 - :mod:`.command`: meetings and the tasks their decisions become, villages' reports.
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
 from .command import MeetingResult, record_meeting, record_village_report
+from .duty import assign_duty, unassign_duty
 from .imports import import_ledger
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
@@ -40,6 +42,7 @@ __all__ = [
     "Voucher",
     "apply_step",
     "apply_steps",
+    "assign_duty",
     "control_status",
     "ensure_plans_current",
     "import_ledger",
@@ -61,4 +64,5 @@ __all__ = [
     "refresh_plans",
     "save_record",
     "set_accountability",
+    "unassign_duty",
 ]

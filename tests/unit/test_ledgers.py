@@ -14,6 +14,8 @@ ARCHITECTURE_KEYS = {
 # Ledgers the workbook adds to the architecture's list: the rectification
 # history, the villages' daily reports and the supervision teams' visits.
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
+# The duty roster (值班值守): posts and shifts.
+EXTRA_KEYS |= {"duty_posts", "duty_shifts"}
 # 指挥调度: the 1+17+N structure, meetings, assigned tasks and their history.
 EXTRA_KEYS |= {"command_units", "meetings", "tasks", "task_events"}
 
