@@ -26,20 +26,23 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..ledgers import get_ledger
+from ..ledgers import DUTY_POST_KINDS, get_ledger
 from ..policy.command_rhythm import Rhythm, load_rhythm
 from . import problems as loop
+from .duty import ROSTER_COLUMNS, on_duty, roster, roster_gaps
 from .reports import REPORT_LATE, REPORT_MISSING, REPORT_STATES, village_report_status
 
 __all__ = [
     "COMMAND_KPI_LABELS", "CommandFigures", "MEETING_HELD", "MEETING_MISSING", "MEETING_PENDING", "TASK_STATUSES",
-    "command_figures", "duty_gaps_on", "expected_meetings", "filter_tasks", "meeting_status", "report_calendar",
-    "structure_counts", "structure_label", "structure_table", "task_table",
+    "command_figures", "duty_gaps_on", "duty_now", "duty_posts", "duty_roster", "duty_week", "expected_meetings", "filter_tasks", "meeting_status", "report_calendar",
+    "structure_counts", "structure_label", "structure_table", "task_table", "week_of",
 ]
 
 UNIT_KINDS = get_ledger("command_units")["kind"].choices
 HQ, BRANCH = UNIT_KINDS[0], UNIT_KINDS[1]
 MEETING_KINDS = get_ledger("meetings")["kind"].choices
+#: The duty roster's kinds of post the command staffs (duty_posts.kind).
+DUTY_HQ, DUTY_BRANCH = DUTY_POST_KINDS[:2]
 
 #: States of an expected meeting on a day.
 MEETING_HELD, MEETING_MISSING, MEETING_PENDING = "已召开", "未召开", "未到时间"
@@ -249,8 +252,72 @@ def command_figures(data: Mapping[str, pd.DataFrame], day: date, *, village: str
     return CommandFigures({k: len(v) for k, v in rows.items()}, rows)
 
 
-def duty_gaps_on(data: Mapping[str, pd.DataFrame], day: date, *, hq_only: bool = False) -> pd.DataFrame:
-    """The short shifts of ``day`` at the HQ (and, unless ``hq_only``, the
-    village HQs), from the shared duty roster; empty without one."""
-    return pd.DataFrame(columns=["date", "post", "shift", "required", "assigned", "missing", "reason"])
+def duty_gaps_on(data: Mapping[str, pd.DataFrame], day: date, end: date | None = None, *,
+                 hq_only: bool = False, village: str | None = None) -> pd.DataFrame:
+    """The short shifts from ``day`` to ``end`` (default: ``day``) at the
+    HQ's posts (指挥部) and, unless ``hq_only``, the village HQs (村指挥部;
+    only ``village``'s when given), from the shared duty roster
+    (:func:`~.duty.roster_gaps`); empty without a roster."""
+    posts = duty_posts(data, hq_only=hq_only, village=village)
+    if posts.empty:
+        return pd.DataFrame(columns=ROSTER_COLUMNS)
+    return roster_gaps(posts, data["duty_shifts"], day, end)
 
+
+def duty_posts(data: Mapping[str, pd.DataFrame], *, hq_only: bool = False, village: str | None = None) -> pd.DataFrame:
+    """The command's duty posts: the HQ (指挥部) and the village HQs (村指挥部)."""
+    posts = data.get("duty_posts")
+    if posts is None or posts.empty:
+        return pd.DataFrame(columns=["name", "kind", "village"])
+    hq = posts["kind"] == DUTY_HQ
+    branches = posts["kind"] == DUTY_BRANCH
+    if village:
+        branches &= posts["village"] == village
+    return posts[hq if hq_only else (hq | branches)]
+
+
+def duty_now(data: Mapping[str, pd.DataFrame], when: datetime, *, village: str | None = None) -> pd.DataFrame:
+    """Who is on duty at ``when`` at the HQ and the village HQs (one row per
+    post: its current shift, people and gap; :func:`~.duty.on_duty`)."""
+    posts = duty_posts(data, village=village)
+    if posts.empty:
+        return pd.DataFrame(columns=ROSTER_COLUMNS)
+    return on_duty(posts, data["duty_shifts"], when)
+
+
+def duty_roster(data: Mapping[str, pd.DataFrame], day: date, end: date | None = None, *,
+                village: str | None = None) -> pd.DataFrame:
+    """The HQ's and village HQs' roster from ``day`` to ``end`` (:func:`~.duty.roster`)."""
+    posts = duty_posts(data, village=village)
+    if posts.empty:
+        return pd.DataFrame(columns=ROSTER_COLUMNS)
+    return roster(posts, data["duty_shifts"], day, end)
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of ``day``'s week.
+
+    >>> week_of(date(2022, 4, 7))
+    (datetime.date(2022, 4, 4), datetime.date(2022, 4, 10))
+    """
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def duty_week(data: Mapping[str, pd.DataFrame], day: date, *, village: str | None = None) -> pd.DataFrame:
+    """The week of ``day`` (Monday to Sunday) at a glance: one row per post
+    (HQ, and ``village``'s HQ when given), one column per day headed
+    ``MM-DD``, each cell the shifts' assigned/required (``白班2/2 夜班1/2``)
+    with ``!`` after a short shift."""
+    start, end = week_of(day)
+    posts = duty_posts(data, hq_only=not village, village=village)
+    if posts.empty:
+        return pd.DataFrame()
+    table = roster(posts, data["duty_shifts"], start, end)
+    table = table.assign(cell=[f"{s}{a}/{r}{'!' if m else ''}" for s, a, r, m in
+                               zip(table["shift"], table["assigned"], table["required"], table["missing"])])
+    cells = table.groupby(["post", "date"], sort=False)["cell"].agg(" ".join).unstack("date")
+    cells = cells.reindex(index=list(dict.fromkeys(table["post"])))
+    cells.columns = [f"{pd.Timestamp(d):%m-%d}" for d in cells.columns]
+    cells.index.name = "点位"
+    return cells

@@ -19,12 +19,13 @@ import traitlets as t
 from ... import actions
 from ...domain import command as cmd
 from ...domain import problems as loop
+from ...domain.duty import shifts_for
 from ...domain.reports import REPORT_LATE, REPORT_MISSING, village_report_status
 from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
 from ...policy.command_rhythm import load_rhythm
 from ...views.command import make_command_map, task_board_html
-from ...views.html import html
+from ...views.html import Markup, html
 from ...views.maps import map_iframe, render_map
 from ...views.tables import frame_html
 from .base import ALL, PageModel
@@ -33,7 +34,7 @@ TASKS = loop.TASK_LOOP
 
 KPI_LABELS = {
     "on_duty": "指挥部在岗",
-    "duty_gaps": "值班缺岗(7日)",
+    "duty_gaps": "值班缺岗(今明)",
     "meetings_held": "今日会议已开",
     "meetings_missing": "今日会议未开",
     "low_attendance": "到会率低",
@@ -56,6 +57,8 @@ TASK_COLUMNS = {"task_no": "交办编号", "date": "交办日期", "source": "�
 REPORT_COLUMNS = {"村": "村", "status": "报告情况", "reported_at": "上报时间", "reported_under_control": "村报在管"}
 EVENT_LABELS = {"step": "环节", "time": "时间", "who": "经办人", "unit": "责任单位", "person": "责任人",
                 "deadline": "完成时限", "note": "情况说明", "evidence": "佐证材料"}
+DUTY_COLUMNS = {"post": "点位", "date": "日期", "shift": "班次", "start": "开始", "end": "结束", "roles": "值班人员",
+                "required": "应到", "assigned": "已排", "reason": "缺员情况"}
 DECISION_ROWS = 3
 
 
@@ -97,6 +100,7 @@ class CommandModel(PageModel):
         self.reports = pd.DataFrame()
         self.duty_now = pd.DataFrame()
         self.duty_gaps = pd.DataFrame()
+        self.duty_today = pd.DataFrame()
         self._all_tasks = pd.DataFrame()
         kwargs.setdefault("day", data.today)
         kwargs.setdefault("hour", datetime.now().hour)
@@ -211,14 +215,44 @@ class CommandModel(PageModel):
         scope = " · ".join(x for x in (self.village or "全乡", self.unit, cmd.TASK_STATUSES[self.task_status]) if x)
         return f"已更新：{scope} · {self.now:%Y-%m-%d %H:%M} · 交办事项 {len(tasks)} 件"
 
-    # duty: the shared roster (filled in when the roster is there)
     def _compute_duty(self) -> None:
-        self.duty_now = pd.DataFrame()
-        self.duty_gaps = pd.DataFrame()
-        self.duty_html = str(html("<div class='fk-empty'>{t}</div>", t="尚无值班排班数据"))
+        """Who is on duty now, today's roster, the week at a glance and the
+        gaps of today and tomorrow (the KPI) and of the week, at the HQ and
+        the village HQs (the shared duty roster)."""
+        ledgers, village = self.data.ledgers, self.village or None
+        self.duty_now = cmd.duty_now(ledgers, self.now, village=village)
+        self.duty_today = cmd.duty_roster(ledgers, self.day, village=village)
+        self.duty_gaps = cmd.duty_gaps_on(ledgers, self.day, self.day + timedelta(days=1), village=village)
+        monday, sunday = cmd.week_of(self.day)
+        week_gaps = cmd.duty_gaps_on(ledgers, monday, sunday, village=village)
+        now = self.duty_now[self.duty_now["kind"] == cmd.DUTY_HQ]
+        today = self.duty_today[self.duty_today["kind"] == cmd.DUTY_HQ]
+        branches = self.duty_now[self.duty_now["kind"] == cmd.DUTY_BRANCH]
+        week = cmd.duty_week(ledgers, self.day, village=village)
+        week_html = frame_html(week, index=True, css_class="fk-table fk-duty-week", empty="未排班",
+                               cell_class=lambda c, v: "fk-flag" if isinstance(v, str) and "!" in v else None)
+        self.duty_html = str(html(
+            "<div class='fk-duty'><b>指挥部当前值班（{at}）</b>{now}<b>指挥部今日排班</b>{today}"
+            "<b>本周排班（已排/应排，! 为缺岗）</b>{week}<b>各村指挥部当前值班</b>{branches}"
+            "<b>本周缺岗（{monday} 至 {sunday}，含尚未排班的日子）</b>{gaps}</div>",
+            at=f"{self.now:%m-%d %H:%M}", monday=f"{monday:%m-%d}", sunday=f"{sunday:%m-%d}",
+            now=Markup(self._roster_html(now, "指挥部当前无人值班")),
+            today=Markup(self._roster_html(today, "指挥部今日未排班")), week=Markup(week_html),
+            branches=Markup(self._roster_html(branches, "无")),
+            gaps=Markup(self._roster_html(week_gaps, "本周排班齐全，无缺岗")),
+        ))
 
     def _on_duty_people(self) -> int:
-        return 0
+        now = self.duty_now
+        return int(now.loc[now["kind"] == cmd.DUTY_HQ, "assigned"].sum()) if len(now) else 0
+
+    @staticmethod
+    def _roster_html(rows: pd.DataFrame, empty: str) -> str:
+        shown = rows.assign(start=pd.to_datetime(rows["start"]).dt.strftime("%m-%d %H:%M"),
+                            end=pd.to_datetime(rows["end"]).dt.strftime("%m-%d %H:%M"))
+        shown = shown[list(DUTY_COLUMNS)].rename(columns=DUTY_COLUMNS)
+        return frame_html(shown, css_class="fk-table fk-issues fk-roster", empty=empty,
+                          cell_class=lambda c, v: "fk-flag" if c == "缺员情况" and isinstance(v, str) and v else None)
 
     def _structure_html(self) -> str:
         table = cmd.structure_table(self.units, self.data.ledgers["tasks"], self.day)
@@ -290,7 +324,9 @@ class CommandModel(PageModel):
         return KPI_LABELS[key], self._duty_list(key)
 
     def _duty_list(self, key: str) -> str:
-        return frame_html(pd.DataFrame(), empty="没有记录")
+        if key == "on_duty":
+            return self._roster_html(self.duty_now[self.duty_now["kind"] == cmd.DUTY_HQ], "指挥部当前无人值班")
+        return self._roster_html(self.duty_gaps, "排班齐全，无缺岗")
 
     # -- The selected task -------------------------------------------------------------
 
@@ -365,10 +401,12 @@ class CommandModel(PageModel):
             return result.message
         ok = self.run(act, reload=self._RELOAD)
         if ok and created:
-            self.task_status = ALL if self.task_status == "done" else self.task_status
-            self.refresh()
+            said = self.status
+            if self.task_status == "done":  # show the new tasks
+                self.task_status = ALL
             self.selected = created[0]
             self._describe_selected()
+            self.status = said
         return ok
 
     def _step(self, task_no: str, steps, message: str) -> bool:
@@ -410,6 +448,28 @@ class CommandModel(PageModel):
         """办结 (已核验 → 已办结): only after a passed check."""
         step = actions.Step(loop.CLOSED, who=who, note=note.strip() or "办理到位，予以办结", evidence=evidence.strip())
         return self._step(task_no, [step], "已办结")
+
+    # -- Duty ----------------------------------------------------------------------------
+
+    @property
+    def post_options(self) -> list[tuple[str, str]]:
+        """The HQ's and the village HQs' duty posts (for the duty form)."""
+        posts = cmd.duty_posts(self.data.ledgers)
+        return [(n, n) for n in posts["name"]]
+
+    def shift_options(self, post: str) -> list[str]:
+        posts = cmd.duty_posts(self.data.ledgers)
+        kind = posts.loc[posts["name"] == post, "kind"]
+        return [s.name for s in shifts_for(kind.iloc[0])] if len(kind) else []
+
+    def assign_duty(self, *, post: str, shift: str, name: str, phone: str = "", role: str = "",
+                    date_: date | None = None, note: str = "") -> bool:
+        """Put a person on a shift of the HQ or a village HQ (the shared roster's action)."""
+        def act():
+            raw = dict(date=date_ or self.day, post=post, shift=shift, name=name.strip(), phone=phone.strip() or None,
+                       role=role or None, note=note.strip() or None)
+            return actions.assign_duty(self.data.engine, raw, user=self.operator, today=self.data.today)
+        return self.run(act, reload=("duty_shifts",))
 
     def record_report(self, *, village: str, date_: date | None = None, at: str = "", zero: bool = False,
                       new_away=0, arrivals=0, under_control=0, fevers=0, reporter: str = "", note: str = "") -> bool:
