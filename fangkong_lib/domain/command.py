@@ -53,7 +53,7 @@ TASK_STATUSES = {"": "全部交办事项", "open": "未办结", "overdue": "逾�
 
 #: Figures the overview and the briefing take from here (key → label).
 COMMAND_KPI_LABELS = {
-    "duty_gaps": "指挥部值班缺岗",
+    "duty_gaps": "指挥部值班缺岗",  # the HQ's and the village HQs' short shifts
     "tasks_open": "未办结交办事项",
     "tasks_overdue": "逾期交办事项",
     "reports_late": "村日报迟报",
@@ -229,19 +229,24 @@ class CommandFigures:
 
 
 def command_figures(data: Mapping[str, pd.DataFrame], day: date, *, village: str | None = None) -> CommandFigures:
-    """HQ duty gaps on ``day``, open and overdue tasks, and the villages'
-    late and missing 17:00 reports; ``village`` narrows tasks and reports.
+    """Duty gaps at the HQ and the village HQs on ``day``, open and overdue
+    tasks, and the villages' late and missing 17:00 reports; ``village``
+    narrows them to one village (and the HQ's own duty).
 
-    Duty gaps count the shifts of the HQ posts (指挥部) on ``day`` that the
-    roster leaves short (:func:`duty_gaps_on`); zero without a roster.
+    Duty gaps count the shifts on ``day`` that the roster leaves short
+    (:func:`duty_gaps_on`). Before the roster (or the daily reports) began,
+    nothing is counted as short (or missing).
     """
     tasks = task_table(data["tasks"], day) if "tasks" in data else pd.DataFrame(columns=["stage", "overdue"])
     reports = village_report_status(data, day)
+    if not _started(data.get("village_reports"), day):
+        reports = reports.iloc[0:0]  # before the daily reports began, none is missing
     if village:
         tasks = tasks[tasks["village"] == village]
         reports = reports[reports.index == village]
     open_ = tasks[tasks["stage"] != loop.CLOSED]
-    gaps = duty_gaps_on(data, day, hq_only=True)
+    gaps = duty_gaps_on(data, day, village=village) if _started(data.get("duty_shifts"), day) else \
+        pd.DataFrame(columns=ROSTER_COLUMNS)
     rows = {
         "duty_gaps": gaps,
         "tasks_open": open_,
@@ -250,6 +255,14 @@ def command_figures(data: Mapping[str, pd.DataFrame], day: date, *, village: str
         "reports_missing": reports[reports["status"] == REPORT_MISSING].reset_index(),
     }
     return CommandFigures({k: len(v) for k, v in rows.items()}, rows)
+
+
+def _started(ledger: pd.DataFrame | None, day: date) -> bool:
+    """Whether a ledger kept day by day (reports, the roster) had begun by ``day``."""
+    if ledger is None or ledger.empty:
+        return False
+    first = pd.to_datetime(ledger["date"]).min()
+    return pd.notna(first) and first <= pd.Timestamp(day)
 
 
 def duty_gaps_on(data: Mapping[str, pd.DataFrame], day: date, end: date | None = None, *,
