@@ -324,8 +324,13 @@ class CommandModel(PageModel):
         return KPI_LABELS[key], self._duty_list(key)
 
     def _duty_list(self, key: str) -> str:
-        if key == "on_duty":
-            return self._roster_html(self.duty_now[self.duty_now["kind"] == cmd.DUTY_HQ], "指挥部当前无人值班")
+        if key == "on_duty":  # one row per person on duty at the HQ now
+            now = self.duty_now[self.duty_now["kind"] == cmd.DUTY_HQ]
+            people = now.assign(person=now["roles"].str.split("、")).explode("person")
+            people = people[people["person"].fillna("") != ""]
+            shown = people[["post", "shift", "person"]].rename(columns={"post": "点位", "shift": "班次",
+                                                                         "person": "值班人员"})
+            return frame_html(shown, css_class="fk-table fk-issues fk-roster", empty="指挥部当前无人值班")
         return self._roster_html(self.duty_gaps, "排班齐全，无缺岗")
 
     # -- The selected task -------------------------------------------------------------
