@@ -145,3 +145,12 @@ def test_the_rhythm_file_is_checked(tmp_path):
 def test_rules_across_fields_hold_on_every_entry_path(ledger, raw, reason):
     _record, problems = validate_record(get_ledger(ledger), raw, today=DAY)
     assert [p.reason for p in problems if reason in p.reason], problems
+
+
+def test_a_task_card_shows_its_number_bold_and_data_as_text():
+    from fangkong_lib.views.command import task_card_html
+
+    card = task_card_html({"task_no": "JB2022-001", "description": "<img src=x onerror=alert(1)>", "overdue": True,
+                           "source": "早会商", "unit": "宣传组", "person": "某", "deadline": pd.Timestamp(DAY)})
+    assert "<b>JB2022-001</b>" in card and "fk-overdue" in card and ">逾期<" in card
+    assert "<img" not in card and "&lt;img src=x" in card

@@ -57,7 +57,7 @@ TASK_COLUMNS = {"task_no": "交办编号", "date": "交办日期", "source": "�
 REPORT_COLUMNS = {"村": "村", "status": "报告情况", "reported_at": "上报时间", "reported_under_control": "村报在管"}
 EVENT_LABELS = {"step": "环节", "time": "时间", "who": "经办人", "unit": "责任单位", "person": "责任人",
                 "deadline": "完成时限", "note": "情况说明", "evidence": "佐证材料"}
-DUTY_COLUMNS = {"post": "点位", "date": "日期", "shift": "班次", "start": "开始", "end": "结束", "roles": "值班人员",
+DUTY_COLUMNS = {"post": "点位", "shift": "班次", "start": "开始", "end": "结束", "roles": "值班人员",
                 "required": "应到", "assigned": "已排", "reason": "缺员情况"}
 DECISION_ROWS = 3
 
@@ -231,16 +231,32 @@ class CommandModel(PageModel):
         week = cmd.duty_week(ledgers, self.day, village=village)
         week_html = frame_html(week, index=True, css_class="fk-table fk-duty-week", empty="未排班",
                                cell_class=lambda c, v: "fk-flag" if isinstance(v, str) and "!" in v else None)
+        staffed = int(branches["assigned"].sum()) if len(branches) else 0
+        short = branches[branches["missing"] > 0]
         self.duty_html = str(html(
             "<div class='fk-duty'><b>指挥部当前值班（{at}）</b>{now}<b>指挥部今日排班</b>{today}"
-            "<b>本周排班（已排/应排，! 为缺岗）</b>{week}<b>各村指挥部当前值班</b>{branches}"
+            "<b>本周排班（已排/应排，! 为缺岗）</b>{week}"
+            "<b>各村指挥部当前值班：{n} 个点位在岗 {staffed} 人，缺岗 {n_short} 个</b>{branches}"
             "<b>本周缺岗（{monday} 至 {sunday}，含尚未排班的日子）</b>{gaps}</div>",
             at=f"{self.now:%m-%d %H:%M}", monday=f"{monday:%m-%d}", sunday=f"{sunday:%m-%d}",
+            n=len(branches), staffed=staffed, n_short=len(short),
             now=Markup(self._roster_html(now, "指挥部当前无人值班")),
             today=Markup(self._roster_html(today, "指挥部今日未排班")), week=Markup(week_html),
-            branches=Markup(self._roster_html(branches, "无")),
-            gaps=Markup(self._roster_html(week_gaps, "本周排班齐全，无缺岗")),
+            branches=Markup(self._roster_html(short, "各村指挥部当前均有人值班")) if len(branches) else "",
+            gaps=Markup(self._gaps_by_post_html(week_gaps)),
         ))
+
+    @staticmethod
+    def _gaps_by_post_html(gaps: pd.DataFrame) -> str:
+        """One row per post: its short shifts of the week and what they lack."""
+        if gaps.empty:
+            return frame_html(gaps, empty="本周排班齐全，无缺岗")
+        shifts = [f"{pd.Timestamp(d):%m-%d}{s}" for d, s in zip(gaps["date"], gaps["shift"])]
+        grouped = gaps.assign(when=shifts).groupby("post", sort=False).agg(
+            when=("when", " ".join), missing=("missing", "sum"), reason=("reason", "first"))
+        shown = grouped.reset_index().rename(columns={"post": "点位", "when": "缺岗班次", "missing": "共缺人次",
+                                                      "reason": "缺员情况（首个）"})
+        return frame_html(shown, css_class="fk-table fk-issues fk-roster fk-week-gaps")
 
     def _on_duty_people(self) -> int:
         now = self.duty_now
