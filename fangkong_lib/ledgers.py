@@ -93,6 +93,13 @@ ENFORCEMENT_TARGETS = ("红白事", "重点场所", "其他聚集")
 ENFORCEMENT_ACTIONS = ("劝导", "劝散", "责令整改", "责令停业", "警告", "罚款", "立案查处", "其他")
 #: 宣传网: the channels of publicity work per village.
 PUBLICITY_CHANNELS = ("村村通广播", "微信群", "宣传单", "横幅标语", "入户宣传")
+#: Kinds of staffed posts (值守点位): the township HQ, a village's HQ, a road
+#: checkpoint; what each kind's shifts and minimum staffing are is policy
+#: data (policy/duty.toml).
+DUTY_POST_KINDS = ("指挥部", "村指挥部", "卡口", "其他")
+#: Who a person on a duty roster is (值班人员身份): the roster's minimums by
+#: category count these.
+DUTY_ROLES = ("乡干部", "村干部", "党员", "志愿者", "民警", "医护", "其他")
 
 
 @dataclass(frozen=True)
@@ -719,6 +726,119 @@ _LEDGERS: list[Ledger] = [
         ),
         natural_key=("date", "village", "channel", "topic"),
         doc="宣传网：各村每日宣传工作（村村通广播、微信群、宣传单、横幅标语、入户宣传）",
+    ),
+    # -- Duty roster (值班值守): posts to staff and who is on which shift -----------
+    Ledger(
+        "duty_posts", "值守点位", "城郊乡值班值守点位表",
+        (
+            F("name", "点位名称", req=True, aka=("点位", "卡口", "卡点", "值守点位")),
+            F("kind", "点位类型", req=True, choices=DUTY_POST_KINDS, aka=("类型",),
+              doc="指挥部 / 村指挥部 / 卡口 / 其他；各类的班次与最少人数见 policy/duty.toml"),
+            F("village", "村", aka=("行政村", "所属村"), doc="村指挥部、村口卡口所在村（乡级点位可空）"),
+            F("lon", "经度", "float", **_LON),
+            F("lat", "纬度", "float", **_LAT),
+            _NOTE,
+        ),
+        natural_key=("name",),
+        doc="需要排班值守的点位：乡指挥部、各村指挥部、24 小时卡口",
+    ),
+    Ledger(
+        "duty_shifts", "值班排班", "城郊乡值班值守排班表",
+        (
+            F("date", "日期", "date", req=True, aka=("值班日期",),
+              doc="班次开始的日期（跨零点的夜班记在开始那天）"),
+            F("post", "点位", req=True, aka=("点位名称", "卡口", "卡点", "值守点位")),
+            F("shift", "班次", req=True, doc="该类点位在 policy/duty.toml 中的班次名，如 早班 / 中班 / 夜班"),
+            F("name", "姓名", req=True, pii="name", aka=("值班人员", "值班人")),
+            F("phone", "联系电话", "phone", aka=("手机号", "电话")),
+            F("role", "身份", choices=DUTY_ROLES, aka=("人员类别", "类别"),
+              doc="乡干部 / 村干部 / 党员 / 志愿者 / 民警 / 医护 / 其他：按类别的最少人数据此统计"),
+            _NOTE,
+        ),
+        natural_key=("date", "post", "shift", "name"),
+        doc="每人每班一行：谁在哪个点位值哪一班",
+    ),
+    # -- 指挥调度 (command: 1+17+N, meetings, assigned tasks) --------------------------
+    Ledger(
+        "command_units", "指挥体系", "城郊乡疫情防控指挥体系（1+17+N）",
+        (
+            F("unit", "单位名称", req=True, aka=("单位", "名称", "机构")),
+            F("kind", "类别", req=True, choices=("乡指挥部", "村党支部", "工作专班", "职能部门"), aka=("单位类别",),
+              doc="1 个乡指挥部、17 个村党支部（村级指挥部）、N 个工作专班和职能部门"),
+            F("parent", "上级单位", doc="向谁负责、向谁汇报；乡指挥部留空"),
+            F("village", "村", aka=("行政村",), doc="村党支部所在的行政村"),
+            F("lead", "负责人", req=True, pii="name", aka=("组长", "指挥长", "支部书记")),
+            F("lead_title", "职务"),
+            F("lead_phone", "负责人电话", "phone", req=True, aka=("联系电话", "电话")),
+            F("liaison", "联络员", pii="name"),
+            F("liaison_phone", "联络员电话", "phone"),
+            F("duty", "职责"),
+            F("members", "成员人数", "int", **_COUNT),
+            F("lon", "经度", "float", **_LON),
+            F("lat", "纬度", "float", **_LAT),
+            _NOTE,
+        ),
+        natural_key=("unit",),
+        doc="总航线 1+17+N：乡疫情防控指挥部、17 个村党支部和 N 个部门、工作专班，各有负责人和电话",
+    ),
+    Ledger(
+        "meetings", "会议记录", "城郊乡疫情防控会议记录（早会商、支部会商、晚汇报）",
+        (
+            F("date", "日期", "date", req=True, past=True, aka=("会议日期",)),
+            F("kind", "会议类型", req=True, choices=("早会商", "支部会商", "晚汇报", "专题会议"), aka=("会议",)),
+            F("unit", "召开单位", req=True, aka=("单位",), doc="指挥体系中的单位名称"),
+            F("village", "村", aka=("行政村",)),
+            F("held_at", "召开时间", "datetime", past=True, aka=("开会时间",)),
+            F("host", "主持人", pii="name"),
+            F("expected", "应到人数", "int", **_COUNT),
+            F("present", "实到人数", "int", **_COUNT),
+            F("absent", "缺席人员", doc="姓名及原因"),
+            F("topics", "会商议题", aka=("议题",)),
+            F("decisions", "议定事项", doc="每个议定事项同时登记为一条交办事项"),
+            F("recorder", "记录人"),
+            _NOTE,
+        ),
+        natural_key=("date", "kind", "unit"),
+        doc="早会商、日走访、晚汇报；各村党支部每天 08:00 会商",
+    ),
+    Ledger(
+        "tasks", "交办事项", "城郊乡指挥部交办事项台账",
+        (
+            F("task_no", "交办编号", req=True, aka=("编号",)),
+            F("date", "交办日期", "date", req=True, past=True),
+            F("source", "来源", choices=("早会商", "支部会商", "晚汇报", "专题会议", "上级交办", "其他"),
+              doc="议定该事项的会议类型"),
+            F("meeting_unit", "会议单位", doc="议定该事项的会议的召开单位"),
+            F("description", "交办事项", req=True, aka=("事项", "议定事项")),
+            F("village", "村", aka=("行政村",)),
+            F("unit", "责任单位"),
+            F("person", "责任人", pii="name"),
+            F("deadline", "完成时限", "date", aka=("时限",)),
+            F("done_date", "完成日期", "date", past=True),
+            F("evidence", "佐证材料"),
+            F("rechecker", "核验人"),
+            F("stage", "阶段", choices=PROBLEM_STAGES,
+              doc="与督查问题同一闭环：发现(待交办)→反馈(已交办)→整改中(办理中)→复查(已核验)→销号(办结)"),
+            _NOTE,
+        ),
+        natural_key=("task_no",),
+        doc="会议议定事项逐项交办：责任单位、责任人、完成时限，办结销号",
+    ),
+    Ledger(
+        "task_events", "交办过程", "城郊乡交办事项办理过程记录",
+        (
+            F("task_no", "交办编号", req=True),
+            F("step", "环节", req=True, choices=PROBLEM_STEPS),
+            F("time", "时间", "datetime", req=True, past=True),
+            F("who", "经办人", req=True),
+            F("unit", "责任单位"),
+            F("person", "责任人", pii="name"),
+            F("deadline", "完成时限", "date"),
+            F("note", "情况说明"),
+            F("evidence", "佐证材料"),
+        ),
+        natural_key=("task_no", "step", "time"),
+        doc="交办事项每一步：谁、何时、佐证",
     ),
 ]
 

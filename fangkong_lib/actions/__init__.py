@@ -16,10 +16,14 @@ the ledgers it changed so pages show them at once.
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
 - :mod:`.gatherings`: 红白事报备, its village and township approval, 联合执法;
+- :mod:`.duty`: the duty roster (a person on a shift, off it);
+- :mod:`.command`: meetings and the tasks their decisions become, villages' reports;
 - :mod:`.records`: any other ledger's form (:func:`save_record`).
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
+from .command import MeetingResult, record_meeting, record_village_report
+from .duty import assign_duty, unassign_duty
 from .gatherings import GatheringResult, log_enforcement, report_gathering, review_gathering
 from .imports import import_ledger
 from .places import InspectionResult, record_inspection
@@ -33,6 +37,7 @@ __all__ = [
     "ActionError",
     "GatheringResult",
     "InspectionResult",
+    "MeetingResult",
     "Opened",
     "PlanRefresh",
     "StageResult",
@@ -40,6 +45,7 @@ __all__ = [
     "Voucher",
     "apply_step",
     "apply_steps",
+    "assign_duty",
     "control_status",
     "ensure_plans_current",
     "import_ledger",
@@ -52,14 +58,17 @@ __all__ = [
     "receive_supplies",
     "record_arrival",
     "record_inspection",
+    "record_meeting",
     "record_preregistration",
     "record_release",
     "record_supervision",
     "record_temperature",
     "record_test",
+    "record_village_report",
     "refresh_plans",
     "report_gathering",
     "review_gathering",
     "save_record",
     "set_accountability",
+    "unassign_duty",
 ]

@@ -31,6 +31,8 @@ SUBJECTS = {
     "donations": "supplies", "distributions": "supplies",
     "returnees": "returnees", "away": "returnees", "controls": "returnees", "tests": "returnees",
     "daily_checks": "returnees",
+    "duty_posts": "duty", "duty_shifts": "duty",
+    "command_units": "tasks", "meetings": "tasks", "tasks": "tasks", "task_events": "tasks",
 }
 
 

@@ -1,6 +1,11 @@
 """Supervision and the rectification loop (督查, 问题整改): visits, problems
 and the steps of the loop (发现 → 交办 → 整改中 → 复查 → 销号), each one
-transaction under the ``problems`` lock."""
+transaction under the ``problems`` lock.
+
+The loop's steps take a ``kind`` (:class:`~fangkong_lib.domain.problems.LoopKind`,
+default the supervision problems): the command's assigned tasks
+(交办事项, :data:`~fangkong_lib.domain.problems.TASK_LOOP`) run through the
+same functions, on their own ledgers and under their own lock."""
 
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ import sqlalchemy as sa
 
 from .. import store
 from ..domain import problems as loop
-from ..ledgers import SUPERVISION_TEAMS
-from .base import ActionError, Opened, StageResult, Tx, transaction
+from ..ledgers import SUPERVISION_TEAMS, get_ledger
+from .base import SUBJECTS, ActionError, Opened, StageResult, Tx, transaction
 
 
 def _event_time(day: date, after: datetime | None) -> datetime:
@@ -82,26 +87,27 @@ def open_problem(db, raw: Mapping, *, user: str, villages: Iterable[str] | None 
     return Opened(numbers, f"已登记问题 {numbers[0]}")
 
 
-def open_problems_in(tx: Tx, drafts: list[dict], *, villages: list[str], today: date) -> list[str]:
-    """Open ``drafts`` as new problems inside ``tx`` (which holds the
-    ``problems`` lock); returns their numbers."""
+def open_problems_in(tx: Tx, drafts: list[dict], *, villages: list[str], today: date,
+                     kind: loop.LoopKind = loop.PROBLEM_LOOP) -> list[str]:
+    """Open ``drafts`` as new problems (or items of ``kind``) inside ``tx``
+    (which holds the kind's lock); returns their numbers."""
     numbers = []
-    table = store.TABLES["problems"]
-    existing = [row[0] for row in tx.conn.execute(sa.select(table.c.problem_no))]
+    table = store.TABLES[kind.items]
+    existing = [row[0] for row in tx.conn.execute(sa.select(table.c[kind.key]))]
     for draft in drafts:
-        record = tx.clean("problems", {"stage": loop.FOUND, "accountability": "无",
-                                       **{k: v for k, v in draft.items() if k != "problem_no"},
-                                       "problem_no": "-"}, villages=villages, today=today)
+        record = tx.clean(kind.items, {"stage": loop.FOUND, **kind.defaults,
+                                       **{k: v for k, v in draft.items() if k not in (kind.key, "who")},
+                                       kind.key: "-"}, villages=villages, today=today)
         if record.get("stage") != loop.FOUND:
-            raise ActionError.about("stage", "阶段", "新问题的阶段只能是「发现」", record.get("stage"))
-        record["problem_no"] = loop.next_problem_no(existing + numbers, record["date"].year)
-        tx.upsert("problems", record)
-        event = tx.clean("problem_events", {
-            "problem_no": record["problem_no"], "step": loop.FOUND, "time": _event_time(record["date"], None),
+            raise ActionError.about("stage", "阶段", f"新{kind.noun}的阶段只能是「发现」", record.get("stage"))
+        record[kind.key] = loop.next_problem_no(existing + numbers, record["date"].year, kind.prefix)
+        tx.upsert(kind.items, record)
+        event = tx.clean(kind.events, {
+            kind.key: record[kind.key], "step": loop.FOUND, "time": _event_time(record["date"], None),
             "who": draft.get("who") or record.get("team") or tx.user, "note": record.get("description"),
         }, villages=None, today=today)
-        tx.upsert("problem_events", event)
-        numbers.append(record["problem_no"])
+        tx.upsert(kind.events, event)
+        numbers.append(record[kind.key])
     return numbers
 
 
@@ -119,10 +125,11 @@ class Step:
     done: bool = False  # 整改中: the unit reports the rectification complete
 
 
-def _problem(tx: Tx, problem_no: str) -> dict:
-    problem = tx.row("problems", problem_no=problem_no)
+def _problem(tx: Tx, problem_no: str, kind: loop.LoopKind = loop.PROBLEM_LOOP) -> dict:
+    problem = tx.row(kind.items, **{kind.key: problem_no})
     if problem is None:
-        raise ActionError.about("problem_no", "问题编号", f"没有编号为 {problem_no} 的问题", problem_no)
+        label = get_ledger(kind.items)[kind.key].label
+        raise ActionError.about(kind.key, label, f"没有编号为 {problem_no} 的{kind.noun}", problem_no)
     return problem
 
 
@@ -142,21 +149,23 @@ def _apply(problem: dict, step: Step, values: dict, day: date) -> None:
         problem["evidence"] = step.evidence
 
 
-def apply_steps(db, problem_no: str, steps: Iterable[Step], *, user: str, day: date) -> StageResult:
-    """Apply one or more steps to a problem in one transaction; the result
-    names its new stage. Each step is checked against the loop
-    (:func:`fangkong_lib.domain.problems.check_step`); the first refusal
-    raises ActionError and nothing is written."""
-    with transaction(db, "problems", user=user) as tx:
-        stage = _apply_steps_in(tx, problem_no, list(steps), day)
+def apply_steps(db, problem_no: str, steps: Iterable[Step], *, user: str, day: date,
+                kind: loop.LoopKind = loop.PROBLEM_LOOP) -> StageResult:
+    """Apply one or more steps to a problem (or an item of ``kind``) in one
+    transaction; the result names its new stage. Each step is checked
+    against the loop (:func:`fangkong_lib.domain.problems.check_step`); the
+    first refusal raises ActionError and nothing is written."""
+    with transaction(db, SUBJECTS[kind.items], user=user) as tx:
+        stage = _apply_steps_in(tx, problem_no, list(steps), day, kind)
     return StageResult(problem_no, stage, f"{problem_no}：已记录，当前阶段「{stage}」")
 
 
-def _apply_steps_in(tx: Tx, problem_no: str, steps: list[Step], day: date) -> str:
+def _apply_steps_in(tx: Tx, problem_no: str, steps: list[Step], day: date,
+                    kind: loop.LoopKind = loop.PROBLEM_LOOP) -> str:
     """The steps of :func:`apply_steps` inside ``tx`` (which holds the lock)."""
-    events = store.TABLES["problem_events"]
-    problem = _problem(tx, problem_no)
-    history = tx.frame("problem_events", events.c.problem_no == problem_no)
+    events = store.TABLES[kind.events]
+    problem = _problem(tx, problem_no, kind)
+    history = tx.frame(kind.events, events.c[kind.key] == problem_no)
     for step in steps:
         values = {"who": step.who or tx.user, "unit": step.unit or problem.get("unit"),
                   "person": step.person or problem.get("person"), "deadline": step.deadline,
@@ -164,48 +173,50 @@ def _apply_steps_in(tx: Tx, problem_no: str, steps: list[Step], day: date) -> st
         if step.step == loop.ASSIGNED:
             values["unit"], values["person"] = step.unit, step.person
         try:
-            new = loop.check_step(problem, step.step, values, history)
+            new = loop.check_step(problem, step.step, values, history, kind=kind)
         except loop.TransitionError as exc:
             raise ActionError(f"{problem_no}：{exc}") from None
         last = history["time"].max() if len(history) else None
-        event = tx.clean("problem_events", {
-            "problem_no": problem_no, "step": step.step, "time": _event_time(day, last),
+        event = tx.clean(kind.events, {
+            kind.key: problem_no, "step": step.step, "time": _event_time(day, last),
             "who": values["who"], "note": step.note, "evidence": step.evidence,
             **({"unit": step.unit, "person": step.person, "deadline": step.deadline}
                if step.step == loop.ASSIGNED else {}),
         }, villages=None, today=day)
-        tx.upsert("problem_events", event)
+        tx.upsert(kind.events, event)
         history = pd.concat([history, pd.DataFrame([event]).assign(time=pd.Timestamp(event["time"]))],
                             ignore_index=True)
         problem["stage"] = new
         _apply(problem, step, values, day)
-    tx.upsert("problems", problem)
+    tx.upsert(kind.items, problem)
     return problem["stage"]
 
 
-def apply_step(db, problem_no: str, step: str, *, user: str, day: date, **values) -> StageResult:
+def apply_step(db, problem_no: str, step: str, *, user: str, day: date,
+               kind: loop.LoopKind = loop.PROBLEM_LOOP, **values) -> StageResult:
     """One step of the loop (see :func:`apply_steps`)."""
-    return apply_steps(db, problem_no, [Step(step, **values)], user=user, day=day)
+    return apply_steps(db, problem_no, [Step(step, **values)], user=user, day=day, kind=kind)
 
 
 def recheck(db, problem_no: str, passed: bool, *, user: str, day: date, who: str = "",
-            note: str = "", evidence: str = "") -> StageResult:
+            note: str = "", evidence: str = "", kind: loop.LoopKind = loop.PROBLEM_LOOP) -> StageResult:
     """Record a re-inspection (复查). Passed: 整改中 → 复查. Failed: the
     re-inspection and its failure (复查 → 复查未通过), back to 整改中 — from
     复查 only the failure is written. The stage is read under the lock, in
     the transaction that writes."""
     note = note.strip()
-    with transaction(db, "problems", user=user) as tx:
-        stage = _problem(tx, problem_no)["stage"]
+    word = kind.recheck_word
+    with transaction(db, SUBJECTS[kind.items], user=user) as tx:
+        stage = _problem(tx, problem_no, kind)["stage"]
         if passed:
-            steps = [Step(loop.RECHECKED, who=who, note=note or "复查通过", evidence=evidence)]
+            steps = [Step(loop.RECHECKED, who=who, note=note or f"{word}通过", evidence=evidence)]
         elif stage == loop.RECHECKED:
             steps = [Step(loop.FAILED, who=who, note=note, evidence=evidence)]
         else:
-            steps = [Step(loop.RECHECKED, who=who, note=f"复查：{note}" if note else "", evidence=evidence),
+            steps = [Step(loop.RECHECKED, who=who, note=f"{word}：{note}" if note else "", evidence=evidence),
                      Step(loop.FAILED, who=who, note=note, evidence=evidence)]
-        stage = _apply_steps_in(tx, problem_no, steps, day)
-    verdict = "复查通过" if passed else "复查未通过，退回整改"
+        stage = _apply_steps_in(tx, problem_no, steps, day, kind)
+    verdict = f"{word}通过" if passed else f"{word}未通过，退回{kind.fix_word}"
     return StageResult(problem_no, stage, f"{problem_no}：{verdict}，当前阶段「{stage}」")
 
 

@@ -8,7 +8,8 @@ The build runs in sections, one module each, in a fixed order (they all draw
 from one random generator, so the order is part of the township):
 geometry → villages and grids → staff → people away → returnees and controls
 → places and inspections → supervision → supplies → checkpoints, sentinels and
-pushes → gatherings and volunteers → village reports and supervision visits.
+pushes → gatherings and volunteers → village reports and supervision visits → the
+duty roster (its own random stream).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from ..ledgers import LEDGERS
 from ..policy import five_in_one_roles
 from .admin import add_grids, add_staff, add_villages
 from .campaign import add_campaign
+from .command import add_command
 from .community import add_gatherings, add_village_reports, add_volunteers
 from .context import Township
+from .duty import add_duty_roster
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
 from .geometry import build_geometry
 from .places import add_inspections, add_places
@@ -69,6 +72,8 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_village_reports(t)
     add_supervision_visits(t)
     add_campaign(t)  # gatherings' trail, weddings, enforcement, publicity (own generator)
+    add_duty_roster(t)
+    add_command(t)  # 指挥调度: 1+17+N, meetings, assigned tasks (its own random stream)
     return t.out
 
 

@@ -10,13 +10,21 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
+    "on_duty": "duty",
     "make_plan": "plans",
     "place_table": "places",
     "points_from_lonlat": "geo",
+    "roster": "duty",
+    "roster_gaps": "duty",
+    "shift_at": "duty",
+    "shifts_for": "duty",
     "summarize_overview": "overview",
 }
 
-__all__ = ["make_plan", "place_table", "points_from_lonlat", "summarize_overview"]
+__all__ = [
+    "make_plan", "on_duty", "place_table", "points_from_lonlat", "roster", "roster_gaps", "shift_at",
+    "shifts_for", "summarize_overview",
+]
 
 
 def __getattr__(name):

@@ -15,6 +15,7 @@ import pandas as pd
 from ..policy import fever_threshold
 from .alerts import arrivals_expected
 from .supplies import stock_by_item  # the one stock computation, re-exported
+from .command import COMMAND_KPI_LABELS, command_figures
 from .controls import Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, test_schedule
 
 __all__ = [
@@ -41,6 +42,7 @@ KPI_LABELS = {
     "open_problems": "未销号问题",
     "stock_items": "库存物资(种)",
     "stock_value": "库存估值(元)",
+    **COMMAND_KPI_LABELS,  # 指挥调度: duty gaps, open and overdue tasks, villages' late and missing reports
 }
 
 
@@ -134,6 +136,9 @@ def summarize_overview(
         stock_value=float(stock["stock_value"].sum().round(2)),
     )
 
+    command = command_figures(data, day, village=village)  # 指挥调度
+    kpis.update(command.kpis)
+
     def per_village(frame: pd.DataFrame) -> pd.Series:
         return frame.groupby("village").size().reindex(villages, fill_value=0) if len(frame) else pd.Series(0, index=villages)
 
@@ -171,5 +176,6 @@ def summarize_overview(
             "away": away_now, "arriving_3d": arriving, "tests_due": planned_today,
             "tests_done_today": planned_today[planned_today["state"] == "done"],
             "open_problems": open_problems, "stock_items": stock[stock["stock"] > 0], "stock_value": stock,
+            **command.rows,
         },
     )

@@ -12,10 +12,16 @@ stage is where the problem stands afterwards. No step can be skipped, a
 problem closes (销号) only from 复查, i.e. after a passed re-inspection, and
 a closed problem takes no further step. Everything here is pure: frames in,
 new frames out.
+
+The same loop runs the command's assigned tasks (交办事项): a
+:class:`LoopKind` names the ledgers an item and its history live in, its
+number sequence and the words its forms and messages use;
+:data:`PROBLEM_LOOP` (the default everywhere) and :data:`TASK_LOOP`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Mapping
 
@@ -66,6 +72,63 @@ OVERDUE_COLUMNS = {
 }
 
 
+@dataclass(frozen=True)
+class LoopKind:
+    """What the rectification loop runs on, and the words it speaks.
+
+    Attributes
+    ----------
+    items, events : str
+        Ledger keys of the items (their ``stage`` column) and of their history.
+    key : str
+        The number column in both (``problem_no``, ``task_no``).
+    prefix : str
+        Number prefix: ``DC`` gives ``DC2022-001``.
+    noun : str
+        What an item is called in messages (问题, 交办事项).
+    defaults : mapping
+        Fields a new item starts with besides its stage.
+    step_actions : mapping
+        Step → what the user does (buttons, messages).
+    stage_words : mapping
+        Stage → how the page names it.
+    labels : mapping
+        Field key → its Chinese name in messages.
+    date_label : str
+        The item's date (督查日期, 交办日期).
+    recheck_word, close_word, fix_word : str
+        复查 / 销号 / 整改 in this loop's words.
+    """
+
+    items: str
+    events: str
+    key: str
+    prefix: str
+    noun: str
+    defaults: Mapping = field(default_factory=dict)
+    step_actions: Mapping = field(default_factory=lambda: dict(STEP_ACTIONS))
+    stage_words: Mapping = field(default_factory=lambda: {s: s for s in PROBLEM_STAGES})
+    labels: Mapping = field(default_factory=lambda: dict(FIELD_LABELS))
+    date_label: str = "督查日期"
+    recheck_word: str = "复查"
+    close_word: str = "销号"
+    fix_word: str = "整改"
+
+
+#: The supervision problems' loop (督查问题整改).
+PROBLEM_LOOP = LoopKind("problems", "problem_events", "problem_no", "DC", "问题", defaults={"accountability": "无"})
+#: The command's assigned tasks (交办事项): a decision of a meeting, handed to
+#: a unit and a person with a deadline, done and checked, then closed (办结).
+TASK_LOOP = LoopKind(
+    "tasks", "task_events", "task_no", "JB", "交办事项",
+    step_actions={ASSIGNED: "交办（明确责任单位、责任人、时限）", FIXING: "报告办理进展", RECHECKED: "核验通过",
+                  FAILED: "核验未通过", CLOSED: "办结"},
+    stage_words={FOUND: "待交办", ASSIGNED: "已交办", FIXING: "办理中", RECHECKED: "已核验", CLOSED: "已办结"},
+    labels={**FIELD_LABELS, "deadline": "完成时限"},
+    date_label="交办日期", recheck_word="核验", close_word="办结", fix_word="办理",
+)
+
+
 class TransitionError(ValueError):
     """A step the loop does not allow; the message says why, in Chinese."""
 
@@ -77,22 +140,23 @@ def allowed_steps(stage: str) -> tuple[str, ...]:
     return tuple(step for (src, step) in TRANSITIONS if src == stage)
 
 
-def next_stage(stage: str, step: str) -> str:
+def next_stage(stage: str, step: str, *, kind: LoopKind = PROBLEM_LOOP) -> str:
     """The stage after ``step`` from ``stage``; :class:`TransitionError` if
-    the loop does not allow it (skipped step, closed problem, unknown step)."""
+    the loop does not allow it (skipped step, closed item, unknown step)."""
     allowed = allowed_steps(stage)
     if (stage, step) in TRANSITIONS:
         return TRANSITIONS[(stage, step)]
+    k = kind
     if stage == CLOSED:
-        raise TransitionError(f"问题已销号，不能再「{step}」")
+        raise TransitionError(f"{k.noun}已{k.close_word}，不能再「{step}」")
     if step == CLOSED:
-        raise TransitionError(f"当前阶段为「{stage}」：须复查通过后才能销号")
+        raise TransitionError(f"当前阶段为「{stage}」：须{k.recheck_word}通过后才能{k.close_word}")
     if step == FOUND:
-        raise TransitionError(f"问题已处于「{stage}」阶段，不能再次「发现」（新问题请新开）")
-    if step not in STEP_ACTIONS:
+        raise TransitionError(f"{k.noun}已处于「{stage}」阶段，不能再次「发现」（新{k.noun}请新开）")
+    if step not in k.step_actions:
         raise TransitionError(f"未知环节「{step}」")
-    options = "、".join(STEP_ACTIONS[s] for s in allowed)
-    raise TransitionError(f"当前阶段为「{stage}」，不能直接「{STEP_ACTIONS[step]}」；下一步只能是：{options}")
+    options = "、".join(k.step_actions[s] for s in allowed)
+    raise TransitionError(f"当前阶段为「{stage}」，不能直接「{k.step_actions[step]}」；下一步只能是：{options}")
 
 
 def passed_recheck(history: pd.DataFrame) -> bool:
@@ -105,25 +169,29 @@ def passed_recheck(history: pd.DataFrame) -> bool:
     return bool(relevant) and relevant[-1] == RECHECKED
 
 
-def check_step(problem: Mapping, step: str, values: Mapping, history: pd.DataFrame | None = None) -> str:
+def check_step(problem: Mapping, step: str, values: Mapping, history: pd.DataFrame | None = None, *,
+               kind: LoopKind = PROBLEM_LOOP) -> str:
     """Validate one step on one problem; return the new stage.
 
     ``problem`` is the problem row (``stage``, ``date``…), ``values`` the
     step's fields (``who``, ``unit``, ``person``, ``deadline``, ``note``,
     ``evidence``), ``history`` the problem's events. Raises
-    :class:`TransitionError` listing everything that is wrong.
+    :class:`TransitionError` listing everything that is wrong. ``kind``
+    says whose loop it is (its words in the messages).
     """
-    new = next_stage(problem.get("stage") or FOUND, step)
-    missing = [FIELD_LABELS[k] for k in ("who", *STEP_REQUIRES[step]) if _blank(values.get(k))]
+    new = next_stage(problem.get("stage") or FOUND, step, kind=kind)
+    missing = [kind.labels[k] for k in ("who", *STEP_REQUIRES[step]) if _blank(values.get(k))]
     if missing:
-        raise TransitionError(f"「{STEP_ACTIONS[step]}」须填写：{'、'.join(missing)}")
+        raise TransitionError(f"「{kind.step_actions[step]}」须填写：{'、'.join(missing)}")
     if step == ASSIGNED:
         found = _as_date(problem.get("date"))
         deadline = _as_date(values.get("deadline"))
         if found and deadline and deadline < found:
-            raise TransitionError(f"整改时限 {deadline.isoformat()} 早于督查日期 {found.isoformat()}")
+            raise TransitionError(f"{kind.labels['deadline']} {deadline.isoformat()} 早于{kind.date_label} "
+                                  f"{found.isoformat()}")
     if step == CLOSED and history is not None and not passed_recheck(history):
-        raise TransitionError("最近一次复查未通过或没有复查记录：须复查通过后才能销号")
+        raise TransitionError(f"最近一次{kind.recheck_word}未通过或没有{kind.recheck_word}记录："
+                              f"须{kind.recheck_word}通过后才能{kind.close_word}")
     return new
 
 
@@ -195,14 +263,14 @@ def filter_problems(
     return out
 
 
-def board(problems: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The problems by stage, one frame per column of the board (overdue
-    first, then newest first)."""
+def board(problems: pd.DataFrame, *, kind: LoopKind = PROBLEM_LOOP) -> dict[str, pd.DataFrame]:
+    """The problems (or items of ``kind``) by stage, one frame per column of
+    the board (overdue first, then newest first)."""
     columns = {}
     for stage in PROBLEM_STAGES:
         rows = problems[problems["stage"] == stage]
         if "overdue" in rows:
-            rows = rows.sort_values(["overdue", "date", "problem_no"], ascending=[False, False, True])
+            rows = rows.sort_values(["overdue", "date", kind.key], ascending=[False, False, True])
         columns[stage] = rows
     return columns
 
@@ -321,15 +389,20 @@ def team_workload(problems: pd.DataFrame, visits: pd.DataFrame, day: date,
     return table.astype(int)
 
 
-def problem_history(events: pd.DataFrame, problem_no: str) -> pd.DataFrame:
-    """One problem's events in order."""
-    rows = events[events["problem_no"] == problem_no]
+def problem_history(events: pd.DataFrame, problem_no: str, *, kind: LoopKind = PROBLEM_LOOP) -> pd.DataFrame:
+    """One problem's (or task's) events in order."""
+    rows = events[events[kind.key] == problem_no]
     return rows.sort_values("time", kind="stable").reset_index(drop=True)
 
 
-def next_problem_no(existing: Iterable[str], year: int) -> str:
-    """The next number of the township's sequence, e.g. ``DC2022-035``."""
-    prefix = f"DC{year}-"
+def next_problem_no(existing: Iterable[str], year: int, prefix: str = "DC") -> str:
+    """The next number of the township's sequence, e.g. ``DC2022-035``
+    (``prefix="JB"`` for assigned tasks: ``JB2022-007``).
+
+    >>> next_problem_no(["DC2022-001", "DC2022-034", "JB2022-090"], 2022)
+    'DC2022-035'
+    """
+    prefix = f"{prefix}{year}-"
     numbers = [int(n[len(prefix):]) for n in existing if isinstance(n, str) and n.startswith(prefix)
                and n[len(prefix):].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:03d}"

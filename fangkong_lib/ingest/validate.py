@@ -291,6 +291,20 @@ def _publicity_counts(record: dict, _raw) -> Iterable[tuple[str, str]]:
                 yield key, f"微信群宣传须填写{label}"
 
 
+@reads("expected", "present")
+def _present_not_above_expected(record: dict, _raw) -> Iterable[tuple[str, str]]:
+    expected, present = record.get("expected"), record.get("present")
+    if expected is not None and present is not None and present > expected:
+        yield "present", f"实到人数多于应到人数（{expected}）"
+
+
+@reads("date", "reported_at")
+def _reported_on_or_after_the_day(record: dict, _raw) -> Iterable[tuple[str, str]]:
+    day, at = record.get("date"), record.get("reported_at")
+    if day is not None and at is not None and at.date() < day:
+        yield "reported_at", f"早于报告日期 {day.isoformat()}（当日情况须当日上报）"
+
+
 #: Checks across fields, per ledger.
 ROW_RULES: dict[str, list[RowRule]] = {
     "returnees": [_arrival_given, _sex_matches_id],
@@ -299,6 +313,10 @@ ROW_RULES: dict[str, list[RowRule]] = {
     "problems": [_dates_in_order("date", "deadline", "整改时限早于督查日期")],
     "gatherings": [_dates_in_order("deceased_at", "reported_at", "报备时间早于去世时间")],
     "publicity": [_publicity_topic, _publicity_counts],
+    # 指挥调度 (command)
+    "meetings": [_present_not_above_expected],
+    "tasks": [_dates_in_order("date", "deadline", "完成时限早于交办日期")],
+    "village_reports": [_reported_on_or_after_the_day],
 }
 
 

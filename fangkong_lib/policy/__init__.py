@@ -1,7 +1,8 @@
 """Control-rule regimes (管控政策) as dated data files.
 
-Each ``*.toml`` file in this folder (except ``five_in_one.toml`` and
-``places.toml``) is one regime: a validity period, a jurisdiction, and for
+Each ``*.toml`` file in this folder (except ``five_in_one.toml``,
+``places.toml`` and ``duty.toml``, the duty roster's rules read by
+:mod:`.duty`) is one regime: a validity period, a jurisdiction, and for
 each origin risk category (来源地风险类别) the measure(s), their length, the
 test days, the number of temperature checks a day and the fever threshold.
 Files are validated on load; an error names the file and the entry. Changing
@@ -41,7 +42,7 @@ NATION = "全国"
 #: Rules apply to the place the workbook serves unless a caller names another.
 DEFAULT_JURISDICTION = TOWNSHIP_NAME
 #: Files in the policy folder that are not regimes.
-NOT_REGIMES = frozenset({"five_in_one.toml", "places.toml"})
+NOT_REGIMES = frozenset({"five_in_one.toml", "places.toml", "duty.toml"})
 # gatherings (红白事) and publicity (宣传网) rules: loaded by .community
 NOT_REGIMES |= {"gatherings.toml", "publicity.toml"}
 #: The measure that always counts from the arrival day (三天两检: two tests at

@@ -11,6 +11,7 @@ from ..views.html import html, join_html
 #: navigation shows those whose notebook exists.
 PAGES = (
     ("overview.ipynb", "态势总览"),
+    ("command.ipynb", "指挥调度"),
     ("returnees.ipynb", "返乡人员管控"),
     ("places.ipynb", "重点场所"),
     ("supervision.ipynb", "督查整改"),

@@ -3,7 +3,7 @@ stage, overdue ones highlighted. Escaped HTML, no widgets."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -37,16 +37,19 @@ def problem_card_html(row: Mapping) -> str:
                     cls=cls, no=row["problem_no"], stage=row.get("stage") or "", body=body))
 
 
-def problem_board_html(columns: Mapping[str, pd.DataFrame]) -> str:
-    """The board: one column per stage (in the order given), with counts."""
+def problem_board_html(columns: Mapping[str, pd.DataFrame], *, card: Callable[[Mapping], str] = problem_card_html,
+                       titles: Mapping[str, str] | None = None) -> str:
+    """The board: one column per stage (in the order given), with counts.
+    ``card`` draws one row (another loop's items, e.g. assigned tasks) and
+    ``titles`` names the stages in that loop's words."""
     parts = []
     for stage, rows in columns.items():
-        cards = (join_html(Markup(problem_card_html(r)) for r in rows.to_dict("records"))
+        cards = (join_html(Markup(card(r)) for r in rows.to_dict("records"))
                  or Markup('<div class="fk-empty">无</div>'))
         late = int(rows["overdue"].sum()) if "overdue" in rows and len(rows) else 0
         late_text = html('<span class="fk-flag">（逾期 {n}）</span>', n=late) if late else ""
         parts.append(html(
-            '<div class="fk-board-col" data-stage="{stage}"><h4>{stage} <span class="fk-board-count">{n}</span>'
+            '<div class="fk-board-col" data-stage="{stage}"><h4>{title} <span class="fk-board-count">{n}</span>'
             '{late}</h4><div class="fk-board-list">{cards}</div></div>',
-            stage=stage, n=len(rows), late=late_text, cards=cards))
+            stage=stage, title=(titles or {}).get(stage, stage), n=len(rows), late=late_text, cards=cards))
     return str(html('<div class="fk-board">{parts}</div>', parts=join_html(parts)))

@@ -57,5 +57,10 @@ def html(template: str, /, **values) -> Markup:
 
 
 def join_html(parts: Iterable, sep: str = "") -> Markup:
-    """Concatenate fragments; plain strings among them are escaped."""
-    return Markup(sep.join(_piece(p) for p in parts))
+    """Concatenate fragments; plain strings among them are escaped. ``sep``
+    is the code's own text (``Markup("<br>")`` stays a line break).
+
+    >>> join_html([html("<b>{n}</b>", n="DC1"), "a<b"], sep=Markup("<br>"))
+    Markup('<b>DC1</b><br>a&lt;b')
+    """
+    return Markup(str(sep).join(_piece(p) for p in parts))

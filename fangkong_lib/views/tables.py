@@ -17,7 +17,9 @@ from .html import html, join_html
 
 #: KPIs drawn in warning colours when above zero.
 ALERT_KPIS = frozenset({"tests_overdue", "fevers", "open_problems",
-                        "recheck_overdue", "problems_overdue", "expiring", "below_minimum"})
+                        "recheck_overdue", "problems_overdue", "expiring", "below_minimum",
+                        "duty_gaps", "tasks_overdue", "reports_late", "reports_missing", "meetings_missing",
+                        "low_attendance"})
 
 
 def _fmt(value) -> str:

@@ -16,6 +16,10 @@ ARCHITECTURE_KEYS = {
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
 # gatherings (聚集管控) and publicity (宣传网): the joint team's actions, the villages' publicity work
 EXTRA_KEYS |= {"enforcements", "publicity"}
+# The duty roster (值班值守): posts and shifts.
+EXTRA_KEYS |= {"duty_posts", "duty_shifts"}
+# 指挥调度: the 1+17+N structure, meetings, assigned tasks and their history.
+EXTRA_KEYS |= {"command_units", "meetings", "tasks", "task_events"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():

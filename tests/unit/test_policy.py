@@ -16,8 +16,8 @@ import pytest
 from fangkong_lib.domain.plans import make_plan
 from fangkong_lib.ledgers import RISK_CATEGORIES
 from fangkong_lib.policy import (
-    NOT_REGIMES, POLICY_DIR, PolicyError, fever_threshold, five_in_one_roles, jurisdiction_chain, load_regimes, parse_regime,
-    regime_for, rule_for,
+    NOT_REGIMES, POLICY_DIR, PolicyError, fever_threshold, five_in_one_roles, jurisdiction_chain, load_regimes,
+    parse_regime, regime_for, rule_for,
 )
 
 TOWNSHIP, HENAN, N8, N9, N20 = "chengjiao-2022-03-10", "henan-2022-03-22", "national-8", "national-9", "national-20"

@@ -25,6 +25,7 @@ from ...domain.daily import (
     REPORT_DEADLINE, REPORT_ON_TIME, REPORT_ZERO, arrivals_on, control_history, per_village, releases_on,
     report_cutoff, village_report_status,
 )
+from ...domain.command import COMMAND_KPI_LABELS, task_table
 from ...domain.overview import CONTROL_MEASURES, Overview, summarize_overview
 from ...ingest.normalize import mask_frame
 from ...ledgers import OUTBOUND_PII_KINDS, get_ledger
@@ -32,8 +33,8 @@ from ...policy.stock_levels import load_stock_policy
 from .chart import control_chart_png
 
 __all__ = ["HEADLINE", "ActionList", "Briefing", "summarize_briefing", "overdue_tests", "fever_readings",
-           "overdue_pushes", "overdue_problems", "supply_alerts", "village_table_with_total",
-           "TEST_COLUMNS", "FEVER_COLUMNS", "PUSH_COLUMNS", "PROBLEM_COLUMNS", "SUPPLY_COLUMNS"]
+           "overdue_pushes", "overdue_problems", "overdue_tasks", "supply_alerts", "village_table_with_total",
+           "TEST_COLUMNS", "FEVER_COLUMNS", "PUSH_COLUMNS", "PROBLEM_COLUMNS", "TASK_COLUMNS", "SUPPLY_COLUMNS"]
 
 #: Headline figures in reading order: (key, Chinese label). One place.
 HEADLINE = (
@@ -50,6 +51,7 @@ HEADLINE = (
     ("open_problems", "未销号督查问题"),
     ("inspections_today", "今日场所检查"), ("places_under_order", "限期/停业整改场所"),
     *GATHERING_FIGURES.items(), *PUBLICITY_FIGURES.items(),
+    *COMMAND_KPI_LABELS.items(),  # 指挥调度: duty gaps, open and overdue tasks, villages' late and missing reports
 )
 #: Unverified big-data pushes become overdue after this long (DOMAIN.md §3).
 PUSH_LIMIT = timedelta(hours=24)
@@ -70,6 +72,8 @@ FEVER_COLUMNS = _columns("controls", ("name", "village", "grid", "id_number", "m
 PUSH_COLUMNS = _columns("pushes", ("batch", "pushed_at", "source", "name", "id_number", "village", "risk_category",
                                    "hours"), hours="已推送(小时)")
 PROBLEM_COLUMNS = dict(problems.OVERDUE_COLUMNS)
+TASK_COLUMNS = _columns("tasks", ("task_no", "date", "source", "description", "village", "unit", "person",
+                                  "deadline", "days_overdue"), days_overdue="逾期天数")
 SUPPLY_COLUMNS = {"kind": "预警", **_columns("donations", ("item", "quantity", "unit")), "minimum": "最低储备",
                   "expiry": get_ledger("donations").labels["expiry"], "detail": "说明"}
 
@@ -200,6 +204,15 @@ def overdue_problems(data: Mapping[str, pd.DataFrame], day: date) -> pd.DataFram
     return problems.overdue_problems(data["problems"], day)
 
 
+def overdue_tasks(data: Mapping[str, pd.DataFrame], day: date) -> pd.DataFrame:
+    """Assigned tasks (交办事项) past their deadline and not done on ``day``,
+    most overdue first, with ``days_overdue``."""
+    rows = task_table(data["tasks"], day)
+    rows = rows[rows["overdue"]]
+    rows = rows.assign(days_overdue=(pd.Timestamp(day) - pd.to_datetime(rows["deadline"])).dt.days.astype(int))
+    return rows.sort_values(["days_overdue", "task_no"], ascending=[False, True]).reset_index(drop=True)
+
+
 def supply_alerts(data: Mapping[str, pd.DataFrame], day: date) -> pd.DataFrame:
     """Supplies below their minimum level (最低储备, policy data), expired or
     expiring within the warning period while still in stock (first-expired-
@@ -238,6 +251,8 @@ def _action_lists(data: Dataset, day: date) -> list[ActionList]:
                    f"截至当日 {REPORT_DEADLINE:%H:%M}，推送已超过 24 小时仍未核查反馈", "条"),
         ActionList("problems", "超期未整改问题", _masked(overdue_problems(ledgers, day), "problems", PROBLEM_COLUMNS),
                    "整改时限已过、尚未销号的督查问题，逾期最久的在前", "个"),
+        ActionList("tasks", "逾期未办结交办事项", _masked(overdue_tasks(ledgers, day), "tasks", TASK_COLUMNS),
+                   "会议议定交办的事项，完成时限已过、尚未办结，逾期最久的在前", "件"),
         ActionList("supplies", "物资预警", supply_alerts(ledgers, day).rename(columns=SUPPLY_COLUMNS),
                    f"低于最低储备、已过期或 {load_stock_policy().expiry_warning_days} 天内到期且仍有库存的捐赠物资",
                    "项"),

@@ -12,6 +12,8 @@ from datetime import date
 import pandas as pd
 import traitlets as t
 
+from ...domain.command import COMMAND_KPI_LABELS
+from ...domain.duty import ROSTER_LABELS
 from ...domain.overview import CONTROL_MEASURES, summarize_overview
 from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
@@ -31,7 +33,7 @@ class OverviewModel(PageModel):
     map_cache_size = 32
     kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
                  "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
-                 *COMMUNITY_LISTS)
+                 *COMMUNITY_LISTS, *COMMAND_KPI_LABELS)
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -125,6 +127,12 @@ _ROW_LISTS = {
                                    "person", "deadline"], {}),
     "stock_items": ("donations", ["item", "unit", "stock", "stock_value"], {"stock": "结存", "stock_value": "估值(元)"}),
     "stock_value": ("donations", ["item", "unit", "stock", "stock_value"], {"stock": "结存", "stock_value": "估值(元)"}),
+    # 指挥调度
+    "duty_gaps": ("duty_shifts", ["date", "post", "shift", "roles", "required", "assigned", "reason"], ROSTER_LABELS),
+    **{key: ("tasks", ["task_no", "date", "description", "village", "unit", "person", "deadline", "stage_word"],
+             {"stage_word": "办理状态"}) for key in ("tasks_open", "tasks_overdue")},
+    **{key: ("village_reports", ["村", "status", "reported_at"], {"status": "报告情况"})
+       for key in ("reports_late", "reports_missing")},
 }
 _TEST_STATES = {"done": "已采样", "due": "待采样", "overdue": "逾期"}
 
