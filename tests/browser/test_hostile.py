@@ -40,6 +40,7 @@ PAYLOADS = (
     "'><svg onload=window.__xss=1>",
 )
 DASHBOARDS = ("overview", "places", "returnees", "supervision", "supplies", "ledgers", "briefing", "import")
+DASHBOARDS += ("checkpoints",)
 TIMEOUT_MS = 90_000
 #: Rows at each end of a ledger that always get hostile values.
 EDGE_ROWS = 15
@@ -60,6 +61,7 @@ REFERENCES = (
     ("problems", "problem_no", "problem_no"),
     ("donations", "item", "item"),
     ("donations", "location", "location"),
+    ("duty_posts", "name", "post"),
 )
 
 
