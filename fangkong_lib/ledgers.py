@@ -70,6 +70,7 @@ SEXES = ("男", "女")
 PLACE_CATEGORIES = (
     "超市", "农贸市场", "药店", "诊所", "宾馆", "餐饮", "工厂", "企业", "学校",
     "养老院", "宗教场所", "工地", "快递点", "商铺", "加油站", "网吧", "理发店",
+    "卫生院",  # the township health centre: a medical sentinel (医疗哨点) with the clinics and pharmacies
 )
 PLACE_STATUSES = ("正常营业", "限期整改", "停业整改")
 PROBLEM_STAGES = ("发现", "反馈", "整改中", "复查", "销号")

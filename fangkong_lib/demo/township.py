@@ -9,7 +9,7 @@ from one random generator, so the order is part of the township):
 geometry → villages and grids → staff → people away → returnees and controls
 → places and inspections → supervision → supplies → checkpoints, sentinels and
 pushes → gatherings and volunteers → village reports and supervision visits → the
-duty roster (its own random stream).
+duty roster and the township health centre (their own random streams).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .admin import add_grids, add_staff, add_villages
 from .community import add_gatherings, add_village_reports, add_volunteers
 from .context import Township
 from .duty import add_duty_roster
+from .sentinels import add_health_centre
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
 from .geometry import build_geometry
 from .places import add_inspections, add_places
@@ -70,6 +71,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_village_reports(t)
     add_supervision_visits(t)
     add_duty_roster(t)
+    add_health_centre(t)
     return t.out
 
 

@@ -9,25 +9,27 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
-    "CheckpointsPage": "checkpoints",
     "BriefingPage": "briefing",
+    "CheckpointsPage": "checkpoints",
     "ImportPage": "importer",
     "LedgerPage": "ledgers",
     "OverviewPage": "overview",
     "PlacesPage": "places",
     "ReturneePage": "returnees",
+    "SentinelsPage": "sentinels",
     "SupervisionPage": "supervision",
     "SuppliesPage": "supplies",
 }
 
 __all__ = [
-    "CheckpointsPage",
     "BriefingPage",
+    "CheckpointsPage",
     "ImportPage",
     "LedgerPage",
     "OverviewPage",
     "PlacesPage",
     "ReturneePage",
+    "SentinelsPage",
     "SupervisionPage",
     "SuppliesPage",
 ]

@@ -16,6 +16,7 @@ PAGES = (
     ("supervision.ipynb", "督查整改"),
     ("supplies.ipynb", "捐赠物资"),
     ("checkpoints.ipynb", "卡口值守"),
+    ("sentinels.ipynb", "医疗哨点"),
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),

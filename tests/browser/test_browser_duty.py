@@ -116,3 +116,36 @@ def test_filling_a_short_checkpoint_shift_clears_its_gap(page, duty_server, outp
 
     audit = store.load_audit(store.get_engine(str(db)), "duty_shifts")
     assert audit.iloc[-1]["user"] == OPERATOR
+
+
+def test_a_recorded_drug_purchase_is_listed_waiting_for_its_test(page, duty_server, output_dir: Path) -> None:
+    from fangkong_lib.ingest.normalize import id_check_char
+
+    db, url = duty_server
+    open_page(page, url, "sentinels.ipynb")
+    assert kpi(page, "sentinels") > 1
+    pending, buyers = kpi(page, "pending"), kpi(page, "buyers")
+    assert 0 < pending < buyers
+    sentinels = table_rows(page, ".fk-sentinels-box")
+    assert sentinels[0][:2] == ["城郊乡卫生院", "卫生院"]
+    screenshot(page, output_dir / "1-sentinels.png")
+
+    first17 = "41162519850505123"
+    fill(page, ".fk-operator", OPERATOR)
+    page.locator(".fk-buy-outlet select").select_option(label="城郊乡卫生院（卫生院）")
+    fill(page, ".fk-buy-name", "李四")
+    fill(page, ".fk-buy-id", first17 + id_check_char(first17))
+    fill(page, ".fk-buy-phone", "13900000002")
+    fill(page, ".fk-buy-drug", "布洛芬缓释胶囊")
+    page.locator(".fk-buy-class select").select_option(label="退热")
+    fill(page, ".fk-buy-temperature", "37.8")
+    act(page, lambda: page.locator(".fk-buy-save").click(), "已新增")
+
+    assert kpi(page, "pending") == pending + 1 and kpi(page, "buyers") == buyers + 1
+    rows = [r for r in table_rows(page, ".fk-buyers-box") if r[2] == "李四"]
+    assert len(rows) == 1 and rows[0][1] == "城郊乡卫生院" and rows[0][11] == "待核酸"
+    assert "*" in rows[0][3] and "*" in rows[0][4]  # ID and phone masked
+    centre = {r[0]: r for r in table_rows(page, ".fk-sentinels-box")}["城郊乡卫生院"]
+    assert centre[-3:-1] == ["1", "1"]  # one buyer, waiting for the test
+    screenshot(page, output_dir / "2-recorded.png")
+    assert store.load_audit(store.get_engine(str(db)), "drug_buyers").iloc[-1]["user"] == OPERATOR

@@ -40,7 +40,7 @@ PAYLOADS = (
     "'><svg onload=window.__xss=1>",
 )
 DASHBOARDS = ("overview", "places", "returnees", "supervision", "supplies", "ledgers", "briefing", "import")
-DASHBOARDS += ("checkpoints",)
+DASHBOARDS += ("checkpoints", "sentinels")
 TIMEOUT_MS = 90_000
 #: Rows at each end of a ledger that always get hostile values.
 EDGE_ROWS = 15

@@ -108,3 +108,61 @@ def test_the_page_builds_and_its_exports_hold_the_rows_shown(data):
     key, frame = shifts._rows()
     assert key == "duty_shifts" and set(frame["post"]) <= set(page.model.roster["post"])
     assert len(frame) == int(page.model.roster["assigned"].sum())
+
+
+# -- 医疗哨点 ------------------------------------------------------------------------------------
+
+from fangkong_lib.ui.sentinels import SentinelsModel, SentinelsPage  # noqa: E402
+
+
+def test_the_health_centre_clinics_and_pharmacies_are_the_sentinels(data):
+    m = SentinelsModel(data)
+    assert (m.start, m.end) == (date(2022, 4, 1), DAY)
+    categories = m.sentinels["category"].value_counts().to_dict()
+    assert categories["卫生院"] == 1 and set(categories) == {"卫生院", "诊所", "药店"}
+    assert m.sentinels.iloc[0]["name"] == "城郊乡卫生院"
+    assert m.kpis["sentinels"] == len(m.sentinels)
+    assert m.kpis["buyers"] == len(m.buyers) == m.kpis["pending"] + m.kpis["done"] + m.kpis["abnormal"]
+    assert m.kpis["pending"] > 0 and m.kpis["done"] > 0  # buyers with and without their follow-up test
+    assert not UNMASKED_PHONE.search(m.buyers_html + m.sentinels_html)
+    assert not UNMASKED_ID.search(m.buyers_html)
+
+
+def test_sentinel_filters_move_kpis_tables_and_map(data):
+    m = SentinelsModel(data)
+    total, map_before = m.kpis["buyers"], m.map_html
+    m.followup = "待核酸"
+    assert m.kpis["buyers"] == m.kpis["pending"] < total and set(m.buyers["followup"]) == {"待核酸"}
+    assert m.map_html != map_before
+    m.followup, m.drug_class = "", "退热"
+    assert set(m.buyers["drug_class"]) == {"退热"}
+    by_day = m.by_day_html
+    assert by_day.count("<tr>") - 1 == 8  # seven days and 合计
+    m.drug_class = ""
+    outlet = m.buyers["outlet"].iloc[0]
+    m.outlet = outlet
+    assert m.kpis["sentinels"] == 1 and set(m.buyers["outlet"]) == {outlet}
+    m.open_kpi("buyers")
+    assert m.focus_html.count("<tr>") - 1 == m.kpis["buyers"]
+    m.start = date(2022, 4, 9)
+    assert m.error and "开始日期晚于结束日期" in m.status
+
+
+def test_recording_a_purchase_lists_it_waiting_for_its_test(data):
+    m = SentinelsModel(data, operator="哨点医生")
+    before = m.kpis["pending"]
+    first17 = "41162519850505123"
+    raw = dict(date=DAY, outlet="城郊乡卫生院", name="李四", id_number=first17 + id_check_char(first17),
+               phone="13900000002", village=data.village_names[1], drug="布洛芬缓释胶囊", drug_class="退热",
+               temperature="37.8")
+    assert not m.record_purchase(raw | {"phone": "12345"})
+    assert m.error and "手机号" in m.status and m.kpis["pending"] == before
+    assert m.record_purchase(raw)
+    assert not m.error and "已新增" in m.status
+    assert m.kpis["pending"] == before + 1
+    row = m.buyers[m.buyers["name"] == "李四"].iloc[0]
+    assert (row["outlet"], row["followup"]) == ("城郊乡卫生院", "待核酸")
+    assert m.sentinels.set_index("name").loc["城郊乡卫生院", "pending"] == 1
+    page = SentinelsPage(m)
+    key, frame = page.export_bar()[0]._rows()
+    assert key == "drug_buyers" and len(frame) == m.kpis["buyers"]

@@ -10,27 +10,29 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
-    "CheckpointsModel": "checkpoints",
     "BriefingModel": "briefing",
+    "CheckpointsModel": "checkpoints",
     "ImportModel": "importer",
     "LedgerModel": "ledgers",
     "OverviewModel": "overview",
     "PageModel": "base",
     "PlacesModel": "places",
     "ReturneeModel": "returnees",
+    "SentinelsModel": "sentinels",
     "SupervisionModel": "supervision",
     "SuppliesModel": "supplies",
 }
 
 __all__ = [
-    "CheckpointsModel",
     "BriefingModel",
+    "CheckpointsModel",
     "ImportModel",
     "LedgerModel",
     "OverviewModel",
     "PageModel",
     "PlacesModel",
     "ReturneeModel",
+    "SentinelsModel",
     "SupervisionModel",
     "SuppliesModel",
 ]
