@@ -25,8 +25,13 @@ def add_health_centre(t: Township) -> None:
     rng = np.random.default_rng([t.seed, STREAM])
     names = Names(rng)
     centre = unary_union(t.village_geoms).centroid
-    at = Point(round(centre.x + 0.004, 6), round(centre.y - 0.002, 6))
-    v = min(range(len(t.village_geoms)), key=lambda i: t.village_geoms[i].distance(at))
+    # in the village nearest the township's centre (the seat), on its side towards it
+    v = min(range(len(t.village_geoms)), key=lambda i: t.village_geoms[i].distance(centre))
+    geom = t.village_geoms[v]
+    near = geom.intersection(centre.buffer(geom.distance(centre) + 0.004)).representative_point()
+    at = Point(round(near.x, 6), round(near.y, 6))
+    if not geom.contains(at):
+        at = geom.representative_point()
     row = dict(code=f"ZKT{TOWNSHIP_CODE[-3:]}WSY1", name=HEALTH_CENTRE, category="卫生院",
                village=t.village_rows[v]["name"], address="城郊乡政府驻地", manager=names.person(),
                manager_phone=names.phone(), code_posted=True, status="正常营业", staff_count=46, lon=at.x, lat=at.y)
