@@ -15,11 +15,13 @@ the ledgers it changed so pages show them at once.
 - :mod:`.places`: inspections of key places;
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
-- :mod:`.records`: any other ledger's form (:func:`save_record`).
+- :mod:`.records`: any other ledger's form (:func:`save_record`);
+- :mod:`.leads`: leads kept in step with their sources, assigned and verified.
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
 from .imports import import_ledger
+from .leads import add_lead, assign_lead, sync_leads, verify_lead
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
 from .records import save_record
@@ -29,6 +31,8 @@ from .supplies import issue_supplies, receive_supplies
 
 __all__ = [
     "ActionError",
+    "add_lead",
+    "assign_lead",
     "InspectionResult",
     "Opened",
     "PlanRefresh",
@@ -56,4 +60,6 @@ __all__ = [
     "refresh_plans",
     "save_record",
     "set_accountability",
+    "sync_leads",
+    "verify_lead",
 ]

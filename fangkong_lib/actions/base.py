@@ -31,6 +31,9 @@ SUBJECTS = {
     "donations": "supplies", "distributions": "supplies",
     "returnees": "returnees", "away": "returnees", "controls": "returnees", "tests": "returnees",
     "daily_checks": "returnees",
+    # leads and the ledgers that raise them (kept in step by actions.leads.sync_in)
+    "leads": "leads", "pushes": "leads", "checkpoint_logs": "leads", "drug_buyers": "leads",
+    "fever_reports": "leads",
 }
 
 

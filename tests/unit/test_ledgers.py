@@ -14,6 +14,8 @@ ARCHITECTURE_KEYS = {
 # Ledgers the workbook adds to the architecture's list: the rectification
 # history, the villages' daily reports and the supervision teams' visits.
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
+# Leads (线索核查, named by the architecture) and the clinics' fever reports that raise them.
+EXTRA_KEYS |= {"leads", "fever_reports"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():

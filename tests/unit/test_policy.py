@@ -16,7 +16,7 @@ import pytest
 from fangkong_lib.domain.plans import make_plan
 from fangkong_lib.ledgers import RISK_CATEGORIES
 from fangkong_lib.policy import (
-    POLICY_DIR, PolicyError, fever_threshold, five_in_one_roles, jurisdiction_chain, load_regimes, parse_regime,
+    NOT_REGIMES, POLICY_DIR, PolicyError, fever_threshold, five_in_one_roles, jurisdiction_chain, load_regimes, parse_regime,
     regime_for, rule_for,
 )
 
@@ -317,7 +317,7 @@ def test_no_fever_threshold_literal_in_the_code():
                 found.append(f"{path.relative_to(PKG)}:{lineno}: {line.strip()}")
     assert not found
     assert all("fever_threshold = 37.3" in p.read_text(encoding="utf-8")
-               for p in POLICY_DIR.glob("*.toml") if p.name not in ("five_in_one.toml", "places.toml"))
+               for p in POLICY_DIR.glob("*.toml") if p.name not in NOT_REGIMES)
 
 
 # -- 五包一 -----------------------------------------------------------------------------
