@@ -27,6 +27,7 @@ from .community import add_gatherings, add_village_reports, add_volunteers
 from .context import Township
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
 from .geometry import build_geometry
+from .leads import add_leads
 from .places import add_inspections, add_places
 from .returns import add_people_away, add_returnees
 from .supervision import add_problems, add_supervision_visits
@@ -67,6 +68,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_volunteers(t)
     add_village_reports(t)
     add_supervision_visits(t)
+    add_leads(t)  # leads (线索核查) and clinics' fever reports, own generator
     return t.out
 
 
