@@ -16,12 +16,14 @@ the ledgers it changed so pages show them at once.
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
 - :mod:`.duty`: the duty roster (a person on a shift, off it);
-- :mod:`.records`: any other ledger's form (:func:`save_record`).
+- :mod:`.records`: any other ledger's form (:func:`save_record`);
+- :mod:`.leads`: leads kept in step with their sources, assigned and verified.
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
 from .duty import assign_duty, unassign_duty
 from .imports import import_ledger
+from .leads import add_lead, assign_lead, sync_leads, verify_lead
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
 from .records import save_record
@@ -31,6 +33,8 @@ from .supplies import issue_supplies, receive_supplies
 
 __all__ = [
     "ActionError",
+    "add_lead",
+    "assign_lead",
     "InspectionResult",
     "Opened",
     "PlanRefresh",
@@ -59,5 +63,7 @@ __all__ = [
     "refresh_plans",
     "save_record",
     "set_accountability",
+    "sync_leads",
     "unassign_duty",
+    "verify_lead",
 ]

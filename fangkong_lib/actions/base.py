@@ -32,6 +32,9 @@ SUBJECTS = {
     "returnees": "returnees", "away": "returnees", "controls": "returnees", "tests": "returnees",
     "daily_checks": "returnees",
     "duty_posts": "duty", "duty_shifts": "duty",
+    # leads and the ledgers that raise them (kept in step by actions.leads.sync_in)
+    "leads": "leads", "pushes": "leads", "checkpoint_logs": "leads", "drug_buyers": "leads",
+    "fever_reports": "leads",
 }
 
 

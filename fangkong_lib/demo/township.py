@@ -27,11 +27,12 @@ from .admin import add_grids, add_staff, add_villages
 from .community import add_gatherings, add_village_reports, add_volunteers
 from .context import Township
 from .duty import add_duty_roster
-from .sentinels import add_health_centre
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
 from .geometry import build_geometry
+from .leads import add_leads
 from .places import add_inspections, add_places
 from .returns import add_people_away, add_returnees
+from .sentinels import add_health_centre
 from .supervision import add_problems, add_supervision_visits
 from .supplies import add_supplies
 
@@ -72,6 +73,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_supervision_visits(t)
     add_duty_roster(t)
     add_health_centre(t)
+    add_leads(t)  # leads (线索核查) and clinics' fever reports, own generator
     return t.out
 
 

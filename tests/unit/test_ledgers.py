@@ -16,6 +16,8 @@ ARCHITECTURE_KEYS = {
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
 # The duty roster (值班值守): posts and shifts.
 EXTRA_KEYS |= {"duty_posts", "duty_shifts"}
+# Leads (线索核查, named by the architecture) and the clinics' fever reports that raise them.
+EXTRA_KEYS |= {"leads", "fever_reports"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():
