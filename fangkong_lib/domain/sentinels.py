@@ -15,7 +15,7 @@ from ..ledgers import DRUG_CLASSES
 
 __all__ = [
     "FOLLOWUP_DONE", "FOLLOWUP_PENDING", "FOLLOWUP_STATES", "SENTINEL_CATEGORIES", "buyers_by_day_and_class",
-    "filter_buyers", "followup_of", "sentinel_places", "sentinel_table",
+    "filter_buyers", "followup_of", "sentinel_places", "sentinel_table", "with_lead_status",
 ]
 
 #: Places that are medical sentinels, the health centre first.
@@ -97,3 +97,25 @@ def sentinel_table(places: pd.DataFrame, buyers: pd.DataFrame, fevers: pd.DataFr
         pending=rows["name"].map(pending).fillna(0).astype(int),
         fevers=rows["name"].map(fever).fillna(0).astype(int),
     )
+
+
+def with_lead_status(rows: pd.DataFrame, leads: pd.DataFrame, *, source: str, when: str,
+                     by_day: bool = False) -> pd.DataFrame:
+    """``rows`` of a source ledger with the lead each one raised: its
+    ``lead_no``, ``lead_status`` (:func:`fangkong_lib.domain.leads.lead_status`
+    rows given as ``leads``: 待分派 / 待核查 / 已逾期 / 已办结 / 逾期办结),
+    ``deadline`` and ``lead_outcome``; none for a row that raised no lead.
+    A lead is found by the person's ID and its receipt time, the row's
+    ``when`` column (by day, for registers that give only the day)."""
+    own = leads[leads["source"] == source]
+    key = pd.to_datetime(own["received_at"])
+    key = key.dt.normalize() if by_day else key
+    found = pd.DataFrame({"_id": own["id_number"].to_numpy(), "_at": key.to_numpy(),
+                          "lead_no": own["lead_no"].to_numpy(), "lead_status": own["status"].to_numpy(),
+                          "deadline": pd.to_datetime(own["deadline"]).to_numpy(),
+                          "lead_outcome": own["outcome"].to_numpy()}).drop_duplicates(["_id", "_at"], keep="last")
+    at = pd.to_datetime(rows[when])
+    left = rows.assign(_id=rows["id_number"].to_numpy(), _at=(at.dt.normalize() if by_day else at).to_numpy())
+    out = left.merge(found, on=["_id", "_at"], how="left").drop(columns=["_id", "_at"])
+    out.index = rows.index
+    return out

@@ -23,7 +23,8 @@ CSS = """
 <style>
 .fk-roster td:last-child{text-align:left}
 .fk-roster td.fk-gap-cell{color:#b8322a;font-weight:bold}
-.fk-cp-logs td,.fk-roster td{text-align:left}
+.fk-cp-logs td,.fk-roster td,.fk-cp-leads td{text-align:left}
+.fk-cp-leads td.fk-gap-cell{color:#b8322a;font-weight:bold}
 </style>
 """
 
@@ -90,7 +91,7 @@ class CheckpointsPage(PageView):
             ]),
             section("当前在岗（所选时刻的班次）"), self._now,
             section("当日排班（缺员标红）"), self._roster,
-            section("未报备人员（须核查的线索）"), self._leads,
+            section("卡口产生的线索（未报备且进入本乡）与核查状态"), self._leads,
             section("查验记录"), self._logs,
             section("分时段查验人数"), self._hours,
         ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from fangkong_lib import store
@@ -84,7 +85,7 @@ def test_assigning_and_removing_from_the_page(data):
 
 def test_recording_a_log_row_from_the_page(data):
     m = CheckpointsModel(data, hour=16, operator="卡口值班员")
-    before = m.kpis["checked"]
+    before, open_before = m.kpis["checked"], m.kpis["leads_open"]
     first17 = "41162519900101123"
     raw = dict(time="2022-04-07 16:30", checkpoint="东环路卡点", name="张三", id_number=first17 + id_check_char(first17),
                phone="13800000001", destination=data.village_names[0], pre_registered="否", sampled="是",
@@ -94,7 +95,10 @@ def test_recording_a_log_row_from_the_page(data):
     assert m.record_log(raw)
     assert not m.error and "卡点登记：已新增" in m.status
     assert m.kpis["checked"] == before + 1
-    assert "张三" in m.leads_html
+    # not pre-registered and heading into the township: a lead, open, due within 24 h
+    row = m.logs[m.logs["name"] == "张三"].iloc[0]
+    assert row["lead_status"] in ("待分派", "待核查") and row["deadline"] == pd.Timestamp("2022-04-08 16:30")
+    assert m.kpis["leads_open"] == open_before + 1 and "张三" in m.leads_html and row["lead_no"] in m.leads_html
     audit = store.load_audit(data.engine, "checkpoint_logs")
     assert audit.iloc[-1]["user"] == "卡口值班员"
 
@@ -162,7 +166,25 @@ def test_recording_a_purchase_lists_it_waiting_for_its_test(data):
     assert m.kpis["pending"] == before + 1
     row = m.buyers[m.buyers["name"] == "李四"].iloc[0]
     assert (row["outlet"], row["followup"]) == ("城郊乡卫生院", "待核酸")
+    # the purchase raised a lead: a test due within 72 h (counted from noon of the day)
+    assert row["lead_status"] in ("待分派", "待核查") and row["deadline"] == pd.Timestamp("2022-04-10 12:00")
     assert m.sentinels.set_index("name").loc["城郊乡卫生院", "pending"] == 1
     page = SentinelsPage(m)
     key, frame = page.export_bar()[0]._rows()
     assert key == "drug_buyers" and len(frame) == m.kpis["buyers"]
+
+
+def test_a_fever_report_raises_a_lead_due_the_same_day(data):
+    m = SentinelsModel(data, operator="哨点医生")
+    before = (m.kpis["fevers"], m.kpis["fevers_open"])
+    first17 = "41162519770303123"
+    raw = dict(reported_at="2022-04-07 09:30", clinic="城郊乡卫生院", name="王五", id_number=first17 + id_check_char(first17),
+               phone="13700000003", village=data.village_names[2], temperature="38.4", symptoms="咳嗽")
+    assert not m.record_fever(raw | {"temperature": "45"})
+    assert m.error and "体温" in m.status
+    assert m.record_fever(raw)
+    assert (m.kpis["fevers"], m.kpis["fevers_open"]) == (before[0] + 1, before[1] + 1)
+    row = m.fevers[m.fevers["name"] == "王五"].iloc[0]
+    assert row["lead_status"] in ("待分派", "待核查") and row["deadline"].date() == DAY
+    assert "王五" in m.fevers_html and m.sentinels.set_index("name").loc["城郊乡卫生院", "fevers"] >= 1
+    assert not UNMASKED_PHONE.search(m.fevers_html) and not UNMASKED_ID.search(m.fevers_html)

@@ -20,6 +20,8 @@ from ...domain.checkpoints import (
     logs_by_hour,
 )
 from ...domain.duty import ROSTER_LABELS, on_duty, roster_summary, shifts_for
+from ...domain.leads import OPEN_STATUSES, OVERDUE, data_now, lead_status
+from ...domain.sentinels import with_lead_status
 from ...ingest.normalize import mask_frame
 from ...ledgers import DUTY_ROLES, get_ledger
 from ...views.html import html
@@ -31,6 +33,12 @@ from .base import ALL, PageModel
 KPI_LABELS = {
     "checkpoints": "卡口", "on_duty": "当前在岗", "short_now": "当前缺员卡口", "gaps": "当日缺员班次",
     "checked": "当日查验", "unregistered": "未报备", "turned_back": "劝返", "isolated": "隔离/转运",
+    "leads_open": "线索未办结", "leads_overdue": "线索逾期",
+}
+LEAD_COLUMNS = {
+    "time": "检查时间", "checkpoint": "卡点", "name": "姓名", "id_number": "身份证号", "phone": "手机号",
+    "origin": "出发地", "destination": "目的地(村)", "outcome": "处置结果", "lead_no": "线索编号",
+    "lead_status": "核查状态", "deadline": "截止时间", "lead_outcome": "核查结果",
 }
 LOG_COLUMNS = {
     "time": "检查时间", "checkpoint": "卡点", "shift": "班次", "name": "姓名", "id_number": "身份证号",
@@ -126,8 +134,11 @@ class CheckpointsModel(PageModel):
         self.now = on_duty(chosen, ledgers["duty_shifts"], when)
         self.roster = checkpoint_roster(ledgers["duty_posts"], ledgers["duty_shifts"], self.day,
                                         checkpoint=self.checkpoint, shift=self.shift)
-        self.logs = filter_logs(ledgers["checkpoint_logs"], self.day, checkpoint=self.checkpoint, shift=self.shift,
-                                outcome=self.outcome)
+        logs = filter_logs(ledgers["checkpoint_logs"], self.day, checkpoint=self.checkpoint, shift=self.shift,
+                           outcome=self.outcome)
+        self.logs = with_lead_status(logs, lead_status(ledgers["leads"], self._lead_moment()), source="卡口",
+                                     when="time")
+        raised = self.logs[self.logs["lead_no"].notna()]
         flows = flows_by_checkpoint(self.logs, list(chosen["name"]))
         summary = roster_summary(self.roster)
         self.kpis = {
@@ -139,6 +150,8 @@ class CheckpointsModel(PageModel):
             "unregistered": int((self.logs["pre_registered"] == False).sum()),  # noqa: E712 (nullable)
             "turned_back": int((self.logs["outcome"] == "劝返").sum()),
             "isolated": int(self.logs["outcome"].isin(("临时隔离", "点对点转运")).sum()),
+            "leads_open": int(raised["lead_status"].isin(OPEN_STATUSES).sum()),
+            "leads_overdue": int((raised["lead_status"] == OVERDUE).sum()),
         }
         self.now_html = self._roster_html(self.now, empty="此时没有卡口班次")
         self.roster_html = self._roster_html(self.roster, empty="当日没有卡口班次")
@@ -147,14 +160,29 @@ class CheckpointsModel(PageModel):
         self.flows_html = frame_html(flows.rename(columns=FLOW_LABELS).rename_axis("卡口"), index=True,
                                      css_class="fk-table fk-cp-flows", empty="没有卡口")
         self.logs_html = self._logs_html(self.logs)
-        self.leads_html = self._logs_html(self.logs[self.logs["pre_registered"] == False],  # noqa: E712
-                                          empty="当日没有未报备人员")
+        self.leads_html = self._leads_html(raised)
         self.map_html = self._map_for(chosen, flows)
         return (f"已更新：{self._scope()} · {self.day.isoformat()} {self.hour:02d}:00 · 查验 {len(self.logs)} 人 · "
                 f"缺员班次 {summary['short']} 个")
 
     def _scope(self) -> str:
         return " · ".join(p for p in (self.checkpoint or "全部卡口", self.shift, self.outcome) if p)
+
+    def _lead_moment(self) -> datetime:
+        """Leads are shown as they stand at the data's now, or at the end of a past day's last shift."""
+        now = data_now(self.data.today)
+        end = max(s.span(self.day)[1] for s in shifts_for(CHECKPOINT_KIND)) if shifts_for(CHECKPOINT_KIND) else now
+        return min(now, end)
+
+    def _leads_html(self, rows: pd.DataFrame, empty: str = "当日卡口未产生线索") -> str:
+        if rows.empty:
+            return frame_html(rows, empty=empty)
+        shown = mask_frame(rows, get_ledger("checkpoint_logs")).assign(
+            time=rows["time"].map(lambda v: f"{v:%m-%d %H:%M}"),
+            deadline=rows["deadline"].map(lambda v: "" if pd.isna(v) else f"{v:%m-%d %H:%M}"))
+        return frame_html(shown[list(LEAD_COLUMNS)].rename(columns=LEAD_COLUMNS), css_class="fk-table fk-cp-leads",
+                          max_rows=300, empty=empty,
+                          cell_class=lambda col, v: "fk-gap-cell" if col == "核查状态" and v == OVERDUE else None)
 
     def _roster_html(self, table: pd.DataFrame, *, empty: str) -> str:
         if table.empty:
@@ -216,6 +244,10 @@ class CheckpointsModel(PageModel):
             body = self._logs_html(logs[logs["outcome"] == "劝返"])
         elif key == "isolated":
             body = self._logs_html(logs[logs["outcome"].isin(("临时隔离", "点对点转运"))])
+        elif key == "leads_open":
+            body = self._leads_html(logs[logs["lead_status"].isin(OPEN_STATUSES)], empty="没有未办结的线索")
+        elif key == "leads_overdue":
+            body = self._leads_html(logs[logs["lead_status"] == OVERDUE], empty="没有逾期的线索")
         else:
             body = self._logs_html(logs)
         return KPI_LABELS[key], body
@@ -239,7 +271,7 @@ class CheckpointsModel(PageModel):
         """Save one checkpoint log row (卡点登记), validated like an import."""
         record = {k: v for k, v in raw.items() if k in LOG_FORM_FIELDS}
         return self.run(lambda: save_record(self.data.engine, "checkpoint_logs", record, user=self.operator,
-                                            today=self.data.today), reload=("checkpoint_logs",))
+                                            today=self.data.today), reload=("checkpoint_logs", "leads"))
 
     def people_on(self, day: date | None, post: str, shift: str) -> list[str]:
         """Names on a shift (for the form that takes someone off)."""
