@@ -13,6 +13,7 @@ import ipywidgets as w
 from ..domain.overview import KPI_LABELS
 from ..outputs.briefing import map_file_name
 from .base import PageView, safe_html
+from .models.checkpoints import WATCH_LABELS
 from .models.overview import OverviewModel
 
 __all__ = ["OverviewModel", "OverviewPage"]
@@ -23,7 +24,7 @@ class OverviewPage(PageView):
 
     title = "态势总览"
     model_class = OverviewModel
-    kpi_labels = KPI_LABELS
+    kpi_labels = KPI_LABELS | WATCH_LABELS  # with 卡口值守 and 医疗哨点
 
     def build(self) -> None:
         m = self.model

@@ -188,3 +188,19 @@ def test_a_fever_report_raises_a_lead_due_the_same_day(data):
     assert row["lead_status"] in ("待分派", "待核查") and row["deadline"].date() == DAY
     assert "王五" in m.fevers_html and m.sentinels.set_index("name").loc["城郊乡卫生院", "fevers"] >= 1
     assert not UNMASKED_PHONE.search(m.fevers_html) and not UNMASKED_ID.search(m.fevers_html)
+
+
+def test_the_overview_shows_checkpoint_gaps_and_sentinel_figures(data):
+    from fangkong_lib.ui.overview import OverviewModel, OverviewPage
+
+    page = OverviewPage(OverviewModel(data))
+    m = page.model
+    checkpoints = CheckpointsModel(data, hour=12)
+    assert m.kpis["checkpoint_gaps"] == checkpoints.kpis["gaps"] > 0
+    assert m.kpis["fevers_today"] >= 1 and m.kpis["buyers_untested"] > 0
+    assert 'data-kpi="checkpoint_gaps"' in page._kpis.value
+    m.open_kpi("checkpoint_gaps")
+    assert m.focus_title == f"卡口缺员班次（{m.kpis['checkpoint_gaps']}）" and "S207省道卡点" in m.focus_html
+    m.open_kpi("buyers_untested")
+    assert m.focus_html.count("<tr>") - 1 == m.kpis["buyers_untested"]
+    assert not UNMASKED_PHONE.search(m.focus_html) and not UNMASKED_ID.search(m.focus_html)

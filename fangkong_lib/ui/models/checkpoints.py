@@ -16,7 +16,7 @@ import traitlets as t
 
 from ...actions import assign_duty, save_record, unassign_duty
 from ...domain.checkpoints import (
-    CHECKPOINT_KIND, OUTCOMES, checkpoint_posts, checkpoint_roster, duty_now, filter_logs, flows_by_checkpoint,
+    CHECKPOINT_KIND, WATCH_LABELS, watch_figures, OUTCOMES, checkpoint_posts, checkpoint_roster, duty_now, filter_logs, flows_by_checkpoint,
     logs_by_hour,
 )
 from ...domain.duty import ROSTER_LABELS, on_duty, roster_summary, shifts_for
@@ -285,3 +285,29 @@ class CheckpointsModel(PageModel):
 def shift_help() -> str:
     """The checkpoint shifts as one line (for the form)."""
     return str(html("{s}", s="；".join(s.label for s in shifts_for(CHECKPOINT_KIND))))
+
+
+# -- The overview's figures of checkpoints and sentinels -----------------------------------------
+
+
+def _watch_moment(data, day: date) -> datetime:
+    return min(data_now(data.today), datetime.combine(day, datetime.max.time()).replace(second=0, microsecond=0))
+
+
+def watch_kpis(data, day: date) -> dict[str, int]:
+    """The overview's KPI figures of gates 5 and 6 (:data:`WATCH_LABELS`)."""
+    return watch_figures(data.ledgers, day, _watch_moment(data, day))[0]
+
+
+def watch_list(data, day: date, key: str) -> str:
+    """The rows one of those KPIs counts, masked."""
+    rows = watch_figures(data.ledgers, day, _watch_moment(data, day))[1][key]
+    if key == "checkpoint_gaps":
+        return frame_html(rows, css_class="fk-table fk-kpi-rows", empty="今日卡口班次齐全")
+    ledger = "drug_buyers" if key == "buyers_untested" else "fever_reports"
+    columns = (["date", "outlet", "name", "id_number", "phone", "village", "drug_class", "lead_status", "deadline"]
+               if key == "buyers_untested" else
+               ["reported_at", "clinic", "name", "id_number", "phone", "village", "temperature", "test_result"])
+    labels = get_ledger(ledger).labels | {"lead_status": "线索状态", "deadline": "核酸时限"}
+    shown = mask_frame(rows[columns], get_ledger(ledger)).rename(columns=labels)
+    return frame_html(shown, css_class="fk-table fk-kpi-rows", empty="没有记录")
