@@ -70,6 +70,7 @@ SEXES = ("男", "女")
 PLACE_CATEGORIES = (
     "超市", "农贸市场", "药店", "诊所", "宾馆", "餐饮", "工厂", "企业", "学校",
     "养老院", "宗教场所", "工地", "快递点", "商铺", "加油站", "网吧", "理发店",
+    "卫生院",  # the township health centre: a medical sentinel (医疗哨点) with the clinics and pharmacies
 )
 PLACE_STATUSES = ("正常营业", "限期整改", "停业整改")
 PROBLEM_STAGES = ("发现", "反馈", "整改中", "复查", "销号")
@@ -100,6 +101,12 @@ DUTY_POST_KINDS = ("指挥部", "村指挥部", "卡口", "其他")
 #: Who a person on a duty roster is (值班人员身份): the roster's minimums by
 #: category count these.
 DUTY_ROLES = ("乡干部", "村干部", "党员", "志愿者", "民警", "医护", "其他")
+#: Where a lead (线索) about a person comes from.
+LEAD_SOURCES = ("卡口", "哨点购药", "哨点发热", "大数据推送", "协查", "群众反映")
+#: How a lead was closed (核查结果); a lead without one is open.
+LEAD_OUTCOMES = ("已核实在本地", "已核实不在本地", "无法联系", "信息有误", "已检测阴性", "已落实管控", "已在管控中")
+#: How a lead's village and grid were found.
+LEAD_MATCHES = ("身份证号", "手机号", "来源登记", "人工分派")
 
 
 @dataclass(frozen=True)
@@ -839,6 +846,53 @@ _LEDGERS: list[Ledger] = [
         ),
         natural_key=("task_no", "step", "time"),
         doc="交办事项每一步：谁、何时、佐证",
+    ),
+    # -- Leads (线索核查): people to verify, and clinics' fever reports that raise them --
+    Ledger(
+        "fever_reports", "发热病人报告", "城郊乡医疗哨点发热病人报告登记表",
+        (
+            F("reported_at", "报告时间", "datetime", req=True, past=True, aka=("就诊时间",)),
+            F("clinic", "报告单位", req=True, aka=("诊所", "卫生院", "哨点", "医疗机构")),
+            _NAME, _SEX, _ID, _PHONE,
+            F("village", "住址村", aka=("村", "行政村")),
+            F("temperature", "体温", "float", req=True, **_TEMP),
+            F("symptoms", "症状"),
+            F("onset_date", "发病日期", "date", past=True),
+            F("handling", "处置情况", choices=("留观", "转诊", "居家观察", "集中隔离")),
+            F("test_time", "核酸采样时间", "datetime", past=True),
+            F("test_result", "核酸结果", choices=TEST_RESULTS),
+            F("doctor", "接诊医生", aka=("报告人",)),
+            _NOTE,
+        ),
+        natural_key=("reported_at", "id_number"),
+        doc="卫生院、诊所发现发热病人即报告：当日完成核酸",
+    ),
+    Ledger(
+        "leads", "线索核查", "城郊乡线索核查台账",
+        (
+            F("lead_no", "线索编号", req=True),
+            F("source", "来源", req=True, choices=LEAD_SOURCES, aka=("线索来源",)),
+            F("received_at", "接收时间", "datetime", req=True, past=True),
+            _NAME, _ID,
+            F("phone", "手机号", "phone", aka=("手机号码", "联系电话", "电话", "联系方式")),
+            F("risk_category", "风险类别", choices=RISK_CATEGORIES),
+            F("detail", "线索内容"),
+            F("village", "村", aka=("行政村", "所属村")),
+            _GRID,
+            F("matched_by", "匹配方式", choices=LEAD_MATCHES),
+            F("assignee", "责任人", doc="网格的下沉乡干部、联户党员（分派时确定）"),
+            F("deadline", "截止时间", "datetime", doc="按 policy/leads.toml 的时限计算"),
+            F("outcome", "核查结果", choices=LEAD_OUTCOMES, doc="空：未办结"),
+            F("measure", "落实措施"),
+            F("verifier", "核查人"),
+            F("verified_at", "核查时间", "datetime", past=True),
+            F("returnee", "已入返乡台账", "bool", doc="此人已在返乡报备台账（按身份证号关联）"),
+            F("source_ledger", "来源台账", doc="产生线索的台账（英文键）"),
+            F("source_key", "来源记录", doc="来源台账中的那一行（推送批次、卡点与检查时间…）"),
+            _NOTE,
+        ),
+        natural_key=("lead_no",),
+        doc="卡口、医疗哨点、大数据推送、协查、群众反映的线索：匹配到村和网格，限时核查办结",
     ),
 ]
 

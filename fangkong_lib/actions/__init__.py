@@ -18,6 +18,7 @@ the ledgers it changed so pages show them at once.
 - :mod:`.gatherings`: 红白事报备, its village and township approval, 联合执法;
 - :mod:`.duty`: the duty roster (a person on a shift, off it);
 - :mod:`.command`: meetings and the tasks their decisions become, villages' reports;
+- :mod:`.leads`: leads kept in step with their sources, assigned and verified;
 - :mod:`.records`: any other ledger's form (:func:`save_record`).
 """
 
@@ -26,6 +27,7 @@ from .command import MeetingResult, record_meeting, record_village_report
 from .duty import assign_duty, unassign_duty
 from .gatherings import GatheringResult, log_enforcement, report_gathering, review_gathering
 from .imports import import_ledger
+from .leads import add_lead, assign_lead, sync_leads, verify_lead
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
 from .records import save_record
@@ -36,6 +38,8 @@ from .supplies import issue_supplies, receive_supplies
 __all__ = [
     "ActionError",
     "GatheringResult",
+    "add_lead",
+    "assign_lead",
     "InspectionResult",
     "MeetingResult",
     "Opened",
@@ -70,5 +74,7 @@ __all__ = [
     "review_gathering",
     "save_record",
     "set_accountability",
+    "sync_leads",
     "unassign_duty",
+    "verify_lead",
 ]

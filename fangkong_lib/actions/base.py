@@ -33,6 +33,9 @@ SUBJECTS = {
     "daily_checks": "returnees",
     "duty_posts": "duty", "duty_shifts": "duty",
     "command_units": "tasks", "meetings": "tasks", "tasks": "tasks", "task_events": "tasks",
+    # leads and the ledgers that raise them (kept in step by actions.leads.sync_in)
+    "leads": "leads", "pushes": "leads", "checkpoint_logs": "leads", "drug_buyers": "leads",
+    "fever_reports": "leads",
 }
 
 

@@ -18,6 +18,7 @@ from .. import store
 from ..ingest.importer import ImportResult, PreparedImport, prepare_import
 from ..ingest.validate import check_issue_rows
 from .base import SUBJECTS, Tx, bulk_insert, engine_of, transaction
+from .leads import LEAD_SOURCE_LEDGERS, sync_in
 from .plans import refresh_in, stored_rows
 
 #: Ledgers whose imported rows change the control plans (arrivals, categories).
@@ -75,6 +76,8 @@ def import_ledger(
             _write(tx, prepared, inserts, updates)
             if ledger_key in PLAN_LEDGERS and (inserts or updates):
                 _refresh_plans(tx, prepared, inserts, updates, today)
+            if ledger_key in LEAD_SOURCE_LEDGERS and (inserts or updates):
+                result.derived.append(sync_in(tx, today).message)  # a lead per pushed person, in this transaction
     assert result.balanced, result.as_dict()
     return result
 

@@ -30,7 +30,7 @@ from ..domain.plans import Plan, make_plan
 from ..domain.returnees import UNASSIGNED
 from ..ingest.normalize import clean_text
 from ..ledgers import get_ledger
-from ..policy import (DEFAULT_JURISDICTION, POLICY_DIR, PolicyError, Regime, five_in_one_roles,
+from ..policy import (DEFAULT_JURISDICTION, NOT_PLAN_RULES, POLICY_DIR, PolicyError, Regime, five_in_one_roles,
                       forget_loaded_regimes, load_regimes)
 from .base import Tx, as_date, bulk_insert, engine_of, transaction
 
@@ -54,9 +54,12 @@ def forced_regime() -> str | None:
 
 def policy_hash(folder: Path | str = POLICY_DIR, *, forced: str | None = None) -> str:
     """A fingerprint of the rules plans are computed with: every ``*.toml``
-    file of the policy folder (names and bytes) and the forced regime."""
+    file of the policy folder (names and bytes) but those plans do not
+    depend on (:data:`~fangkong_lib.policy.NOT_PLAN_RULES`), and the forced regime."""
     digest = hashlib.sha256()
     for path in sorted(Path(folder).glob("*.toml")):
+        if path.name in NOT_PLAN_RULES:
+            continue
         digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     digest.update(f"forced={forced or ''}".encode("utf-8"))
     return digest.hexdigest()

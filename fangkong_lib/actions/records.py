@@ -4,7 +4,8 @@ Ledgers with a workflow of their own (returnee forms, inspections, the
 rectification loop, supplies) have their own actions; every other form (a
 village's 17:00 report, a volunteer, a gathering, a correction of a control
 row) saves through :func:`save_record`, which validates exactly as an import
-does and keeps the control plans in step when a returnee row changes.
+does and keeps the control plans in step when a returnee row changes, and the leads
+when a row of a ledger that raises them changes (:mod:`.leads`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Mapping
 
 from ..ledgers import get_ledger
 from .base import SUBJECTS, transaction
+from .leads import LEAD_SOURCE_LEDGERS, sync_in
 from .plans import refresh_in
 
 __all__ = ["save_record"]
@@ -35,4 +37,6 @@ def save_record(db, ledger_key: str, raw: Mapping, *, user: str, today: date | N
         action = tx.upsert(ledger_key, record)
         if ledger_key == "returnees" and action != "unchanged":
             refresh_in(tx, day, ids=[record["id_number"]])
-    return f"{ledger.label}：{_WORDS.get(action, action)}"
+        leads = sync_in(tx, day) if ledger_key in LEAD_SOURCE_LEDGERS and action != "unchanged" else None
+    message = f"{ledger.label}：{_WORDS.get(action, action)}"
+    return f"{message}；{leads.message}" if leads is not None and (leads.inserted or leads.updated) else message

@@ -214,30 +214,37 @@ def record_preregistration(db, raw: Mapping, *, user: str, away_id: str = "", to
     same transaction.
     """
     with transaction(db, "returnees", user=user) as tx:
-        today = today or tx.today()
-        raw = {**_person(tx, _present(raw), away_id, today), "entered_by": tx.user}
-        record = tx.clean("returnees", raw, villages=tx.villages(), today=today, prefix="")
-        report, expected, actual = record.get("report_date"), record.get("expected_arrival"), record.get("actual_arrival")
-        if report and report > today:
-            raise ActionError.refused("report_date", "报备日期", f"不能晚于今天（{today.isoformat()}）",
-                                      report.isoformat())
-        if actual and actual > today:
-            raise ActionError.refused("actual_arrival", "实际到达时间", "还没有到的人请填预计到达时间",
-                                      actual.isoformat())
-        idn = record["id_number"]
-        action = tx.upsert("returnees", record)
-        link = {"intends_return": True, **({"expected_return": expected} if expected else {}),
-                **({"returned": True} if actual else {})}
-        notes = ["已关联在外人员台账"] if _link_away(tx, idn, link, today) else []
-        target = actual or expected
-        if report and target and (target - report).days < 3:
-            notes.append("注意：未提前 3 天报备")
-        verb = {"inserted": "已登记报备", "updated": "已更新报备", "unchanged": "报备信息无变化"}[action]
-        message = f"{verb}：{record['name']}" + ("；" + "；".join(notes) if notes else "")
-        # Arrived (now or before): the plan follows the registration at once,
-        # e.g. after a corrected risk category.
-        if as_date(tx.row("returnees", id_number=idn)["actual_arrival"]) is not None:
-            message += _plan_message(tx, idn, refresh_in(tx, today, ids=[idn]))
+        message = preregister_in(tx, raw, away_id=away_id, today=today or tx.today())
+    return message
+
+
+def preregister_in(tx: Tx, raw: Mapping, *, away_id: str = "", today: date) -> str:
+    """:func:`record_preregistration` inside the caller's transaction (which
+    holds the ``returnees`` lock): a lead closed as 已核实在本地 registers its
+    person this way, in its own transaction."""
+    raw = {**_person(tx, _present(raw), away_id, today), "entered_by": tx.user}
+    record = tx.clean("returnees", raw, villages=tx.villages(), today=today, prefix="")
+    report, expected, actual = record.get("report_date"), record.get("expected_arrival"), record.get("actual_arrival")
+    if report and report > today:
+        raise ActionError.refused("report_date", "报备日期", f"不能晚于今天（{today.isoformat()}）",
+                                  report.isoformat())
+    if actual and actual > today:
+        raise ActionError.refused("actual_arrival", "实际到达时间", "还没有到的人请填预计到达时间",
+                                  actual.isoformat())
+    idn = record["id_number"]
+    action = tx.upsert("returnees", record)
+    link = {"intends_return": True, **({"expected_return": expected} if expected else {}),
+            **({"returned": True} if actual else {})}
+    notes = ["已关联在外人员台账"] if _link_away(tx, idn, link, today) else []
+    target = actual or expected
+    if report and target and (target - report).days < 3:
+        notes.append("注意：未提前 3 天报备")
+    verb = {"inserted": "已登记报备", "updated": "已更新报备", "unchanged": "报备信息无变化"}[action]
+    message = f"{verb}：{record['name']}" + ("；" + "；".join(notes) if notes else "")
+    # Arrived (now or before): the plan follows the registration at once,
+    # e.g. after a corrected risk category.
+    if as_date(tx.row("returnees", id_number=idn)["actual_arrival"]) is not None:
+        message += _plan_message(tx, idn, refresh_in(tx, today, ids=[idn]))
     return message
 
 
@@ -247,17 +254,22 @@ def record_arrival(db, id_number: str, raw: Mapping, *, user: str, today: date |
     ``landing_test_result``, ``health_code``. Links the away ledger
     (已返乡) and makes the control plan, in the same transaction."""
     with transaction(db, "returnees", user=user) as tx:
-        today = today or tx.today()
-        person = tx.row("returnees", id_number=id_number)
-        if person is None:
-            raise ActionError.refused("id_number", "人员", "没有此人的报备记录，请先登记报备")
-        if as_date(person.get("actual_arrival")) is not None:
-            raise ActionError.refused("actual_arrival", "实际到达时间",
-                                      f"已于 {as_date(person['actual_arrival']).isoformat()} 登记到达")
-        on = _date_of(raw, "actual_arrival", "实际到达时间", today)
-        fields = _present({k: raw.get(k) for k in ("landing_test_time", "landing_test_result", "health_code")})
-        _save(tx, "returnees", {**_keep(person, "returnees"), "actual_arrival": on, **fields}, today)
-        _link_away(tx, id_number, {"returned": True}, today)
-        plans = refresh_in(tx, today, ids=[id_number])
-        message = f"已登记 {person['name']} {on.isoformat()} 到达" + _plan_message(tx, id_number, plans)
+        message = arrive_in(tx, id_number, raw, today=today or tx.today())
     return message
+
+
+def arrive_in(tx: Tx, id_number: str, raw: Mapping, *, today: date) -> str:
+    """:func:`record_arrival` inside the caller's transaction (which holds
+    the ``returnees`` lock)."""
+    person = tx.row("returnees", id_number=id_number)
+    if person is None:
+        raise ActionError.refused("id_number", "人员", "没有此人的报备记录，请先登记报备")
+    if as_date(person.get("actual_arrival")) is not None:
+        raise ActionError.refused("actual_arrival", "实际到达时间",
+                                  f"已于 {as_date(person['actual_arrival']).isoformat()} 登记到达")
+    on = _date_of(raw, "actual_arrival", "实际到达时间", today)
+    fields = _present({k: raw.get(k) for k in ("landing_test_time", "landing_test_result", "health_code")})
+    _save(tx, "returnees", {**_keep(person, "returnees"), "actual_arrival": on, **fields}, today)
+    _link_away(tx, id_number, {"returned": True}, today)
+    plans = refresh_in(tx, today, ids=[id_number])
+    return f"已登记 {person['name']} {on.isoformat()} 到达" + _plan_message(tx, id_number, plans)

@@ -44,7 +44,7 @@ def village_post(village: str) -> str:
 
 def _checkpoint_points(t: Township, rng) -> list[tuple[float, float]]:
     """Checkpoints on the township's edge (roads into it), evenly around it."""
-    shape = unary_union(t.village_geoms)
+    shape = unary_union(t.village_geoms).convex_hull  # the outline, without gaps between villages
     centre = shape.centroid
     minx, miny, maxx, maxy = shape.bounds
     radius = max(maxx - minx, maxy - miny)
@@ -56,8 +56,8 @@ def _checkpoint_points(t: Township, rng) -> list[tuple[float, float]]:
         hit = cut if cut.geom_type == "Point" else min(getattr(cut, "geoms", [centre]),
                                                          key=lambda p: p.distance(centre))
         # a little inside the edge
-        x = centre.x + 0.97 * (hit.x - centre.x)
-        y = centre.y + 0.97 * (hit.y - centre.y)
+        x = centre.x + 0.9 * (hit.x - centre.x)
+        y = centre.y + 0.9 * (hit.y - centre.y)
         points.append((round(x, 6), round(y, 6)))
     return points
 

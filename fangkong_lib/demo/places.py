@@ -27,7 +27,7 @@ def add_places(t: Township) -> None:
     for i in range(N_PLACES):
         v = int(rng.integers(N_VILLAGES))
         pt = random_point_in(t.village_geoms[v], rng)
-        cat = pick(rng, PLACE_CATEGORIES, p=cat_p)
+        cat = pick(rng, PLACE_CATEGORIES[:len(cat_p)], p=cat_p)  # the one 卫生院 comes with the sentinels
         t.places.append(dict(
             code=f"ZKT{TOWNSHIP_CODE[-3:]}{i + 1:04d}", name=f"{VILLAGE_NAMES[v][:-1]}{pick(rng, SURNAMES)}记{cat}",
             category=cat, village=VILLAGE_NAMES[v], address=f"城郊乡{VILLAGE_NAMES[v]}",

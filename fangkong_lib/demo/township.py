@@ -9,7 +9,7 @@ from one random generator, so the order is part of the township):
 geometry → villages and grids → staff → people away → returnees and controls
 → places and inspections → supervision → supplies → checkpoints, sentinels and
 pushes → gatherings and volunteers → village reports and supervision visits → the
-duty roster (its own random stream).
+duty roster and the township health centre (their own random streams).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from .context import Township
 from .duty import add_duty_roster
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
 from .geometry import build_geometry
+from .leads import add_leads
 from .places import add_inspections, add_places
 from .returns import add_people_away, add_returnees
+from .sentinels import add_health_centre
 from .supervision import add_problems, add_supervision_visits
 from .supplies import add_supplies
 
@@ -74,6 +76,8 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_campaign(t)  # gatherings' trail, weddings, enforcement, publicity (own generator)
     add_duty_roster(t)
     add_command(t)  # 指挥调度: 1+17+N, meetings, assigned tasks (its own random stream)
+    add_health_centre(t)
+    add_leads(t)  # leads (线索核查) and clinics' fever reports, own generator
     return t.out
 
 

@@ -30,8 +30,8 @@ CHECKLIST: dict[str, str] = {
                 "disinfection_log", "staff_health_log", "drug_register")
 }
 #: Items that apply only to some categories: the four-class drug register
-#: (四类药品实名登记) to pharmacies and clinics.
-ONLY_FOR: dict[str, tuple[str, ...]] = {"drug_register": ("药店", "诊所")}
+#: (四类药品实名登记) to pharmacies, clinics and the health centre.
+ONLY_FOR: dict[str, tuple[str, ...]] = {"drug_register": ("药店", "诊所", "卫生院")}
 
 #: Days to re-inspect a place ordered to fix or closed when the inspection
 #: set no deadline (the township's usual 3-day rectification period).

@@ -1,8 +1,9 @@
 """Control-rule regimes (管控政策) as dated data files.
 
 Each ``*.toml`` file in this folder (except ``five_in_one.toml``,
-``places.toml`` and ``duty.toml``, the duty roster's rules read by
-:mod:`.duty`) is one regime: a validity period, a jurisdiction, and for
+``places.toml``, ``duty.toml``, the duty roster's rules read by :mod:`.duty`,
+and ``leads.toml``, the deadlines of leads read by :mod:`.leads`) is one
+regime: a validity period, a jurisdiction, and for
 each origin risk category (来源地风险类别) the measure(s), their length, the
 test days, the number of temperature checks a day and the fever threshold.
 Files are validated on load; an error names the file and the entry. Changing
@@ -30,7 +31,7 @@ from ..config import TOWNSHIP_NAME
 from ..ledgers import MEASURES, RISK_CATEGORIES
 
 __all__ = [
-    "DEFAULT_JURISDICTION", "POLICY_DIR", "PolicyError", "Regime", "Rule", "Step", "fever_threshold",
+    "DEFAULT_JURISDICTION", "NOT_PLAN_RULES", "POLICY_DIR", "PolicyError", "Regime", "Rule", "Step", "fever_threshold",
     "fever_thresholds", "five_in_one_roles", "forget_loaded_regimes", "jurisdiction_chain", "load_regimes",
     "parse_regime", "regime_for", "regimes_in_force", "rule_for",
 ]
@@ -42,9 +43,13 @@ NATION = "全国"
 #: Rules apply to the place the workbook serves unless a caller names another.
 DEFAULT_JURISDICTION = TOWNSHIP_NAME
 #: Files in the policy folder that are not regimes.
-NOT_REGIMES = frozenset({"five_in_one.toml", "places.toml", "duty.toml"})
+NOT_REGIMES = frozenset({"five_in_one.toml", "places.toml", "duty.toml", "leads.toml"})
 # gatherings (红白事) and publicity (宣传网) rules: loaded by .community
 NOT_REGIMES |= {"gatherings.toml", "publicity.toml"}
+#: Files in the policy folder that control plans do not depend on (the duty
+#: roster's rules, the deadlines of leads, gatherings and publicity): a change
+#: there recomputes no plan.
+NOT_PLAN_RULES = frozenset({"duty.toml", "leads.toml", "gatherings.toml", "publicity.toml"})
 #: The measure that always counts from the arrival day (三天两检: two tests at
 #: least 24 h apart within 3 days of arrival), whatever 填平补齐 would say.
 ARRIVAL_MEASURE = "三天两检"

@@ -18,6 +18,8 @@ PAGES = (
     ("supplies.ipynb", "捐赠物资"),
     ("gatherings.ipynb", "聚集管控"),
     ("publicity.ipynb", "宣传"),
+    ("checkpoints.ipynb", "卡口值守"),
+    ("sentinels.ipynb", "医疗哨点"),
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),

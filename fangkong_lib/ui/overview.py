@@ -14,6 +14,7 @@ from ..domain.overview import KPI_LABELS
 from ..outputs.briefing import map_file_name
 from .base import PageView, safe_html
 from .models.community_figures import FIGURE_LABELS as COMMUNITY_LABELS
+from .models.checkpoints import WATCH_LABELS
 from .models.overview import OverviewModel
 
 __all__ = ["OverviewModel", "OverviewPage"]
@@ -24,7 +25,7 @@ class OverviewPage(PageView):
 
     title = "态势总览"
     model_class = OverviewModel
-    kpi_labels = KPI_LABELS | COMMUNITY_LABELS
+    kpi_labels = KPI_LABELS | COMMUNITY_LABELS | WATCH_LABELS  # with 卡口值守 and 医疗哨点
 
     def build(self) -> None:
         m = self.model

@@ -41,6 +41,7 @@ PAYLOADS = (
 )
 DASHBOARDS = ("overview", "places", "returnees", "supervision", "supplies", "ledgers", "briefing", "import",
               "gatherings", "publicity", "command")
+DASHBOARDS += ("checkpoints", "sentinels")
 TIMEOUT_MS = 90_000
 #: Rows at each end of a ledger that always get hostile values.
 EDGE_ROWS = 15
@@ -61,6 +62,7 @@ REFERENCES = (
     ("problems", "problem_no", "problem_no"),
     ("donations", "item", "item"),
     ("donations", "location", "location"),
+    ("duty_posts", "name", "post"),
 )
 
 

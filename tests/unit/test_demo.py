@@ -47,7 +47,7 @@ def test_counts_match_the_township(frames):
     assert len(frames["villages"]) == 17
     assert 100 <= len(frames["natural_villages"]) <= 130
     assert len(frames["grids"]) == 376
-    assert len(frames["places"]) == 435
+    assert len(frames["places"]) == 436  # 435 key places and the health centre (卫生院)
     assert len(frames["volunteers"]) == 376
     staff = frames["staff"]["level"].value_counts()
     assert staff.to_dict() == {"党员联户": 376, "自然村干部": len(frames["natural_villages"]), "下沉乡干部": 53,
@@ -110,8 +110,14 @@ def test_every_id_is_valid_and_one_person_per_id(frames):
     # an ID on two ledgers is one person: a returnee seen again elsewhere
     returnees = set(frames["returnees"]["id_number"])
     away, logs, pushes = frames["away"], frames["checkpoint_logs"], frames["pushes"]
-    others = pd.concat([away.loc[~away["returned"], "id_number"], logs.loc[~logs["pre_registered"], "id_number"],
-                        pushes.loc[pushes["result"] != "已落实管控", "id_number"], frames["drug_buyers"]["id_number"]])
+    # issue 12's story: unregistered arrivals found at home became returnees; returnees bought
+    # medicine the day after a negative arrival test (no lead)
+    leads, buyers = frames["leads"], frames["drug_buyers"]
+    found_home = leads.loc[(leads["source"] == "卡口") & (leads["outcome"] == "已核实在本地"), "id_number"]
+    tested = buyers["id_number"].isin(returnees) & (buyers["test_result"] == "阴性")
+    unregistered = logs[~logs["pre_registered"] & ~logs["id_number"].isin(found_home)]
+    others = pd.concat([away.loc[~away["returned"], "id_number"], unregistered["id_number"],
+                        pushes.loc[pushes["result"] != "已落实管控", "id_number"], buyers.loc[~tested, "id_number"]])
     assert others.is_unique and not set(others) & returnees
 
 
@@ -136,7 +142,11 @@ def test_checkpoint_rows_marked_registered_are_returnees_on_arrival(frames):
         person = returnees.loc[row.id_number]
         assert (person["name"], person["village"]) == (row.name, row.destination)
         assert person["actual_arrival"] == row.time.date()
-    assert not set(logs.loc[~logs["pre_registered"], "id_number"]) & set(returnees.index)
+    # unregistered travellers are returnees only when their grid found them at home (issue 12's story)
+    leads = frames["leads"]
+    found_home = leads[(leads["source"] == "卡口") & (leads["outcome"] == "已核实在本地")]
+    unregistered_returnees = set(logs.loc[~logs["pre_registered"], "id_number"]) & set(returnees.index)
+    assert unregistered_returnees == set(found_home["id_number"]) and 1 <= len(unregistered_returnees) <= 6
 
 
 def test_pushes_put_under_control_are_the_controls_found_by_pushes(frames):
@@ -232,3 +242,31 @@ def test_every_demo_row_passes_the_validation_forms_and_imports_use(frames):
             if problems:
                 refused.setdefault(key, [p.sentence() for p in problems])
     assert not refused, refused
+
+
+# -- Leads (线索核查): one story ------------------------------------------------------------------
+
+
+def test_leads_tell_one_story(frames):
+    from fangkong_lib.domain.leads import data_now, lead_status, plan_sync, source_leads
+    from fangkong_lib.ledgers import get_ledger
+    from fangkong_lib.policy.leads import load_lead_policy
+    from fangkong_lib.store import coerce_frame
+
+    stored = {k: coerce_frame(get_ledger(k), v.copy()) for k, v in frames.items() if k in (
+        "pushes", "checkpoint_logs", "drug_buyers", "fever_reports", "returnees", "controls", "away", "tests",
+        "grids", "leads")}
+    policy = load_lead_policy()
+    now = data_now(date(2022, 4, 7))
+    # the demo's leads are what the workbook's own sync derives: deriving again changes nothing
+    names = frames["villages"]["name"]
+    assert plan_sync(source_leads(stored, policy, names), stored["leads"], stored, policy, now=now).empty
+    table = lead_status(stored["leads"], now)
+    pushes = table[table["source"] == "大数据推送"]
+    assert {"已办结", "逾期办结", "已逾期", "待核查"} <= set(pushes["status"])  # in time, late, open on 04-07
+    # drug buyers with and without a follow-up test; some spared by a recent negative test
+    buyers = table[table["source"] == "哨点购药"]
+    assert (buyers["outcome"] == "已检测阴性").sum() > 0 and buyers["open"].sum() > 0
+    assert len(buyers) < len(frames["drug_buyers"])
+    assert set(table["source"]) >= {"卡口", "哨点购药", "哨点发热", "大数据推送"}
+    assert (table["status"] == "待分派").sum() > 0

@@ -20,6 +20,8 @@ EXTRA_KEYS |= {"enforcements", "publicity"}
 EXTRA_KEYS |= {"duty_posts", "duty_shifts"}
 # 指挥调度: the 1+17+N structure, meetings, assigned tasks and their history.
 EXTRA_KEYS |= {"command_units", "meetings", "tasks", "task_events"}
+# Leads (线索核查, named by the architecture) and the clinics' fever reports that raise them.
+EXTRA_KEYS |= {"leads", "fever_reports"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():

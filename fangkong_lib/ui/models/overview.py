@@ -21,6 +21,7 @@ from ...views.maps import make_overview_map, map_iframe, render_map
 from ...views.tables import frame_html, people_table_html, village_table_html
 from .base import ALL, PageModel, with_data_notes
 from .community_figures import LISTS as COMMUNITY_LISTS, community_figures, community_list
+from .checkpoints import WATCH_LABELS, watch_kpis, watch_list
 
 #: Columns of the lists the KPI cards open: who, where, what.
 PERSON_COLUMNS = ["name", "village", "grid", "id_number", "phone", "current_measure"]
@@ -34,6 +35,7 @@ class OverviewModel(PageModel):
     kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
                  "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
                  *COMMUNITY_LISTS, *COMMAND_KPI_LABELS)
+    kpi_lists += tuple(WATCH_LABELS)  # 卡口值守 and 医疗哨点
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -62,6 +64,7 @@ class OverviewModel(PageModel):
                                 measure=self.measure or None)
         self.overview = ov
         self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, self.day, self.village or None)
+        self.kpis |= watch_kpis(self.data, self.day)  # 卡口值守 and 医疗哨点
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True)
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
@@ -88,6 +91,8 @@ class OverviewModel(PageModel):
     def kpi_list(self, key: str) -> tuple[str, str] | None:
         from ...domain.overview import KPI_LABELS
 
+        if key in WATCH_LABELS:  # 卡口值守 and 医疗哨点
+            return WATCH_LABELS[key], watch_list(self.data, self.day, key)
         ov = self.overview
         if ov is None or key not in self.kpi_lists:
             return None
