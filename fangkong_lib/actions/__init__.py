@@ -15,10 +15,12 @@ the ledgers it changed so pages show them at once.
 - :mod:`.places`: inspections of key places;
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
-- :mod:`.records`: any other ledger's form (:func:`save_record`).
+- :mod:`.records`: any other ledger's form (:func:`save_record`);
+- :mod:`.grids`: the six-level tree's people and the households' party members.
 """
 
 from .base import ActionError, Opened, StageResult, Voucher
+from .grids import Reassigned, link_households, reassign_post
 from .imports import import_ledger
 from .places import InspectionResult, record_inspection
 from .plans import PlanRefresh, control_status, ensure_plans_current, plan_for, policy_hash, refresh_plans
@@ -32,6 +34,7 @@ __all__ = [
     "InspectionResult",
     "Opened",
     "PlanRefresh",
+    "Reassigned",
     "StageResult",
     "Step",
     "Voucher",
@@ -40,10 +43,12 @@ __all__ = [
     "control_status",
     "ensure_plans_current",
     "import_ledger",
+    "link_households",
     "issue_supplies",
     "open_problem",
     "plan_for",
     "policy_hash",
+    "reassign_post",
     "recheck",
     "receive_supplies",
     "record_arrival",

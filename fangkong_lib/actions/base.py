@@ -31,6 +31,7 @@ SUBJECTS = {
     "donations": "supplies", "distributions": "supplies",
     "returnees": "returnees", "away": "returnees", "controls": "returnees", "tests": "returnees",
     "daily_checks": "returnees",
+    **dict.fromkeys(("staff", "grids", "households", "party_members", "grid_assignments"), "grids"),
 }
 
 

@@ -18,10 +18,13 @@ from .. import store
 from ..ingest.importer import ImportResult, PreparedImport, prepare_import
 from ..ingest.validate import check_issue_rows
 from .base import SUBJECTS, Tx, bulk_insert, engine_of, transaction
+from .grids import recount_grids
 from .plans import refresh_in, stored_rows
 
 #: Ledgers whose imported rows change the control plans (arrivals, categories).
 PLAN_LEDGERS = ("returnees",)
+#: Ledgers whose imported rows change each grid's 户数 and 已联户数.
+COUNT_LEDGERS = ("households", "party_members")
 
 
 def import_ledger(
@@ -74,6 +77,8 @@ def import_ledger(
             _write(tx, prepared, inserts, updates)
             if ledger_key in PLAN_LEDGERS and (inserts or updates):
                 _refresh_plans(tx, prepared, inserts, updates, today)
+            if ledger_key in COUNT_LEDGERS and (inserts or updates) and recount_grids(tx):
+                result.derived.append("各网格户数、已联户数已按农户联户台账重算")
     assert result.balanced, result.as_dict()
     return result
 

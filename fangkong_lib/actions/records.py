@@ -14,6 +14,7 @@ from typing import Mapping
 
 from ..ledgers import get_ledger
 from .base import SUBJECTS, transaction
+from .grids import recount_grids
 from .plans import refresh_in
 
 __all__ = ["save_record"]
@@ -35,4 +36,6 @@ def save_record(db, ledger_key: str, raw: Mapping, *, user: str, today: date | N
         action = tx.upsert(ledger_key, record)
         if ledger_key == "returnees" and action != "unchanged":
             refresh_in(tx, day, ids=[record["id_number"]])
+        if ledger_key in ("households", "party_members") and action != "unchanged":
+            recount_grids(tx)  # 户数 and 已联户数 of every grid stay in step
     return f"{ledger.label}：{_WORDS.get(action, action)}"

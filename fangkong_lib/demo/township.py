@@ -8,7 +8,8 @@ The build runs in sections, one module each, in a fixed order (they all draw
 from one random generator, so the order is part of the township):
 geometry → villages and grids → staff → people away → returnees and controls
 → places and inspections → supervision → supplies → checkpoints, sentinels and
-pushes → gatherings and volunteers → village reports and supervision visits.
+pushes → gatherings and volunteers → village reports and supervision visits
+→ households and their party members (a generator of its own).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .community import add_gatherings, add_village_reports, add_volunteers
 from .context import Township
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
 from .geometry import build_geometry
+from .households import add_households
 from .places import add_inspections, add_places
 from .returns import add_people_away, add_returnees
 from .supervision import add_problems, add_supervision_visits
@@ -67,6 +69,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_volunteers(t)
     add_village_reports(t)
     add_supervision_visits(t)
+    add_households(t)
     return t.out
 
 

@@ -10,6 +10,7 @@ from importlib import import_module
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
     "BriefingPage": "briefing",
+    "GridsPage": "grids",
     "ImportPage": "importer",
     "LedgerPage": "ledgers",
     "OverviewPage": "overview",
@@ -21,6 +22,7 @@ _HOME = {
 
 __all__ = [
     "BriefingPage",
+    "GridsPage",
     "ImportPage",
     "LedgerPage",
     "OverviewPage",

@@ -14,6 +14,9 @@ ARCHITECTURE_KEYS = {
 # Ledgers the workbook adds to the architecture's list: the rectification
 # history, the villages' daily reports and the supervision teams' visits.
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
+# Grid responsibility (网格责任): the party members who link households, the
+# households, and the history of who answers for each node of the tree.
+EXTRA_KEYS |= {"party_members", "households", "grid_assignments"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():

@@ -11,6 +11,7 @@ from importlib import import_module
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
     "BriefingModel": "briefing",
+    "GridsModel": "grids",
     "ImportModel": "importer",
     "LedgerModel": "ledgers",
     "OverviewModel": "overview",
@@ -23,6 +24,7 @@ _HOME = {
 
 __all__ = [
     "BriefingModel",
+    "GridsModel",
     "ImportModel",
     "LedgerModel",
     "OverviewModel",

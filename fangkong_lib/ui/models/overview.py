@@ -12,7 +12,9 @@ from datetime import date
 import pandas as pd
 import traitlets as t
 
+from ...domain.grids import BEHIND_COLUMNS, OVERVIEW_KPI_LABELS, overview_coverage
 from ...domain.overview import CONTROL_MEASURES, summarize_overview
+from ...policy.grid_coverage import load_coverage_policy
 from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
 from ...views.maps import make_overview_map, map_iframe, render_map
@@ -29,7 +31,8 @@ class OverviewModel(PageModel):
     filters = ("village", "measure", "day", "basemap")
     map_cache_size = 32
     kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
-                 "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value")
+                 "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
+                 "grid_unlinked")
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -58,6 +61,9 @@ class OverviewModel(PageModel):
                                 measure=self.measure or None)
         self.overview = ov
         self.kpis = dict(ov.kpis)
+        grid_kpis, self.incomplete_grids = overview_coverage(self.data.ledgers, load_coverage_policy(),
+                                                             village=self.village or None)  # 网格责任
+        self.kpis.update(grid_kpis)
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True)
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
@@ -84,6 +90,9 @@ class OverviewModel(PageModel):
     def kpi_list(self, key: str) -> tuple[str, str] | None:
         from ...domain.overview import KPI_LABELS
 
+        if key == "grid_unlinked":  # 网格责任: the grids not fully linked
+            shown = self.incomplete_grids.rename(columns=BEHIND_COLUMNS)
+            return OVERVIEW_KPI_LABELS[key], frame_html(shown, css_class="fk-table fk-kpi-rows", empty="各网格均已全覆盖")
         ov = self.overview
         if ov is None or key not in self.kpi_lists:
             return None
