@@ -86,6 +86,29 @@ def add_households(t: Township) -> None:
     t.out["grids"] = grids.assign(linked=linked_per_grid)
     t.out["households"] = pd.DataFrame(households)
     t.out["party_members"] = pd.DataFrame(members)
+    t.out["grid_assignments"] = _past_changes(t, rng, names)
+
+
+#: Posts that changed hands during the campaign: (level, a staff row's index
+#: among that level's rows, days after 10 March, reason).
+CHANGES = (("党员联户", 40, 6, "原联户党员外出务工"), ("自然村干部", 7, 11, "原自然村干部生病住院"),
+           ("下沉乡干部", 12, 15, "工作调整，改派下沉"), ("党员联户", 201, 19, "原联户党员年老体弱"))
+
+
+def _past_changes(t: Township, rng: np.random.Generator, names: Names) -> pd.DataFrame:
+    """The history of the posts that changed hands: the person now on the
+    post replaced someone (who is no longer on the roster)."""
+    staff = t.out["staff"]
+    rows = []
+    for level, index, days, reason in CHANGES:
+        person = staff[staff["level"] == level].iloc[index]
+        scope = " · ".join(str(person[k]) for k in ("village", "natural_village", "grid") if isinstance(person[k], str))
+        when = pd.Timestamp("2022-03-10") + pd.Timedelta(days=days, hours=int(rng.integers(8, 18)),
+                                                         minutes=int(rng.integers(0, 60)))
+        rows.append(dict(time=when, staff_no=person["staff_no"], level=level, scope=scope,
+                         old_name=names.person(), old_phone=names.phone(), new_name=person["name"],
+                         new_phone=person["phone"], reason=reason, operator="乡党政办"))
+    return pd.DataFrame(rows)
 
 
 def _household_sizes(t: Township, rng: np.random.Generator) -> dict[str, list[int]]:

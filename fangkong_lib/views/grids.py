@@ -142,7 +142,9 @@ def add_grid_coverage_layer(m: folium.Map, grids: gpd.GeoDataFrame, coverage: pd
     each tooltip naming the people answerable at every level (``people``:
     :func:`~fangkong_lib.domain.grids.grid_responsibles`; every name shown
     through ``name_of``, which masks them in files that leave the office).
-    Cells without coverage figures are left grey."""
+    Cells without coverage figures are left grey; no cells, no layer."""
+    if grids.empty:
+        return m
     cov = coverage.reindex(grids["code"])
     fills, tips = [], []
     for code, village, nat, row in zip(grids["code"], grids["village"], grids["natural_village"], cov.itertuples()):
