@@ -100,20 +100,21 @@ class GridsPage(PageView):
         self._new_phone = labelled(w.Text(description="电话", placeholder="手机号或 0394 座机"), "fk-node-phone",
                                    "240px")
         self._reason = labelled(w.Text(description="变更原因", placeholder="如：工作调动"), "fk-node-reason", "460px")
-        save = w.Button(description="保存调整", button_style="danger", icon="save").add_class("fk-node-save")
-        save.on_click(self._on_reassign)
+        self._reassign_save = w.Button(description="保存调整", button_style="danger", icon="save")
+        self._reassign_save.add_class("fk-node-save").on_click(self._on_reassign)
         return form_box("调整责任人（原责任人记入变更记录）",
-                        [self._node, row(self._new_name, self._new_phone), self._reason, save], "fk-reassign-form")
+                        [self._node, row(self._new_name, self._new_phone), self._reason, self._reassign_save],
+                        "fk-reassign-form")
 
     def _build_link_form(self) -> w.VBox:
         self._grid = labelled(w.Dropdown(description="网格"), "fk-link-grid", "460px")
         self._grid.observe(self._on_grid, names="value")
         self._households = labelled(w.SelectMultiple(description="农户", rows=8), "fk-link-households", "460px")
         self._member = labelled(w.Dropdown(description="联户党员"), "fk-link-member", "460px")
-        save = w.Button(description="确认联户", button_style="danger", icon="link").add_class("fk-link-save")
-        save.on_click(self._on_link)
+        self._link_save = w.Button(description="确认联户", button_style="danger", icon="link")
+        self._link_save.add_class("fk-link-save").on_click(self._on_link)
         return form_box("党员联户（选择农户，交由本村一名党员联系）",
-                        [self._grid, self._households, self._member, save], "fk-link-form")
+                        [self._grid, self._households, self._member, self._link_save], "fk-link-form")
 
     def _sync_options(self, _change=None):
         m = self.model
@@ -132,8 +133,10 @@ class GridsPage(PageView):
         if list(self._households.options) != households:
             self._households.options = households
         if list(self._member.options) != members:
+            current = self._member.value
             self._member.options = members
-            self._member.value = members[0][1] if members else None
+            keys = [k for _, k in members]
+            self._member.value = current if current in keys else (keys[0] if keys else None)
 
     def _on_reassign(self, _b=None):
         node = self._node.value
