@@ -14,7 +14,8 @@ import ipywidgets as w
 
 from ..domain.grids import KPI_LABELS
 from ..views.grids import GRIDS_CSS
-from .base import PageView
+from .base import PageView, safe_html
+from .exportbar import MapExportBar
 from .forms import form_box, labelled, row, section
 from .models.grids import GridsModel
 
@@ -61,14 +62,16 @@ class GridsPage(PageView):
         def stem(what: str) -> str:
             return f"{what}{'-' + m.village if m.village else ''}"
 
-        return [self.rows_export(lambda: ("grids", m.grid_export_rows()), lambda: stem("网格户数与联户")),
-                self.rows_export(lambda: ("households", m.household_export_rows()), lambda: stem("农户联户台账")),
-                self.map_export(lambda: f"网格责任图{'-' + m.village if m.village else ''}",
-                                trait="map_html", note="姓名已脱敏")]
+        def labelled_bar(label: str, bar: w.Widget) -> w.HBox:
+            return w.HBox([safe_html("<span class='fk-export-label'>{label}</span>", label=label), bar])
+
+        return [labelled_bar("网格（户数、已联户数）", self.rows_export(lambda: ("grids", m.grid_export_rows()),
+                                                                lambda: stem("网格户数与联户"))),
+                labelled_bar("农户联户", self.rows_export(lambda: ("households", m.household_export_rows()),
+                                                        lambda: stem("农户联户台账"))),
+                self.map_export(lambda: f"网格责任图{'-' + m.village if m.village else ''}", note="姓名已脱敏")]
 
     def map_export(self, name, trait: str = "map_html", **kwargs):
-        from .exportbar import MapExportBar
-
         # The exported map masks the names its tooltips carry (the page shows them).
         return MapExportBar(self.model.export_map_html, name, **kwargs)
 

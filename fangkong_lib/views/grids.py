@@ -27,7 +27,8 @@ NO_FIGURES = "#d9dde3"
 
 GRIDS_CSS = """
 <style>
-.fk-tree{margin:4px 0 12px 0}
+.fk-tree{margin:4px 0 12px 0;max-height:760px;overflow:auto;border:1px solid #e4e7eb;padding:0 6px}
+.fk-tree .fk-table-wrap{max-height:none;border:none}
 .fk-tree-village{font-size:15px;color:#243b53;margin:8px 0 2px 0;font-weight:bold}
 .fk-tree-village small{font-weight:normal;color:#52606d;margin-left:8px}
 .fk-tree table td{text-align:left}
@@ -37,6 +38,7 @@ GRIDS_CSS = """
 .fk-depth-4 td:first-child{padding-left:40px}
 .fk-depth-5 td:first-child{padding-left:58px;color:#52606d}
 .fk-vacant{color:#b8322a;font-weight:bold}
+.fk-export-label{font-size:13px;color:#52606d;margin:6px 4px 0 8px;white-space:nowrap}
 .fk-state-滞后{color:#b8322a;font-weight:bold}.fk-state-未全覆盖{color:#a66300}.fk-state-已全覆盖{color:#2f6f3e}
 </style>
 """
@@ -45,12 +47,12 @@ GRIDS_CSS = """
 def percent(value) -> str:
     """A coverage share as 97.5% ("" when there is none).
 
-    >>> percent(0.975), percent(1.0), percent(float("nan"))
-    ('97.5%', '100%', '')
+    >>> percent(0.975), percent(1.0), percent(0.9), percent(float("nan"))
+    ('97.5%', '100%', '90%', '')
     """
     if value is None or value != value:
         return ""
-    return "100%" if value >= 1 else f"{min(value * 100, 99.9):.1f}%"
+    return "100%" if value >= 1 else f"{min(value * 100, 99.9):.1f}".removesuffix(".0") + "%"
 
 
 def coverage_legend_entries(behind_below: float) -> list[tuple[str, str]]:
@@ -89,7 +91,7 @@ def tree_html(tree: pd.DataFrame, coverage: dict[str, pd.DataFrame], *, mask_pho
         cov = coverage["village"].loc[village] if village in coverage["village"].index else None
         head = html('<div class="fk-tree-village">{v}<small>{area} · 网格长 {gl} · 大网格长 {top}{cov}</small></div>',
                     v=village, area=area or "未分片", gl=area_heads.get(area, "（空缺）"), top=top,
-                    cov=f" · 联户覆盖 {percent(cov['coverage'])}（{cov['linked']}/{cov['households']} 户）"
+                    cov=f" · 联户覆盖 {percent(cov['coverage'])}（{int(cov['linked']):,}/{int(cov['households']):,} 户）"
                     if cov is not None else "")
         rows = []
         for node in nodes.itertuples():
@@ -103,8 +105,8 @@ def tree_html(tree: pd.DataFrame, coverage: dict[str, pd.DataFrame], *, mask_pho
                 '<td class="fk-num">{linked}</td><td class="fk-num">{pct}</td><td class="fk-state-{state}">{state}</td></tr>',
                 d=int(node.depth), key=node.node, level=node.level, scope=node.scope,
                 vcls="fk-vacant" if node.vacant or node.no_phone else "", name=name, phone=phone,
-                hh="" if scope_cov is None else int(scope_cov["households"]),
-                linked="" if scope_cov is None else int(scope_cov["linked"]),
+                hh="" if scope_cov is None else f"{int(scope_cov['households']):,}",
+                linked="" if scope_cov is None else f"{int(scope_cov['linked']):,}",
                 pct="" if scope_cov is None else percent(scope_cov["coverage"]), state=state))
         blocks.append(head + html(
             '<div class="fk-table-wrap"><table class="fk-table fk-tree-table"><thead><tr><th>层级</th><th>负责范围</th>'

@@ -73,13 +73,14 @@ def grid_tooltip(page, code: str, timeout_s: float = 60) -> str:
         try:
             text = frame.evaluate(
                 """(code) => {
-                    for (const name of Object.keys(window)) {
+                    // (a sandboxed frame refuses some window properties: read only the layers')
+                    for (const name of Object.keys(window).filter(n => n.startsWith('geo_json_'))) {
                         const layer = window[name];
-                        if (!name.startsWith('geo_json_') || !layer || !layer.eachLayer) continue;
+                        if (!layer || !layer.eachLayer) continue;
                         let found = null;
                         layer.eachLayer(l => { if (l.feature && (l.feature.properties.tip || '').includes('<b>' + code + '</b>')) found = l; });
                         if (found) {
-                            found.fire('mouseover', {latlng: found.getBounds().getCenter()});
+                            found.fire('mouseover', {latlng: found.getBounds().getCenter()}, true);  // up to the layer's tooltip
                             const tip = document.querySelector('.leaflet-tooltip');
                             return tip ? tip.innerText : null;
                         }
@@ -130,10 +131,11 @@ def test_linking_two_households_raises_coverage_on_page_and_map(page, grids_serv
     chosen = [i for i, label in enumerate(labels) if "未联户" in label][:2]
     assert len(chosen) == 2
     page.locator(".fk-link-households select").select_option(index=chosen)
-    member = page.locator(".fk-link-member select option:checked").inner_text()
+    member = page.locator(".fk-link-member select").evaluate("s => s.options[s.selectedIndex].textContent")
     page.locator(".fk-map").evaluate("el => el.setAttribute('data-test-seen', '')")
     status = act(page, lambda: page.locator(".fk-link-save button, button.fk-link-save").first.click(), "已将 2 户")
-    assert member.split(" ")[1] in status
+    number, name = member.split()[0], member.split()[1].split("（")[0]  # no-break spaces in options
+    assert f"{name}（{number}）" in status
 
     assert kpi(page, "unlinked") == unlinked - 2 and kpi(page, "coverage") > coverage
     page.wait_for_selector("iframe.fk-map:not([data-test-seen])")

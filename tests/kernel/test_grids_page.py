@@ -12,7 +12,7 @@ import pytest
 from fangkong_lib import store
 from fangkong_lib.dataset import Dataset
 from fangkong_lib.ui.grids import GridsModel, GridsPage
-from fangkong_lib.ui.overview import OverviewModel
+from fangkong_lib.ui.overview import OverviewModel, OverviewPage
 
 UNMASKED_PHONE = re.compile(r"(?<![\d*])1[3-9]\d{9}(?![\d*])")
 BEHIND_VILLAGE = "杨湖村"  # behind in the demo township
@@ -98,7 +98,9 @@ def test_reassigning_through_the_form_shows_in_tree_history_and_overview(data):
     naturals = data.ledgers["natural_villages"]
     assert "新村干" in set(naturals["cadre"])
     assert page._new_name.value == ""  # the form is cleared after a save
-    overview = OverviewModel(data, village=BEHIND_VILLAGE)
-    assert overview.kpis["grid_coverage"] == m.kpis["coverage"] and overview.kpis["grid_unlinked"] > 0
-    overview.open_kpi("grid_unlinked")
-    assert BEHIND_VILLAGE in overview.focus_html
+    overview = OverviewPage(OverviewModel(data, village=BEHIND_VILLAGE))
+    assert overview.model.kpis["grid_coverage"] == m.kpis["coverage"] and overview.model.kpis["grid_unlinked"] > 0
+    cards = overview._kpis.value  # the cards the overview shows
+    assert 'data-kpi="grid_coverage"' in cards and "联户覆盖率" in cards and 'data-kpi="grid_unlinked"' in cards
+    overview.model.open_kpi("grid_unlinked")
+    assert BEHIND_VILLAGE in overview.model.focus_html

@@ -60,10 +60,9 @@ class OverviewModel(PageModel):
         ov = summarize_overview(self.data.ledgers, self.day, village=self.village or None,
                                 measure=self.measure or None)
         self.overview = ov
-        self.kpis = dict(ov.kpis)
         grid_kpis, self.incomplete_grids = overview_coverage(self.data.ledgers, load_coverage_policy(),
                                                              village=self.village or None)  # 网格责任
-        self.kpis.update(grid_kpis)
+        self.kpis = {**ov.kpis, **grid_kpis}
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True)
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
