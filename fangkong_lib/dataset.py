@@ -14,8 +14,26 @@ import pandas as pd
 from . import store
 from .config import SYNTHETIC_NOTE, TOWNSHIP_NAME, database_url
 from .domain.geo import to_geodataframe
+from .ledgers import LEDGERS
 
 _CACHE: dict[str, "Dataset"] = {}
+#: Big ledgers only some pages read (the grid page's ~17,000 households):
+#: loaded on first use, so the other pages do not wait for them.
+LAZY_LEDGERS = ("households",)
+
+
+class LazyLedgers(dict):
+    """The ledgers by key; a lazy ledger is read from the store on first use."""
+
+    def __init__(self, engine, loaded):
+        super().__init__(loaded)
+        self._engine = engine
+
+    def __missing__(self, key: str) -> pd.DataFrame:
+        if key not in LAZY_LEDGERS:
+            raise KeyError(key)
+        self[key] = frame = store.load_ledger(self._engine, key)
+        return frame
 _LOCK = threading.Lock()
 
 
@@ -38,7 +56,9 @@ class Dataset:
                         f"数据库 {url} 中还没有数据：请先运行 `fangkong demo` 生成演示数据，或用 `fangkong import` 导入台账"
                     )
                 store.init_db(engine)  # ledgers added since the database was made get their tables
-                _CACHE[url] = cls(url, store.load_ledgers(engine), store.get_meta(engine))
+                eager = [key for key in LEDGERS if key not in LAZY_LEDGERS]
+                ledgers = LazyLedgers(engine, store.load_ledgers(engine, eager))
+                _CACHE[url] = cls(url, ledgers, store.get_meta(engine))
             return _CACHE[url]
 
     @property
@@ -84,6 +104,8 @@ class Dataset:
         (:mod:`fangkong_lib.actions`) call this with the ledgers they changed
         when handed a Dataset, so its pages show the change at once."""
         for key in keys or tuple(self.ledgers):
+            if key in LAZY_LEDGERS and key not in self.ledgers:
+                continue  # not read yet: read fresh on first use
             self.ledgers[key] = store.load_ledger(self.engine, key)
         for name in ("grids", "villages", "naturals"):
             self.__dict__.pop(name, None)

@@ -107,6 +107,7 @@ LEAD_SOURCES = ("卡口", "哨点购药", "哨点发热", "大数据推送", "�
 LEAD_OUTCOMES = ("已核实在本地", "已核实不在本地", "无法联系", "信息有误", "已检测阴性", "已落实管控", "已在管控中")
 #: How a lead's village and grid were found.
 LEAD_MATCHES = ("身份证号", "手机号", "来源登记", "人工分派")
+PARTY_IDENTITIES = ("正式党员", "预备党员")
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,9 @@ _LEDGERS: list[Ledger] = [
             F("member", "联户党员", pii="name", doc="第六级：党员联户"),
             F("member_phone", "党员电话", "phone"),
             F("cadre", "下沉乡干部", pii="name", doc="第四级：下沉乡干部"),
-            F("households", "联系户数", "int", **_COUNT),
+            F("households", "户数", "int", aka=("联系户数", "网格户数"), doc="网格内农户数（有户籍联户台账时按台账统计）",
+              **_COUNT),
+            F("linked", "已联户数", "int", doc="已落实联户党员的户数（按户籍联户台账统计，导出时重算）", **_COUNT),
             F("geometry", "边界", "geometry"),
         ),
         natural_key=("code",),
@@ -893,6 +896,54 @@ _LEDGERS: list[Ledger] = [
         ),
         natural_key=("lead_no",),
         doc="卡口、医疗哨点、大数据推送、协查、群众反映的线索：匹配到村和网格，限时核查办结",
+    ),
+    # -- Grid responsibility (网格责任): party members, households, reassignments ----
+    Ledger(
+        "party_members", "联户党员", "城郊乡联户党员名册",
+        (
+            F("member_no", "党员编号", req=True, aka=("编号",)),
+            _NAME,
+            F("phone", "联系电话", "phone", aka=("手机号", "电话")),
+            _VILLAGE, _NATURAL, _GRID,
+            F("identity", "党员身份", choices=PARTY_IDENTITIES, aka=("身份",)),
+            _NOTE,
+        ),
+        natural_key=("member_no",),
+        doc="党员联户：每名党员联系约 10 户（上限见 policy/grids/coverage.toml）",
+    ),
+    Ledger(
+        "households", "农户联户", "城郊乡农户及党员联户台账",
+        (
+            F("household_no", "户编号", req=True, aka=("户号",)),
+            F("head", "户主", req=True, pii="name", aka=("户主姓名",)),
+            F("phone", "联系电话", "phone", aka=("手机号", "电话")),
+            _VILLAGE, _NATURAL,
+            F("grid", "网格", req=True, aka=("网格编号", "所属网格"), doc="六级网格编号，如 CJ01-03-2"),
+            F("house_no", "门牌", pii="address", aka=("门牌号", "住址")),
+            F("population", "人口", "int", aka=("家庭人口", "人数"), **_COUNT),
+            F("member_no", "联户党员编号", doc="联户党员名册的党员编号；空为未联户"),
+            F("member", "联户党员", pii="name", aka=("联系党员",)),
+            _NOTE,
+        ),
+        natural_key=("household_no",),
+        doc="每户属于一个网格，由一名党员联系（党员联户）",
+    ),
+    Ledger(
+        "grid_assignments", "网格责任人变更", "城郊乡六级网格责任人变更记录",
+        (
+            F("time", "变更时间", "datetime", req=True, past=True),
+            F("staff_no", "责任人编号", req=True),
+            F("level", "层级", choices=GRID_LEVELS),
+            F("scope", "负责范围"),
+            F("old_name", "原责任人", pii="name"),
+            F("old_phone", "原电话", "phone"),
+            F("new_name", "新责任人", req=True, pii="name"),
+            F("new_phone", "新电话", "phone"),
+            F("reason", "变更原因"),
+            F("operator", "经办人"),
+        ),
+        natural_key=("staff_no", "time"),
+        doc="六级网格每个节点换人都留痕：谁、何时、由谁改为谁、为什么",
     ),
 ]
 

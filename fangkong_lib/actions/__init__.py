@@ -19,6 +19,7 @@ the ledgers it changed so pages show them at once.
 - :mod:`.duty`: the duty roster (a person on a shift, off it);
 - :mod:`.command`: meetings and the tasks their decisions become, villages' reports;
 - :mod:`.leads`: leads kept in step with their sources, assigned and verified;
+- :mod:`.grids`: the six-level tree's people and the households' party members;
 - :mod:`.records`: any other ledger's form (:func:`save_record`).
 """
 
@@ -26,6 +27,7 @@ from .base import ActionError, Opened, StageResult, Voucher
 from .command import MeetingResult, record_meeting, record_village_report
 from .duty import assign_duty, unassign_duty
 from .gatherings import GatheringResult, log_enforcement, report_gathering, review_gathering
+from .grids import Reassigned, link_households, reassign_post
 from .imports import import_ledger
 from .leads import add_lead, assign_lead, sync_leads, verify_lead
 from .places import InspectionResult, record_inspection
@@ -44,6 +46,7 @@ __all__ = [
     "MeetingResult",
     "Opened",
     "PlanRefresh",
+    "Reassigned",
     "StageResult",
     "Step",
     "Voucher",
@@ -53,11 +56,13 @@ __all__ = [
     "control_status",
     "ensure_plans_current",
     "import_ledger",
+    "link_households",
     "issue_supplies",
     "log_enforcement",
     "open_problem",
     "plan_for",
     "policy_hash",
+    "reassign_post",
     "recheck",
     "receive_supplies",
     "record_arrival",

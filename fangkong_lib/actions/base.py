@@ -36,6 +36,7 @@ SUBJECTS = {
     # leads and the ledgers that raise them (kept in step by actions.leads.sync_in)
     "leads": "leads", "pushes": "leads", "checkpoint_logs": "leads", "drug_buyers": "leads",
     "fever_reports": "leads",
+    **dict.fromkeys(("staff", "grids", "households", "party_members", "grid_assignments"), "grids"),
 }
 
 

@@ -18,6 +18,7 @@ from .. import store
 from ..ingest.importer import ImportResult, PreparedImport, prepare_import
 from ..ingest.validate import check_issue_rows
 from .base import SUBJECTS, Tx, bulk_insert, engine_of, transaction
+from .grids import COUNT_LEDGERS, recount_grids
 from .leads import LEAD_SOURCE_LEDGERS, sync_in
 from .plans import refresh_in, stored_rows
 
@@ -78,6 +79,8 @@ def import_ledger(
                 _refresh_plans(tx, prepared, inserts, updates, today)
             if ledger_key in LEAD_SOURCE_LEDGERS and (inserts or updates):
                 result.derived.append(sync_in(tx, today).message)  # a lead per pushed person, in this transaction
+            if ledger_key in COUNT_LEDGERS and (inserts or updates) and recount_grids(tx):
+                result.derived.append("各网格户数、已联户数已按农户联户台账重算")
     assert result.balanced, result.as_dict()
     return result
 

@@ -16,6 +16,7 @@ from typing import Mapping
 from ..ledgers import get_ledger
 from .base import SUBJECTS, transaction
 from .leads import LEAD_SOURCE_LEDGERS, sync_in
+from .grids import COUNT_LEDGERS, recount_grids
 from .plans import refresh_in
 
 __all__ = ["save_record"]
@@ -38,5 +39,7 @@ def save_record(db, ledger_key: str, raw: Mapping, *, user: str, today: date | N
         if ledger_key == "returnees" and action != "unchanged":
             refresh_in(tx, day, ids=[record["id_number"]])
         leads = sync_in(tx, day) if ledger_key in LEAD_SOURCE_LEDGERS and action != "unchanged" else None
+        if ledger_key in COUNT_LEDGERS and action != "unchanged":
+            recount_grids(tx)  # 户数 and 已联户数 of every grid stay in step
     message = f"{ledger.label}：{_WORDS.get(action, action)}"
     return f"{message}；{leads.message}" if leads is not None and (leads.inserted or leads.updated) else message

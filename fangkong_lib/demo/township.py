@@ -8,8 +8,10 @@ The build runs in sections, one module each, in a fixed order (they all draw
 from one random generator, so the order is part of the township):
 geometry → villages and grids → staff → people away → returnees and controls
 → places and inspections → supervision → supplies → checkpoints, sentinels and
-pushes → gatherings and volunteers → village reports and supervision visits → the
-duty roster and the township health centre (their own random streams).
+pushes → gatherings and volunteers → village reports and supervision visits;
+then, each from a generator of its own: gatherings' trail and publicity, the
+duty roster, the command line, the township health centre, leads, households
+and their party members.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .duty import add_duty_roster
 from .field import add_checkpoint_logs, add_drug_buyers, add_pushes
 from .geometry import build_geometry
 from .leads import add_leads
+from .households import add_households
 from .places import add_inspections, add_places
 from .returns import add_people_away, add_returnees
 from .sentinels import add_health_centre
@@ -78,6 +81,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_command(t)  # 指挥调度: 1+17+N, meetings, assigned tasks (its own random stream)
     add_health_centre(t)
     add_leads(t)  # leads (线索核查) and clinics' fever reports, own generator
+    add_households(t)
     return t.out
 
 

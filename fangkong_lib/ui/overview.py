@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from ..domain.grids import OVERVIEW_KPI_LABELS
 from ..domain.overview import KPI_LABELS
 from ..outputs.briefing import map_file_name
 from .base import PageView, safe_html
@@ -25,7 +26,7 @@ class OverviewPage(PageView):
 
     title = "态势总览"
     model_class = OverviewModel
-    kpi_labels = KPI_LABELS | COMMUNITY_LABELS | WATCH_LABELS  # with 卡口值守 and 医疗哨点
+    kpi_labels = KPI_LABELS | COMMUNITY_LABELS | WATCH_LABELS | OVERVIEW_KPI_LABELS  # with 卡口值守, 医疗哨点, 网格责任
 
     def build(self) -> None:
         m = self.model

@@ -22,6 +22,9 @@ EXTRA_KEYS |= {"duty_posts", "duty_shifts"}
 EXTRA_KEYS |= {"command_units", "meetings", "tasks", "task_events"}
 # Leads (线索核查, named by the architecture) and the clinics' fever reports that raise them.
 EXTRA_KEYS |= {"leads", "fever_reports"}
+# Grid responsibility (网格责任): the party members who link households, the
+# households, and the history of who answers for each node of the tree.
+EXTRA_KEYS |= {"party_members", "households", "grid_assignments"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():

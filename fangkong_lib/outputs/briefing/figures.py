@@ -26,9 +26,11 @@ from ...domain.daily import (
     report_cutoff, village_report_status,
 )
 from ...domain.command import COMMAND_KPI_LABELS, task_table
+from ...domain.grids import BEHIND_COLUMNS, coverage_sentence, incomplete_grids
 from ...domain.overview import CONTROL_MEASURES, Overview, summarize_overview
 from ...ingest.normalize import mask_frame
 from ...ledgers import OUTBOUND_PII_KINDS, get_ledger
+from ...policy.grid_coverage import load_coverage_policy
 from ...policy.stock_levels import load_stock_policy
 from .chart import control_chart_png
 
@@ -238,7 +240,7 @@ def supply_alerts(data: Mapping[str, pd.DataFrame], day: date) -> pd.DataFrame:
 
 
 def _action_lists(data: Dataset, day: date) -> list[ActionList]:
-    """The five lists, each with the rule it follows (shown under it)."""
+    """The lists to act on, each with the rule it follows (shown under it)."""
     ledgers = data.ledgers
     fevers = fever_readings(ledgers, day)
     return [
@@ -257,6 +259,10 @@ def _action_lists(data: Dataset, day: date) -> list[ActionList]:
                    f"低于最低储备、已过期或 {load_stock_policy().expiry_warning_days} 天内到期且仍有库存的捐赠物资",
                    "项"),
         *_community_lists(ledgers, day),
+        # 网格责任: a standing state of the grids (not an event of the day)
+        ActionList("grid_coverage", "党员联户未全覆盖网格",
+                   _masked(incomplete_grids(ledgers["grids"], load_coverage_policy()), "grids", BEHIND_COLUMNS),
+                   coverage_sentence(ledgers, load_coverage_policy()), "个"),
     ]
 
 

@@ -14,7 +14,9 @@ import traitlets as t
 
 from ...domain.command import COMMAND_KPI_LABELS
 from ...domain.duty import ROSTER_LABELS
+from ...domain.grids import BEHIND_COLUMNS, OVERVIEW_KPI_LABELS, overview_coverage
 from ...domain.overview import CONTROL_MEASURES, summarize_overview
+from ...policy.grid_coverage import load_coverage_policy
 from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
 from ...views.maps import make_overview_map, map_iframe, render_map
@@ -36,6 +38,7 @@ class OverviewModel(PageModel):
                  "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
                  *COMMUNITY_LISTS, *COMMAND_KPI_LABELS)
     kpi_lists += tuple(WATCH_LABELS)  # 卡口值守 and 医疗哨点
+    kpi_lists += ("grid_unlinked",)  # 网格责任
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -65,6 +68,9 @@ class OverviewModel(PageModel):
         self.overview = ov
         self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, self.day, self.village or None)
         self.kpis |= watch_kpis(self.data, self.day)  # 卡口值守 and 医疗哨点
+        grid_kpis, self.incomplete_grids = overview_coverage(self.data.ledgers, load_coverage_policy(),
+                                                             village=self.village or None)  # 网格责任
+        self.kpis |= grid_kpis
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True)
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
@@ -93,6 +99,9 @@ class OverviewModel(PageModel):
 
         if key in WATCH_LABELS:  # 卡口值守 and 医疗哨点
             return WATCH_LABELS[key], watch_list(self.data, self.day, key)
+        if key == "grid_unlinked":  # 网格责任: the grids not fully linked
+            shown = self.incomplete_grids.rename(columns=BEHIND_COLUMNS)
+            return OVERVIEW_KPI_LABELS[key], frame_html(shown, css_class="fk-table fk-kpi-rows", empty="各网格均已全覆盖")
         ov = self.overview
         if ov is None or key not in self.kpi_lists:
             return None
