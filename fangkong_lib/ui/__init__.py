@@ -9,6 +9,7 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
+    "LeadsPage": "leads",
     "BriefingPage": "briefing",
     "ImportPage": "importer",
     "LedgerPage": "ledgers",
@@ -20,6 +21,7 @@ _HOME = {
 }
 
 __all__ = [
+    "LeadsPage",
     "BriefingPage",
     "ImportPage",
     "LedgerPage",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ...policy import fever_threshold
 from ...dataset import Dataset
-from ...domain import alerts, problems, supplies
+from ...domain import alerts, leads, problems, supplies
 from ...domain.daily import (
     REPORT_DEADLINE, REPORT_ON_TIME, REPORT_ZERO, arrivals_on, control_history, per_village, releases_on,
     report_cutoff, village_report_status,
@@ -219,9 +219,24 @@ def _action_lists(data: Dataset, day: date) -> list[ActionList]:
                    f"截至当日 {REPORT_DEADLINE:%H:%M}，推送已超过 24 小时仍未核查反馈", "条"),
         ActionList("problems", "超期未整改问题", _masked(overdue_problems(ledgers, day), "problems", PROBLEM_COLUMNS),
                    "整改时限已过、尚未销号的督查问题，逾期最久的在前", "个"),
+        *_lead_lists(ledgers, day),
         ActionList("supplies", "物资预警", supply_alerts(ledgers, day).rename(columns=SUPPLY_COLUMNS),
                    f"低于最低储备、已过期或 {load_stock_policy().expiry_warning_days} 天内到期且仍有库存的捐赠物资",
                    "项"),
+    ]
+
+
+def _lead_lists(ledgers: Mapping[str, pd.DataFrame], day: date) -> list[ActionList]:
+    """Leads (线索核查) at the day's cut-off: open and overdue by source, and
+    the overdue or unassigned ones with who must act."""
+    table = leads.lead_status(ledgers["leads"], report_cutoff(day).to_pydatetime())
+    by_source = leads.leads_by_source(table, report_cutoff(day))[["今日新增", "未办结", "已逾期", "待分派"]]
+    act = _masked(leads.leads_to_act(table), "leads", leads.ACT_COLUMNS)
+    return [
+        ActionList("leads_by_source", "线索核查（按来源）", by_source.reset_index(),
+                   f"截至当日 {REPORT_DEADLINE:%H:%M}，各来源线索的未办结、已逾期（超过核查时限）与待分派条数", "个来源"),
+        ActionList("leads", "逾期或待分派的线索", act,
+                   "已超过核查时限仍未办结、或尚未分派到网格的线索，责任人为所在网格的下沉乡干部、联户党员", "条"),
     ]
 
 

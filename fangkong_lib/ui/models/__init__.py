@@ -10,6 +10,7 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
+    "LeadsModel": "leads",
     "BriefingModel": "briefing",
     "ImportModel": "importer",
     "LedgerModel": "ledgers",
@@ -22,6 +23,7 @@ _HOME = {
 }
 
 __all__ = [
+    "LeadsModel",
     "BriefingModel",
     "ImportModel",
     "LedgerModel",
