@@ -72,7 +72,8 @@ def test_a_lead_is_assigned_then_verified_into_the_returnee_workflow(data):
     stored = store.load_ledger(data.engine, "leads").set_index("lead_no").loc[lead_no]
     assert (stored["outcome"], stored["verifier"], stored["returnee"]) == ("已核实在本地", "王干事", True)
     person = data.ledgers["returnees"].set_index("id_number").loc[lead["id_number"]]
-    assert person["grid"] == grid and person["actual_arrival"].date() == data.today
+    arrived = lead["received_at"].date() if lead["source"] == "卡口" else data.today  # seen at the checkpoint
+    assert person["grid"] == grid and person["actual_arrival"].date() == arrived
     assert lead_no not in {n for _, n in m.lead_options}  # closed: no longer offered
     assert lead_no in m.detail_html and "已在返乡台账" in m.detail_html  # the person's history keeps it
     page._lead.value = m.lead_options[0][1]

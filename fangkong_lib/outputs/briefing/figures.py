@@ -230,7 +230,8 @@ def _lead_lists(ledgers: Mapping[str, pd.DataFrame], day: date) -> list[ActionLi
     """Leads (线索核查) at the day's cut-off: open and overdue by source, and
     the overdue or unassigned ones with who must act."""
     table = leads.lead_status(ledgers["leads"], report_cutoff(day).to_pydatetime())
-    by_source = leads.leads_by_source(table, report_cutoff(day))[["今日新增", "未办结", "已逾期", "待分派"]]
+    by_source = leads.leads_by_source(table, report_cutoff(day))
+    by_source = by_source.loc[by_source["线索"] > 0, ["今日新增", "未办结", "已逾期", "待分派"]]  # sources heard from
     act = _masked(leads.leads_to_act(table), "leads", leads.ACT_COLUMNS)
     return [
         ActionList("leads_by_source", "线索核查（按来源）", by_source.reset_index(),

@@ -188,7 +188,8 @@ class LeadsModel(PageModel):
         row = leads[leads["lead_no"] == self.selected]
         if row.empty:
             return ""
-        mine = lead_status(person_leads(leads, row.iloc[0]["id_number"]), pd.Timestamp.max.floor("min"))
+        mine = person_leads(leads, row.iloc[0]["id_number"])
+        mine = lead_status(mine, max(pd.Timestamp(self.at), mine["received_at"].max()))
         returnees = self.data.ledgers["returnees"]
         found = returnees[returnees["id_number"] == row.iloc[0]["id_number"]]
         note = ("已在返乡台账：" + (f"{found.iloc[0]['actual_arrival']:%Y-%m-%d} 到达" if pd.notna(
