@@ -105,9 +105,31 @@ def cmd_export(args) -> int:
     from .outputs.exports import export_ledger
 
     out = Path(args.out)
+    if args.ledger == "leads":  # every lead with its status at --at
+        return _export_leads(args, out)
+    if args.at:
+        raise UserError("--at 只用于 fangkong export leads（线索状态的计算时点）")
     n = export_ledger(_engine(args), args.ledger, out, masked=not args.unmasked)
     note = "（未脱敏，请妥善保管）" if args.unmasked else "（身份证号、电话已脱敏）"
     print(f"已导出 {LEDGERS[args.ledger].label} {n} 行到 {out}{note}")
+    return 0
+
+
+def _export_leads(args, out: Path) -> int:
+    from datetime import datetime
+
+    from .outputs.leads import export_leads
+
+    at = None
+    if args.at:
+        try:
+            at = datetime.strptime(args.at.strip(), "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise UserError(f"时点 {args.at!r} 格式不对，应为 \"YYYY-MM-DD HH:MM\"") from None
+        _parse_date(at.date().isoformat())
+    n, at = export_leads(_engine(args), out, masked=not args.unmasked, at=at)
+    note = "（未脱敏，请妥善保管）" if args.unmasked else "（身份证号、电话已脱敏）"
+    print(f"已导出 线索核查 {n} 条到 {out}，状态截至 {at:%Y-%m-%d %H:%M}{note}")
     return 0
 
 
@@ -409,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT.xlsx|OUT.csv")
     p.add_argument("--db", help=db_help)
     p.add_argument("--unmasked", action="store_true", help="不脱敏（身份证号、电话原样导出）")
+    p.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', help="仅 leads：按此时点计算线索状态（默认数据中的现在）")
     p.set_defaults(func=cmd_export)
 
     from .views.layers import MAP_LAYERS, default_layers, layer_help

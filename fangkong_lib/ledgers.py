@@ -883,7 +883,7 @@ _LEDGERS: list[Ledger] = [
             F("village", "村", aka=("行政村", "所属村")),
             _GRID,
             F("matched_by", "匹配方式", choices=LEAD_MATCHES),
-            F("assignee", "责任人", doc="网格的下沉乡干部、联户党员（分派时确定）"),
+            F("assignee", "责任人", pii="name", doc="网格的下沉乡干部、联户党员（分派时确定）"),
             F("deadline", "截止时间", "datetime", doc="按 policy/leads.toml 的时限计算"),
             F("outcome", "核查结果", choices=LEAD_OUTCOMES, doc="空：未办结"),
             F("measure", "落实措施"),

@@ -207,7 +207,9 @@ def _into_returnees(tx: Tx, lead: Mapping, raw: Mapping, when: datetime, today: 
     village, grid = _grid_of(tx, raw, lead)
     if not grid:
         raise ActionError.about("grid", "网格", "已核实在本地的线索要纳入返乡人员管理：请先分派到网格，或在表单中填写网格")
-    arrival = raw.get("actual_arrival") or when.date()
+    # a traveller stopped at a checkpoint arrived that day; otherwise the day verified
+    arrival = raw.get("actual_arrival") or (pd.Timestamp(lead["received_at"]).date() if lead["source"] == "卡口"
+                                            else when.date())
     person = tx.row("returnees", id_number=lead["id_number"])
     if person is None:
         registration = {
@@ -237,8 +239,8 @@ def verify_lead(db, lead_no: str, raw: Mapping, *, user: str, today: date | None
     operator), with optional ``measure`` and ``note``.
 
     已核实在本地 puts the person into the returnee workflow in the same
-    transaction: registered with ``actual_arrival`` (default the day
-    verified), ``risk_category`` (default the lead's) and the lead's village
+    transaction: registered with ``actual_arrival`` (default: the day a
+    checkpoint saw them, else the day verified), ``risk_category`` (default the lead's) and the lead's village
     and grid (or ``grid`` given here), and their control plan derived; an
     already registered person gets their arrival recorded. The source row
     follows (a push's 核查结果, a buyer's or patient's negative test).

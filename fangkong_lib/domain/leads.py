@@ -32,7 +32,7 @@ from ..policy.leads import LeadPolicy
 
 __all__ = [
     "CLOSED_STATUSES", "KPI_LABELS", "LEAD_STATUSES", "OPEN_STATUSES", "SOURCE_LEDGERS", "SYSTEM_VERIFIER",
-    "SyncPlan", "data_now", "filter_leads", "lead_deadlines", "lead_no_for", "lead_status", "leads_by_source",
+    "ACT_COLUMNS", "SyncPlan", "data_now", "lead_moment", "filter_leads", "lead_deadlines", "lead_no_for", "lead_status", "leads_by_source",
     "leads_to_act", "match_people", "person_leads", "plan_sync", "responsible_people", "source_leads",
     "under_control",
 ]
@@ -74,6 +74,19 @@ def data_now(today: date, clock: datetime | None = None) -> datetime:
     if today == clock.date():
         return clock.replace(second=0, microsecond=0)
     return datetime.combine(today, time(23, 59))
+
+
+def lead_moment(day: date, today: date, clock: datetime | None = None) -> datetime:
+    """The moment a page dated ``day`` sees the leads at: the data's now on
+    the data's today, the end of a past day, the start of a future one."""
+    if day == today:
+        return data_now(today, clock)
+    return datetime.combine(day, time(23, 59) if day < today else time(0, 0))
+
+
+#: Columns of the lists of leads to act on (overview, briefing), with Chinese headers.
+ACT_COLUMNS = {"source": "来源", "name": "姓名", "village": "村", "grid": "网格", "assignee": "责任人（须处置）",
+               "received_at": "接收时间", "deadline": "截止时间", "status": "状态"}
 
 
 def lead_no_for(source: str, received: datetime, *parts) -> str:
@@ -365,8 +378,9 @@ def plan_sync(candidates: pd.DataFrame, leads: pd.DataFrame, ledgers: Mapping[st
     A source row without a lead gets one: matched to a village and grid
     (ID, then phone, then the village the source row names, which leaves it
     待分派 without a grid), its deadline from ``policy``, its responsible
-    people, closed at once as 已在管控中 when the person was under control
-    when it came in, or with the outcome its source row already records.
+    people, closed with the outcome its source row already records, or
+    else at once as 已在管控中 when the person was under control when it
+    came in.
     A stored open lead takes an outcome its source row now records, a grid
     found since, and a deadline the policy now gives; what staff recorded on
     a lead (outcome, verifier, assignment) is never overwritten.
@@ -400,12 +414,12 @@ def plan_sync(candidates: pd.DataFrame, leads: pd.DataFrame, ledgers: Mapping[st
             rec.update(village=village, grid=grid, matched_by=via,
                        assignee=responsible.get(grid) if grid else None,
                        deadline=_value(deadline.iloc[i]), returnee=row["id_number"] in returnee_ids)
-            if controlled[i]:
-                rec.update(outcome="已在管控中", verified_at=rec["received_at"], verifier=SYSTEM_VERIFIER,
-                           measure="接收时已在管控中，关联返乡人员管控")
-            elif row["outcome"] is not None:
+            if row["outcome"] is not None:  # what the source row records comes first
                 rec.update(outcome=row["outcome"], verified_at=_value(row["verified_at"]),
                            verifier=row["verifier"] or SYSTEM_VERIFIER, measure=row["measure"])
+            elif controlled[i]:
+                rec.update(outcome="已在管控中", verified_at=rec["received_at"], verifier=SYSTEM_VERIFIER,
+                           measure="接收时已在管控中，关联返乡人员管控")
             new.append(rec)
     updates: list[dict] = []
     if len(leads):

@@ -9,6 +9,7 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
+    "export_leads": "leads",
     "RenderError": "render",
     "donor_list_workbook": "publicity",
     "export_frame": "exports",
@@ -23,6 +24,7 @@ _HOME = {
 }
 
 __all__ = [
+    "export_leads",
     "RenderError",
     "donor_list_workbook",
     "export_frame",

@@ -11,6 +11,7 @@ from importlib import import_module
 _HOME = {
     "PublicityPage": "publicity",
     "GatheringsPage": "gatherings",
+    "LeadsPage": "leads",
     "BriefingPage": "briefing",
     "CommandPage": "command",
     "CheckpointsPage": "checkpoints",
@@ -28,6 +29,7 @@ _HOME = {
 __all__ = [
     "PublicityPage",
     "GatheringsPage",
+    "LeadsPage",
     "BriefingPage",
     "CommandPage",
     "CheckpointsPage",

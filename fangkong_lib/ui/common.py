@@ -21,6 +21,7 @@ PAGES = (
     ("checkpoints.ipynb", "卡口值守"),
     ("sentinels.ipynb", "医疗哨点"),
     ("grids.ipynb", "网格责任"),
+    ("leads.ipynb", "线索核查"),
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),

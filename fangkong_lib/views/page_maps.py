@@ -14,11 +14,12 @@ import pandas as pd
 from ..domain.geo import points_from_lonlat
 from ..domain.places import STATUS_COLOURS
 from .maps import (
+    make_overview_map,
     add_points_layer, add_village_labels, add_village_layer, add_village_values_layer, legend_rows, make_map_frame,
     value_legend_entries,
 )
 
-__all__ = ["make_places_map", "make_problems_map", "make_supplies_map", "PROBLEM_BINS", "PROBLEM_COLOURS",
+__all__ = ["make_leads_map", "make_places_map", "make_problems_map", "make_supplies_map", "PROBLEM_BINS", "PROBLEM_COLOURS",
            "VALUE_BINS", "VALUE_COLOURS", "QTY_BINS"]
 
 #: Open problems per village: bins and colours (0 first).
@@ -92,3 +93,13 @@ def make_supplies_map(villages: gpd.GeoDataFrame, by_village: pd.DataFrame, *, t
     add_village_values_layer(m, villages, values, bins=bins, colours=VALUE_COLOURS, unit=suffix, name="发放到各村")
     add_village_labels(m, villages)
     return m
+
+
+def make_leads_map(grids: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, naturals: gpd.GeoDataFrame,
+                   open_counts: pd.Series, *, village: str | None = None, title: str = "", subtitle: str = "",
+                   note: str = "") -> folium.Map:
+    """Grid cells coloured by their open leads (未办结线索), ``open_counts``
+    indexed by grid code; people only as counts."""
+    return make_overview_map(grids, villages, naturals, open_counts, village=village, title=title,
+                             subtitle=subtitle, note=note, count_label="未办结线索",
+                             legend_title="未办结线索（按网格）")

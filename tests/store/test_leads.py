@@ -158,3 +158,27 @@ def test_a_lead_recorded_by_hand_is_matched_and_validated(engine):
                                         "received_at": "2022-04-07 08:00", "detail": "邻居反映其从外地返回"},
                                user=USER)
     assert "杏园村 CJ02-01-1" in message and "截止 04-08 08:00" in message
+
+
+def test_export_leads_lists_every_lead_with_its_status_at_a_moment(engine, push_file, tmp_path, db_url, capsys):
+    from fangkong_lib.cli import main
+
+    actions.import_ledger(engine, "pushes", push_file, user=USER)
+    out = tmp_path / "线索.csv"
+
+    def exported(*extra) -> dict[str, dict]:
+        assert main(["export", "leads", str(out), "--db", db_url, *extra]) == 0
+        with out.open(encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+        assert list(rows[0]) == ["线索编号", "来源", "姓名", "身份证号", "村", "网格", "接收时间", "截止时间", "状态",
+                                 "核查结果"]
+        return {r["姓名"]: r for r in rows}
+
+    at_ten = exported("--at", "2022-04-06 10:00")
+    assert {k: r["状态"] for k, r in at_ten.items()} == {"甲": "待核查", "丙": "待核查", "丁": "待分派"}
+    assert at_ten["丙"]["截止时间"] == "2022-04-06 11:00:00" and "*" in at_ten["甲"]["身份证号"]
+    assert exported("--at", "2022-04-06 12:00")["丙"]["状态"] == "已逾期"  # the close contact's 2 h are over
+    unmasked = exported("--unmasked")  # default: the data's now (2022-04-07 23:59)
+    assert unmasked["甲"]["身份证号"] == PUSHED and unmasked["甲"]["状态"] == "已逾期"
+    assert main(["export", "leads", str(out), "--db", db_url, "--at", "4月6日"]) == 2
+    assert "时点" in capsys.readouterr().err

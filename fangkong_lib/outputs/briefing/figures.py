@@ -17,7 +17,7 @@ import pandas as pd
 
 from ...policy import fever_threshold
 from ...dataset import Dataset
-from ...domain import alerts, problems, supplies
+from ...domain import alerts, leads, problems, supplies
 from ...domain.gatherings import FIGURE_LABELS as GATHERING_FIGURES, gathering_figures, gathering_table
 from ...domain.places import CLOSED, FIX, places_briefing
 from ...domain.publicity_work import FIGURE_LABELS as PUBLICITY_FIGURES, publicity_coverage, publicity_figures
@@ -255,6 +255,7 @@ def _action_lists(data: Dataset, day: date) -> list[ActionList]:
                    "整改时限已过、尚未销号的督查问题，逾期最久的在前", "个"),
         ActionList("tasks", "逾期未办结交办事项", _masked(overdue_tasks(ledgers, day), "tasks", TASK_COLUMNS),
                    "会议议定交办的事项，完成时限已过、尚未办结，逾期最久的在前", "件"),
+        *_lead_lists(ledgers, day),
         ActionList("supplies", "物资预警", supply_alerts(ledgers, day).rename(columns=SUPPLY_COLUMNS),
                    f"低于最低储备、已过期或 {load_stock_policy().expiry_warning_days} 天内到期且仍有库存的捐赠物资",
                    "项"),
@@ -296,6 +297,21 @@ def _places_lists(ledgers, day: date) -> list[ActionList]:
                    "当日检查的重点场所，有未落实项的在前", "处", len(inspected)),
         ActionList("under_order", "限期整改与停业整改场所", _masked(under, "places", UNDER_ORDER_COLUMNS),
                    f"最近一次检查后处于{FIX}或{CLOSED}的场所，逾期未复查的在前", "处"),
+    ]
+
+
+def _lead_lists(ledgers: Mapping[str, pd.DataFrame], day: date) -> list[ActionList]:
+    """Leads (线索核查) at the day's cut-off: open and overdue by source, and
+    the overdue or unassigned ones with who must act."""
+    table = leads.lead_status(ledgers["leads"], report_cutoff(day).to_pydatetime())
+    by_source = leads.leads_by_source(table, report_cutoff(day))
+    by_source = by_source.loc[by_source["线索"] > 0, ["今日新增", "未办结", "已逾期", "待分派"]]  # sources heard from
+    act = _masked(leads.leads_to_act(table), "leads", leads.ACT_COLUMNS)
+    return [
+        ActionList("leads_by_source", "线索核查（按来源）", by_source.reset_index(),
+                   f"截至当日 {REPORT_DEADLINE:%H:%M}，各来源线索的未办结、已逾期（超过核查时限）与待分派条数", "个来源"),
+        ActionList("leads", "逾期或待分派的线索", act,
+                   "已超过核查时限仍未办结、或尚未分派到网格的线索，责任人为所在网格的下沉乡干部、联户党员", "条"),
     ]
 
 

@@ -12,6 +12,7 @@ from importlib import import_module
 _HOME = {
     "PublicityModel": "publicity",
     "GatheringsModel": "gatherings",
+    "LeadsModel": "leads",
     "BriefingModel": "briefing",
     "CheckpointsModel": "checkpoints",
     "GridsModel": "grids",
@@ -29,6 +30,7 @@ _HOME = {
 __all__ = [
     "PublicityModel",
     "GatheringsModel",
+    "LeadsModel",
     "BriefingModel",
     "CheckpointsModel",
     "GridsModel",

@@ -21,6 +21,8 @@ from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
 from ...views.maps import make_overview_map, map_iframe, render_map
 from ...views.tables import frame_html, people_table_html, village_table_html
+from ...domain.leads import lead_moment, lead_status
+from ...views.leads import leads_summary_html
 from .base import ALL, PageModel, with_data_notes
 from .community_figures import LISTS as COMMUNITY_LISTS, community_figures, community_list
 from .checkpoints import WATCH_LABELS, watch_kpis, watch_list
@@ -72,11 +74,16 @@ class OverviewModel(PageModel):
                                                              village=self.village or None)  # 网格责任
         self.kpis |= grid_kpis
         self.table_html = village_table_html(ov.by_village)
-        self.actions_html = people_table_html(ov, masked=True)
+        self.actions_html = people_table_html(ov, masked=True) + self._leads_html()
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
                                         lambda: self._build_map(ov))
         measure = f" · {self.measure}" if self.measure else ""
         return with_data_notes(f"已更新：{self.village or '全乡'}{measure} · {self.day.isoformat()}", ov.notes)
+
+    def _leads_html(self) -> str:
+        """Open and overdue leads by source, and who must act (线索核查)."""
+        leads = lead_status(self.data.ledgers["leads"], lead_moment(self.day, self.data.today))
+        return leads_summary_html(leads[leads["village"] == self.village] if self.village else leads)
 
     def _build_map(self, ov) -> str:
         title = f"{self.data.township}疫情防控态势图"
