@@ -16,6 +16,7 @@ the ledgers it changed so pages show them at once.
 - :mod:`.supplies`: receipts and issues of donated supplies;
 - :mod:`.imports`: importing a ledger file;
 - :mod:`.duty`: the duty roster (a person on a shift, off it);
+- :mod:`.volunteers`: the volunteer roster, postings, checkpoint shifts, hours;
 - :mod:`.records`: any other ledger's form (:func:`save_record`).
 """
 
@@ -28,6 +29,7 @@ from .records import save_record
 from .problems import Step, apply_step, apply_steps, open_problem, recheck, record_supervision, set_accountability
 from .returnees import record_arrival, record_preregistration, record_release, record_temperature, record_test
 from .supplies import issue_supplies, receive_supplies
+from .volunteers import assign_volunteer, assign_volunteer_shift, end_assignment, log_hours, save_volunteer
 
 __all__ = [
     "ActionError",
@@ -40,10 +42,14 @@ __all__ = [
     "apply_step",
     "apply_steps",
     "assign_duty",
+    "assign_volunteer",
+    "assign_volunteer_shift",
     "control_status",
+    "end_assignment",
     "ensure_plans_current",
     "import_ledger",
     "issue_supplies",
+    "log_hours",
     "open_problem",
     "plan_for",
     "policy_hash",
@@ -58,6 +64,7 @@ __all__ = [
     "record_test",
     "refresh_plans",
     "save_record",
+    "save_volunteer",
     "set_accountability",
     "unassign_duty",
 ]

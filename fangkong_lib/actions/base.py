@@ -32,6 +32,7 @@ SUBJECTS = {
     "returnees": "returnees", "away": "returnees", "controls": "returnees", "tests": "returnees",
     "daily_checks": "returnees",
     "duty_posts": "duty", "duty_shifts": "duty",
+    "volunteers": "volunteers", "volunteer_assignments": "volunteers",
 }
 
 

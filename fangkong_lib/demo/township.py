@@ -9,7 +9,8 @@ from one random generator, so the order is part of the township):
 geometry → villages and grids → staff → people away → returnees and controls
 → places and inspections → supervision → supplies → checkpoints, sentinels and
 pushes → gatherings and volunteers → village reports and supervision visits → the
-duty roster (its own random stream).
+duty roster (its own random stream) → the volunteers' postings and the assault
+team (its own random stream).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .places import add_inspections, add_places
 from .returns import add_people_away, add_returnees
 from .supervision import add_problems, add_supervision_visits
 from .supplies import add_supplies
+from .volunteers import add_volunteer_postings
 
 
 def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.DataFrame]:
@@ -70,6 +72,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_village_reports(t)
     add_supervision_visits(t)
     add_duty_roster(t)
+    add_volunteer_postings(t)
     return t.out
 
 

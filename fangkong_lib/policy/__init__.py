@@ -43,6 +43,8 @@ NATION = "全国"
 DEFAULT_JURISDICTION = TOWNSHIP_NAME
 #: Files in the policy folder that are not regimes.
 NOT_REGIMES = frozenset({"five_in_one.toml", "places.toml", "duty.toml"})
+#: ... and the volunteers' rules (policy/volunteers.py reads them).
+NOT_REGIMES |= {"volunteers.toml"}
 #: The measure that always counts from the arrival day (三天两检: two tests at
 #: least 24 h apart within 3 days of arrival), whatever 填平补齐 would say.
 ARRIVAL_MEASURE = "三天两检"

@@ -16,6 +16,8 @@ ARCHITECTURE_KEYS = {
 EXTRA_KEYS = {"problem_events", "village_reports", "supervisions"}
 # The duty roster (值班值守): posts and shifts.
 EXTRA_KEYS |= {"duty_posts", "duty_shifts"}
+# One fist (党员志愿者): where each volunteer is posted.
+EXTRA_KEYS |= {"volunteer_assignments"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():
