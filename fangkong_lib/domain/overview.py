@@ -16,6 +16,7 @@ from ..policy import fever_threshold
 from .alerts import arrivals_expected
 from .supplies import stock_by_item  # the one stock computation, re-exported
 from .controls import Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, test_schedule
+from .volunteers import gap_labels as volunteer_gap_labels
 
 __all__ = [
     "CONTROL_MEASURES", "KPI_LABELS", "Overview", "Data", "filter_village", "active_controls", "test_schedule",
@@ -42,6 +43,7 @@ KPI_LABELS = {
     "stock_items": "库存物资(种)",
     "stock_value": "库存估值(元)",
 }
+KPI_LABELS.update(volunteer_gap_labels())  # 党员志愿者: households and checkpoint shifts short
 
 
 @dataclass

@@ -29,7 +29,7 @@ from .duty import roster
 
 __all__ = [
     "ASSIGNMENT_STATES", "CATEGORIES", "DEFAULT_TEAM", "TeamVolunteers", "active_assignments", "checkpoint_shifts",
-    "filter_roster", "grid_volunteers", "household_cover", "kpi_labels", "summarize_volunteers", "volunteer_category",
+    "filter_roster", "gap_labels", "grid_volunteers", "household_cover", "kpi_labels", "summarize_volunteers", "volunteer_category",
     "volunteer_gap_figures", "volunteer_roster", "volunteer_shifts",
 ]
 
@@ -243,18 +243,26 @@ def summarize_volunteers(rows: pd.DataFrame, households: pd.DataFrame, checkpoin
     }
 
 
+def gap_labels(policy: VolunteerPolicy | None = None) -> dict[str, str]:
+    """The overview's volunteer figures (keys of :func:`volunteer_gap_figures`)
+    with their Chinese labels."""
+    return {"volunteer_households": f"隔离户缺{'/'.join(_policy(policy).household_roles)}",
+            "checkpoint_short_shifts": "卡口缺员班次"}
+
+
 def volunteer_gap_figures(data: Mapping[str, pd.DataFrame], day: date, village: str | None = None,
                           policy: VolunteerPolicy | None = None) -> dict[str, pd.DataFrame]:
     """What the overview and the briefing say about the volunteers on ``day``:
-    ``households_missing`` (home-isolated households without a volunteer in
-    every required post) and ``short_shifts`` (checkpoint shifts short of
-    people). ``village`` limits the households; checkpoints are the
-    township's."""
+    ``volunteer_households`` (home-isolated households without a volunteer in
+    every required post, :func:`household_cover`) and
+    ``checkpoint_short_shifts`` (the day's checkpoint shifts short of people,
+    :func:`checkpoint_shifts`). ``village`` limits the households;
+    checkpoints are the township's."""
     controls = filter_village(data["controls"], village)
     homes = household_cover(controls, data["volunteer_assignments"], day, policy)
     shifts = checkpoint_shifts(data["duty_posts"], data["duty_shifts"], day, policy)
-    return {"households_missing": homes[homes["missing"] != ""].reset_index(drop=True),
-            "short_shifts": shifts[shifts["missing"] > 0].reset_index(drop=True)}
+    return {"volunteer_households": homes[homes["missing"] != ""].reset_index(drop=True),
+            "checkpoint_short_shifts": shifts[shifts["missing"] > 0].reset_index(drop=True)}
 
 
 class TeamVolunteers:

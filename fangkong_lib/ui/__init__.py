@@ -17,6 +17,7 @@ _HOME = {
     "ReturneePage": "returnees",
     "SupervisionPage": "supervision",
     "SuppliesPage": "supplies",
+    "VolunteersPage": "volunteers",
 }
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ReturneePage",
     "SupervisionPage",
     "SuppliesPage",
+    "VolunteersPage",
 ]
 
 

@@ -15,6 +15,7 @@ PAGES = (
     ("places.ipynb", "重点场所"),
     ("supervision.ipynb", "督查整改"),
     ("supplies.ipynb", "捐赠物资"),
+    ("volunteers.ipynb", "党员志愿者"),
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),

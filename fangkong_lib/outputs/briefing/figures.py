@@ -27,6 +27,7 @@ from ...ingest.normalize import mask_frame
 from ...ledgers import OUTBOUND_PII_KINDS, get_ledger
 from ...policy.stock_levels import load_stock_policy
 from .chart import control_chart_png
+from .volunteers import volunteer_action_lists
 
 __all__ = ["HEADLINE", "ActionList", "Briefing", "summarize_briefing", "overdue_tests", "fever_readings",
            "overdue_pushes", "overdue_problems", "supply_alerts", "village_table_with_total",
@@ -286,6 +287,6 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
         day=day, township=data.township, synthetic=data.synthetic, source_note=data.source_note,
         kpis=kpis, kpis_yesterday=kpis_before, headline=_headline(kpis, kpis_before),
         villages=_village_table(data, ov, day, reports), reports=reports,
-        actions=_action_lists(data, day), history=history, chart_png=control_chart_png(history),
+        actions=_action_lists(data, day) + volunteer_action_lists(data, day, ActionList), history=history, chart_png=control_chart_png(history),
         notes=list(ov.notes),
     )

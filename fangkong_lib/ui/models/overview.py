@@ -18,6 +18,8 @@ from ...ledgers import get_ledger
 from ...views.maps import make_overview_map, map_iframe, render_map
 from ...views.tables import frame_html, people_table_html, village_table_html
 from .base import ALL, PageModel, with_data_notes
+from ...domain.volunteers import gap_labels as volunteer_gap_labels, volunteer_gap_figures
+from .volunteers import gap_list_html as volunteer_gap_list
 
 #: Columns of the lists the KPI cards open: who, where, what.
 PERSON_COLUMNS = ["name", "village", "grid", "id_number", "phone", "current_measure"]
@@ -29,7 +31,8 @@ class OverviewModel(PageModel):
     filters = ("village", "measure", "day", "basemap")
     map_cache_size = 32
     kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
-                 "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value")
+                 "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
+                 *volunteer_gap_labels())
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -40,6 +43,7 @@ class OverviewModel(PageModel):
 
     def __init__(self, data, **kwargs):
         self.overview = None  # the last Overview computed
+        self.volunteer_gaps: dict[str, pd.DataFrame] = {}  # 党员志愿者: the rows behind its two figures
         kwargs.setdefault("day", data.today)
         super().__init__(data, **kwargs)
 
@@ -58,6 +62,8 @@ class OverviewModel(PageModel):
                                 measure=self.measure or None)
         self.overview = ov
         self.kpis = dict(ov.kpis)
+        self.volunteer_gaps = volunteer_gap_figures(self.data.ledgers, self.day, self.village or None)
+        self.kpis.update({key: len(rows) for key, rows in self.volunteer_gaps.items()})
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True)
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
@@ -88,6 +94,8 @@ class OverviewModel(PageModel):
         if ov is None or key not in self.kpi_lists:
             return None
         controls = ov.controls
+        if key in self.volunteer_gaps:  # 党员志愿者
+            return KPI_LABELS[key], volunteer_gap_list(key, self.volunteer_gaps[key])
         if key in ov.rows:
             return KPI_LABELS[key], _rows_list(key, ov.rows[key], controls)
         if key == "under_control":
