@@ -16,7 +16,7 @@ from ..policy import fever_threshold
 from .alerts import arrivals_expected
 from .supplies import stock_by_item  # the one stock computation, re-exported
 from .controls import Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, test_schedule
-from .volunteers import gap_labels as volunteer_gap_labels
+from .volunteers import gap_labels as volunteer_gap_labels, volunteer_gap_figures
 
 __all__ = [
     "CONTROL_MEASURES", "KPI_LABELS", "Overview", "Data", "filter_village", "active_controls", "test_schedule",
@@ -154,6 +154,10 @@ def summarize_overview(
         table = table.loc[[village]] if village in table.index else table.iloc[0:0]
     table = table.astype(int)
 
+    # 党员志愿者: households in home isolation and checkpoint shifts short of people
+    volunteer_gaps = volunteer_gap_figures(data, day, village) if "volunteer_assignments" in data else {}
+    kpis.update({key: len(rows) for key, rows in volunteer_gaps.items()})
+
     grids = data["grids"]["code"]
     by_grid = active.groupby("grid").size().reindex(grids, fill_value=0) if len(active) else pd.Series(0, index=grids)
     bad_rows = bad_test_date_rows(controls_all)
@@ -173,5 +177,6 @@ def summarize_overview(
             "away": away_now, "arriving_3d": arriving, "tests_due": planned_today,
             "tests_done_today": planned_today[planned_today["state"] == "done"],
             "open_problems": open_problems, "stock_items": stock[stock["stock"] > 0], "stock_value": stock,
+            **volunteer_gaps,
         },
     )

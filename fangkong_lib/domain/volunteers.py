@@ -256,11 +256,15 @@ def volunteer_gap_figures(data: Mapping[str, pd.DataFrame], day: date, village: 
     ``volunteer_households`` (home-isolated households without a volunteer in
     every required post, :func:`household_cover`) and
     ``checkpoint_short_shifts`` (the day's checkpoint shifts short of people,
-    :func:`checkpoint_shifts`). ``village`` limits the households;
+    :func:`checkpoint_shifts`; none on a day the duty roster does not cover
+    at all, before it was kept). ``village`` limits the households;
     checkpoints are the township's."""
     controls = filter_village(data["controls"], village)
     homes = household_cover(controls, data["volunteer_assignments"], day, policy)
     shifts = checkpoint_shifts(data["duty_posts"], data["duty_shifts"], day, policy)
+    rostered = data["duty_shifts"]
+    if not (_ts(rostered["date"]) == pd.Timestamp(day)).any():
+        shifts = shifts.iloc[0:0]
     return {"volunteer_households": homes[homes["missing"] != ""].reset_index(drop=True),
             "checkpoint_short_shifts": shifts[shifts["missing"] > 0].reset_index(drop=True)}
 

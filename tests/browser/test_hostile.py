@@ -39,7 +39,8 @@ PAYLOADS = (
     '=HYPERLINK("http://x","点击")',
     "'><svg onload=window.__xss=1>",
 )
-DASHBOARDS = ("overview", "places", "returnees", "supervision", "supplies", "ledgers", "briefing", "import")
+DASHBOARDS = ("overview", "places", "returnees", "supervision", "supplies", "ledgers", "briefing", "import",
+              "volunteers")
 TIMEOUT_MS = 90_000
 #: Rows at each end of a ledger that always get hostile values.
 EDGE_ROWS = 15

@@ -121,10 +121,13 @@ def test_a_volunteer_is_posted_by_a_grid_a_household_or_a_shift_on_the_rotation(
 
 def test_the_overview_figures_are_the_page_s():
     data = {"controls": CONTROLS, "volunteer_assignments": frame("volunteer_assignments", []),
-            "duty_posts": POSTS, "duty_shifts": frame("duty_shifts", [])}
+            "duty_posts": POSTS, "duty_shifts": frame("duty_shifts", [shift("东环路卡点", "", "早班", "张伟", "乡干部")])}
     gaps = volunteer_gap_figures(data, DAY)
     assert len(gaps["volunteer_households"]) == 2 and len(gaps["checkpoint_short_shifts"]) == 3
     assert volunteer_gap_figures(data, DAY, village="杏园村")["volunteer_households"].empty
+    # a day the duty roster was not kept yet: no staffing figure to report
+    before = volunteer_gap_figures(data | {"duty_shifts": frame("duty_shifts", [])}, DAY)
+    assert before["checkpoint_short_shifts"].empty
 
 
 def test_the_five_in_one_volunteer_comes_from_the_roster():

@@ -18,7 +18,7 @@ from ...ledgers import get_ledger
 from ...views.maps import make_overview_map, map_iframe, render_map
 from ...views.tables import frame_html, people_table_html, village_table_html
 from .base import ALL, PageModel, with_data_notes
-from ...domain.volunteers import gap_labels as volunteer_gap_labels, volunteer_gap_figures
+from ...domain.volunteers import gap_labels as volunteer_gap_labels
 from .volunteers import gap_list_html as volunteer_gap_list
 
 #: Columns of the lists the KPI cards open: who, where, what.
@@ -43,7 +43,6 @@ class OverviewModel(PageModel):
 
     def __init__(self, data, **kwargs):
         self.overview = None  # the last Overview computed
-        self.volunteer_gaps: dict[str, pd.DataFrame] = {}  # 党员志愿者: the rows behind its two figures
         kwargs.setdefault("day", data.today)
         super().__init__(data, **kwargs)
 
@@ -62,8 +61,6 @@ class OverviewModel(PageModel):
                                 measure=self.measure or None)
         self.overview = ov
         self.kpis = dict(ov.kpis)
-        self.volunteer_gaps = volunteer_gap_figures(self.data.ledgers, self.day, self.village or None)
-        self.kpis.update({key: len(rows) for key, rows in self.volunteer_gaps.items()})
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True)
         self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
@@ -94,8 +91,8 @@ class OverviewModel(PageModel):
         if ov is None or key not in self.kpi_lists:
             return None
         controls = ov.controls
-        if key in self.volunteer_gaps:  # 党员志愿者
-            return KPI_LABELS[key], volunteer_gap_list(key, self.volunteer_gaps[key])
+        if key in volunteer_gap_labels():  # 党员志愿者
+            return KPI_LABELS[key], volunteer_gap_list(key, ov.rows[key])
         if key in ov.rows:
             return KPI_LABELS[key], _rows_list(key, ov.rows[key], controls)
         if key == "under_control":
