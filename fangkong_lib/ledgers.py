@@ -108,6 +108,17 @@ LEAD_OUTCOMES = ("已核实在本地", "已核实不在本地", "无法联系", 
 #: How a lead's village and grid were found.
 LEAD_MATCHES = ("身份证号", "手机号", "来源登记", "人工分派")
 PARTY_IDENTITIES = ("正式党员", "预备党员")
+#: The one fist's teams (DOMAIN.md §1): the cadre assault team and the
+#: party-member service team of volunteers.
+VOLUNTEER_TEAMS = ("党员干部突击队", "基层党员服务队")
+#: Who a volunteer is (身份).
+VOLUNTEER_IDENTITIES = ("党员干部", "预备党员", "入党积极分子", "老党员", "教师", "机关干部", "其他")
+#: What a volunteer does (岗位): 守门员/消杀员/代购员 for households in home
+#: isolation, 卡点 (checkpoint duty, 卡点值守), 核酸 (mass testing).
+VOLUNTEER_POSTS = ("守门员", "消杀员", "代购员", "卡点", "核酸")
+#: Where a volunteer is posted (派驻类型); checkpoint shifts are rows of the
+#: duty roster (duty_shifts, 身份 志愿者), not of this list.
+ASSIGNMENT_KINDS = ("网格", "居家隔离户")
 
 
 @dataclass(frozen=True)
@@ -687,12 +698,15 @@ _LEDGERS: list[Ledger] = [
         (
             F("volunteer_no", "编号", req=True),
             F("name", "姓名", req=True, pii="name"),
-            F("identity", "身份", choices=("预备党员", "入党积极分子", "老党员", "教师", "机关干部", "其他")),
+            F("identity", "身份", choices=VOLUNTEER_IDENTITIES),
             _VILLAGE,
-            F("post", "岗位", choices=("守门员", "消杀员", "代购员", "卡点", "核酸")),
+            F("post", "岗位", choices=VOLUNTEER_POSTS, aka=("服务岗位",),
+              doc="守门员 / 消杀员 / 代购员 / 卡点（卡点值守）/ 核酸"),
             F("phone", "联系电话", "phone"),
             F("households", "联系户"),
-            F("hours", "服务时长", "float", min=0),
+            F("hours", "服务时长", "float", min=0, unit="小时", aka=("累计服务时长", "服务时长(小时)")),
+            F("team", "队伍", choices=VOLUNTEER_TEAMS, aka=("所属队伍", "服务队"),
+              doc="党员干部突击队 / 基层党员服务队（空白按基层党员服务队计）"),
         ),
         natural_key=("volunteer_no",),
     ),
@@ -944,6 +958,28 @@ _LEDGERS: list[Ledger] = [
         ),
         natural_key=("staff_no", "time"),
         doc="六级网格每个节点换人都留痕：谁、何时、由谁改为谁、为什么",
+    ),
+    # -- One fist (党员志愿者): where each volunteer is posted --------------------------
+    Ledger(
+        "volunteer_assignments", "志愿者派驻", "城郊乡党员志愿者派驻台账",
+        (
+            F("assign_no", "派驻编号", req=True, aka=("编号",)),
+            F("volunteer_no", "志愿者编号", req=True, doc="志愿者名册中的编号"),
+            F("name", "姓名", pii="name", aka=("志愿者", "志愿者姓名"), doc="志愿者姓名（按编号从名册带出）"),
+            F("kind", "派驻类型", req=True, choices=ASSIGNMENT_KINDS, aka=("类型",),
+              doc="网格 / 居家隔离户；卡口值守排入值班排班表"),
+            F("role", "岗位", req=True, choices=VOLUNTEER_POSTS, aka=("服务岗位",)),
+            F("village", "村", aka=("行政村",)),
+            F("grid", "网格", aka=("网格编号",), doc="派驻网格；居家隔离户所在网格"),
+            F("household_id", "隔离人员身份证号", "id_number", aka=("隔离户身份证号",),
+              doc="居家隔离户：管控台账中隔离人员的身份证号"),
+            F("household", "隔离人员", pii="name", aka=("隔离户", "户主")),
+            F("start_date", "开始日期", "date", req=True, aka=("派驻日期",)),
+            F("end_date", "结束日期", "date", doc="空白：仍在岗"),
+            _NOTE,
+        ),
+        natural_key=("assign_no",),
+        doc="志愿者派驻到网格、居家隔离户（守门员、代购员…）；每次派驻一行，结束时填结束日期",
     ),
 ]
 

@@ -20,6 +20,7 @@ the ledgers it changed so pages show them at once.
 - :mod:`.command`: meetings and the tasks their decisions become, villages' reports;
 - :mod:`.leads`: leads kept in step with their sources, assigned and verified;
 - :mod:`.grids`: the six-level tree's people and the households' party members;
+- :mod:`.volunteers`: the volunteer roster, postings, checkpoint shifts, hours;
 - :mod:`.records`: any other ledger's form (:func:`save_record`).
 """
 
@@ -36,6 +37,7 @@ from .records import save_record
 from .problems import Step, apply_step, apply_steps, open_problem, recheck, record_supervision, set_accountability
 from .returnees import record_arrival, record_preregistration, record_release, record_temperature, record_test
 from .supplies import issue_supplies, receive_supplies
+from .volunteers import assign_volunteer, assign_volunteer_shift, end_assignment, log_hours, save_volunteer
 
 __all__ = [
     "ActionError",
@@ -53,12 +55,16 @@ __all__ = [
     "apply_step",
     "apply_steps",
     "assign_duty",
+    "assign_volunteer",
+    "assign_volunteer_shift",
     "control_status",
+    "end_assignment",
     "ensure_plans_current",
     "import_ledger",
     "link_households",
     "issue_supplies",
     "log_enforcement",
+    "log_hours",
     "open_problem",
     "plan_for",
     "policy_hash",
@@ -78,6 +84,7 @@ __all__ = [
     "report_gathering",
     "review_gathering",
     "save_record",
+    "save_volunteer",
     "set_accountability",
     "sync_leads",
     "unassign_duty",

@@ -37,6 +37,7 @@ SUBJECTS = {
     "leads": "leads", "pushes": "leads", "checkpoint_logs": "leads", "drug_buyers": "leads",
     "fever_reports": "leads",
     **dict.fromkeys(("staff", "grids", "households", "party_members", "grid_assignments"), "grids"),
+    "volunteers": "volunteers", "volunteer_assignments": "volunteers",
 }
 
 

@@ -8,7 +8,8 @@
   runs it whenever the policy files changed since the last run (a hash kept
   in the ``meta`` table).
 - :class:`TeamAssigner` names the 五包一 team of a controlled person from the
-  grid's responsible people; the roles and where each comes from are data
+  grid's responsible people and the volunteer roster (the volunteer posted
+  to the household or grid); the roles and where each comes from are data
   (``policy/five_in_one.toml``).
 """
 
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from .. import store
 from ..domain.plans import Plan, make_plan
 from ..domain.returnees import UNASSIGNED
+from ..domain.volunteers import TeamVolunteers
 from ..ingest.normalize import clean_text
 from ..ledgers import get_ledger
 from ..policy import (DEFAULT_JURISDICTION, NOT_PLAN_RULES, POLICY_DIR, PolicyError, Regime, five_in_one_roles,
@@ -73,8 +75,8 @@ class TeamSource:
     """Where one 五包一 role's person comes from (see five_in_one.toml)."""
 
     role: str
-    kind: str  # "grid", "natural_village" or "staff"
-    column: str  # a column of the grid / natural-village row, or a staff level
+    kind: str  # "grid", "natural_village", "staff" or "volunteer"
+    column: str  # a column of the grid / natural-village row, a staff level, or (volunteer) "household" / "grid"
     match: str = "village"  # staff only: "village" or "area"
 
 
@@ -93,9 +95,11 @@ def team_sources(folder: Path | str = POLICY_DIR) -> tuple[TeamSource, ...]:
         if spec is None:
             out.append(TeamSource(role, "none", ""))
             continue
-        kinds = [k for k in ("grid", "natural_village", "staff") if k in spec]
+        kinds = [k for k in ("grid", "natural_village", "staff", "volunteer") if k in spec]
         if len(kinds) != 1:
-            raise PolicyError(f"five_in_one.toml：角色 {role} 应只写 grid、natural_village、staff 之一")
+            raise PolicyError(f"five_in_one.toml：角色 {role} 应只写 grid、natural_village、staff、volunteer 之一")
+        if kinds[0] == "volunteer" and spec["volunteer"] not in ("household", "grid"):
+            raise PolicyError(f"five_in_one.toml：角色 {role} 的 volunteer 应为 household 或 grid")
         match = spec.get("match", "village")
         if match not in ("village", "area"):
             raise PolicyError(f"five_in_one.toml：角色 {role} 的 match 应为 village 或 area")
@@ -106,14 +110,20 @@ def team_sources(folder: Path | str = POLICY_DIR) -> tuple[TeamSource, ...]:
 class TeamAssigner:
     """Names the 五包一 team for a person living in a grid cell.
 
-    Built once from the grids, natural villages, villages and staff ledgers;
-    calling it with a grid code (and the person's village) returns one name
-    per role, :data:`UNASSIGNED` where nobody is found.
+    Built once from the grids, natural villages, villages and staff ledgers
+    and the volunteers' postings (``volunteer_assignments``: in force on
+    ``day``, every posting without it); calling it with a grid code (and the
+    person's village, and ID number for the household's volunteer) returns
+    one name per role, :data:`UNASSIGNED` where nobody is found.
     """
 
     def __init__(self, grids: pd.DataFrame, naturals: pd.DataFrame, villages: pd.DataFrame,
-                 staff: pd.DataFrame, sources: tuple[TeamSource, ...] | None = None):
+                 staff: pd.DataFrame, sources: tuple[TeamSource, ...] | None = None,
+                 assignments: pd.DataFrame | None = None, day: date | None = None):
         self.sources = sources if sources is not None else team_sources()
+        postings = assignments if assignments is not None else pd.DataFrame(
+            columns=get_ledger("volunteer_assignments").columns)
+        self._volunteers = TeamVolunteers(postings, grids, day)
         self._grids = {row["code"]: row for row in grids.to_dict("records")}
         self._naturals = {(row["village"], row["name"]): row for row in naturals.to_dict("records")}
         self._area = dict(zip(villages["name"], villages.get("area", pd.Series(dtype=object))))
@@ -128,7 +138,7 @@ class TeamAssigner:
         return [s.role for s in self.sources]
 
     def __call__(self, grid: str | None, village: str | None = None,
-                 natural_village: str | None = None) -> list[str]:
+                 natural_village: str | None = None, id_number: str | None = None) -> list[str]:
         cell = self._grids.get(grid) or {}
         village = cell.get("village") or village
         natural = cell.get("natural_village") or natural_village
@@ -142,18 +152,23 @@ class TeamAssigner:
             elif src.kind == "staff":
                 scope = village if src.match == "village" else self._area.get(village)
                 name = self._staff.get((src.column, src.match, scope))
+            elif src.kind == "volunteer":
+                name = self._volunteers(id_number, grid, village, natural, household=src.column == "household")
             names.append(clean_text(name) or UNASSIGNED)
         return names
 
 
-def _assigner(conn, folder: Path | str = POLICY_DIR) -> TeamAssigner:
-    """The team assigner of the ledgers as ``conn`` sees them."""
+def _assigner(conn, folder: Path | str = POLICY_DIR, day: date | None = None) -> TeamAssigner:
+    """The team assigner of the ledgers as ``conn`` sees them (volunteers
+    posted on ``day``)."""
     return TeamAssigner(
         store.load_ledger(conn, "grids", columns=["code", "village", "natural_village", "member", "cadre"]),
         store.load_ledger(conn, "natural_villages", columns=["code", "name", "village", "cadre"]),
         store.load_ledger(conn, "villages", columns=["name", "area"]),
         store.load_ledger(conn, "staff"),
         team_sources(folder),
+        store.load_ledger(conn, "volunteer_assignments"),
+        day,
     )
 
 
@@ -244,7 +259,8 @@ def _target(person: dict, old: dict | None, plan: Plan, day: date, assigner) -> 
         "status": control_status(as_date(person["actual_arrival"]), released, day),
     }
     if old is None or not clean_text(old.get("team") or "").strip(";"):
-        target["team"] = assigner(person.get("grid"), person.get("village"), person.get("natural_village"))
+        target["team"] = assigner(person.get("grid"), person.get("village"), person.get("natural_village"),
+                                  person.get("id_number"))
     if old is None:
         target["found_via"] = "报备" if as_date(person.get("report_date")) is not None else "排查"
         target["id_number"] = person["id_number"]
@@ -290,7 +306,7 @@ def refresh_in(tx: Tx, day: date | None = None, *, ids: Iterable[str] | None = N
     arrived = [p for p in candidates if as_date(p.get("actual_arrival")) is not None]
     existing = {row["id_number"]: row for row in stored_rows(tx, "controls", wanted)} if arrived else {}
     if assigner is None and arrived:
-        assigner = _assigner(tx.conn)
+        assigner = _assigner(tx.conn, day=day)
     ledger = get_ledger("controls")
     result, inserts, plans = PlanRefresh(), [], {}
     for person in arrived:

@@ -11,7 +11,7 @@ geometry → villages and grids → staff → people away → returnees and cont
 pushes → gatherings and volunteers → village reports and supervision visits;
 then, each from a generator of its own: gatherings' trail and publicity, the
 duty roster, the command line, the township health centre, leads, households
-and their party members.
+and their party members, the volunteers' postings and the assault team.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from .returns import add_people_away, add_returnees
 from .sentinels import add_health_centre
 from .supervision import add_problems, add_supervision_visits
 from .supplies import add_supplies
+from .volunteers import add_volunteer_postings
 
 
 def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.DataFrame]:
@@ -82,6 +83,7 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
     add_health_centre(t)
     add_leads(t)  # leads (线索核查) and clinics' fever reports, own generator
     add_households(t)
+    add_volunteer_postings(t)
     return t.out
 
 

@@ -19,11 +19,13 @@ _HOME = {
     "shift_at": "duty",
     "shifts_for": "duty",
     "summarize_overview": "overview",
+    "household_cover": "volunteers",
+    "volunteer_roster": "volunteers",
 }
 
 __all__ = [
-    "make_plan", "on_duty", "place_table", "points_from_lonlat", "roster", "roster_gaps", "shift_at",
-    "shifts_for", "summarize_overview",
+    "household_cover", "make_plan", "on_duty", "place_table", "points_from_lonlat", "roster", "roster_gaps",
+    "shift_at", "shifts_for", "summarize_overview", "volunteer_roster",
 ]
 
 

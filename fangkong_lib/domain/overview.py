@@ -17,6 +17,7 @@ from .alerts import arrivals_expected
 from .supplies import stock_by_item  # the one stock computation, re-exported
 from .command import COMMAND_KPI_LABELS, command_figures
 from .controls import Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, test_schedule
+from .volunteers import gap_labels as volunteer_gap_labels, volunteer_gap_figures
 
 __all__ = [
     "CONTROL_MEASURES", "KPI_LABELS", "Overview", "Data", "filter_village", "active_controls", "test_schedule",
@@ -44,6 +45,7 @@ KPI_LABELS = {
     "stock_value": "库存估值(元)",
     **COMMAND_KPI_LABELS,  # 指挥调度: duty gaps, open and overdue tasks, villages' late and missing reports
 }
+KPI_LABELS.update(volunteer_gap_labels())  # 党员志愿者: households and checkpoint shifts short
 
 
 @dataclass
@@ -157,6 +159,10 @@ def summarize_overview(
         table = table.loc[[village]] if village in table.index else table.iloc[0:0]
     table = table.astype(int)
 
+    # 党员志愿者: households in home isolation and checkpoint shifts short of people
+    volunteer_gaps = volunteer_gap_figures(data, day, village) if "volunteer_assignments" in data else {}
+    kpis.update({key: len(rows) for key, rows in volunteer_gaps.items()})
+
     grids = data["grids"]["code"]
     by_grid = active.groupby("grid").size().reindex(grids, fill_value=0) if len(active) else pd.Series(0, index=grids)
     bad_rows = bad_test_date_rows(controls_all)
@@ -177,5 +183,6 @@ def summarize_overview(
             "tests_done_today": planned_today[planned_today["state"] == "done"],
             "open_problems": open_problems, "stock_items": stock[stock["stock"] > 0], "stock_value": stock,
             **command.rows,
+            **volunteer_gaps,
         },
     )

@@ -50,6 +50,8 @@ NOT_REGIMES |= {"gatherings.toml", "publicity.toml"}
 #: roster's rules, the deadlines of leads, gatherings and publicity): a change
 #: there recomputes no plan.
 NOT_PLAN_RULES = frozenset({"duty.toml", "leads.toml", "gatherings.toml", "publicity.toml"})
+#: ... and the volunteers' rules (policy/volunteers.py reads them).
+NOT_REGIMES |= {"volunteers.toml"}
 #: The measure that always counts from the arrival day (三天两检: two tests at
 #: least 24 h apart within 3 days of arrival), whatever 填平补齐 would say.
 ARRIVAL_MEASURE = "三天两检"

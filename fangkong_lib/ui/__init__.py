@@ -24,6 +24,7 @@ _HOME = {
     "SentinelsPage": "sentinels",
     "SupervisionPage": "supervision",
     "SuppliesPage": "supplies",
+    "VolunteersPage": "volunteers",
 }
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "SentinelsPage",
     "SupervisionPage",
     "SuppliesPage",
+    "VolunteersPage",
 ]
 
 

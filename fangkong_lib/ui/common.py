@@ -22,6 +22,7 @@ PAGES = (
     ("sentinels.ipynb", "医疗哨点"),
     ("grids.ipynb", "网格责任"),
     ("leads.ipynb", "线索核查"),
+    ("volunteers.ipynb", "党员志愿者"),
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),

@@ -42,7 +42,7 @@ PAYLOADS = (
 DASHBOARDS = ("overview", "places", "returnees", "supervision", "supplies", "ledgers", "briefing", "import",
               "gatherings", "publicity", "command")
 DASHBOARDS += ("checkpoints", "sentinels")
-DASHBOARDS += ("grids", "leads")
+DASHBOARDS += ("grids", "leads", "volunteers")
 TIMEOUT_MS = 90_000
 #: Rows at each end of a ledger that always get hostile values.
 EDGE_ROWS = 15

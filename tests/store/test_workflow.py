@@ -43,6 +43,14 @@ SECTIONS = {
               dict(staff_no="S0003", name="冯民警", level="民警/辅警", village="杏园村", area="第一片区"),
               dict(staff_no="S0004", name="王支书", level="党支部书记", village="柳湾村", area="第一片区"),
               dict(staff_no="S0005", name="吴支书", level="党支部书记", village="杏园村", area="第一片区")],
+    # the 五包一 志愿者 comes from the volunteer roster: the volunteer posted to the grid
+    "volunteers": [dict(volunteer_no="ZY0001", name="王志愿", village="柳湾村", post="代购员"),
+                   dict(volunteer_no="ZY0002", name="李志愿", village="杏园村", post="守门员")],
+    "volunteer_assignments": [
+        dict(assign_no="PZ00001", volunteer_no="ZY0001", name="王志愿", kind="网格", role="代购员", village="柳湾村",
+             grid="CJ01-01-1", start_date="2022-03-10"),
+        dict(assign_no="PZ00002", volunteer_no="ZY0002", name="李志愿", kind="网格", role="守门员", village="杏园村",
+             grid="CJ02-01-1", start_date="2022-03-10")],
 }
 
 
@@ -101,7 +109,7 @@ def test_refresh_makes_the_plan_of_every_arrived_returnee(engine):
     assert (p1["measure"], p1["start_date"], p1["end_date"], p1["status"], p1["regime"]) == (
         "居家健康监测", pd.Timestamp("2022-04-05"), pd.Timestamp("2022-04-11"), "管控中", "henan-2022-03-22")
     assert p1["test_dates"] == "2022-04-05;2022-04-07;2022-04-09;2022-04-11"
-    assert p1["team"] == "赵乡干;王支书;孙医生;周民警;王党员"  # 五包一 from the grid, in role order
+    assert p1["team"] == "赵乡干;王支书;孙医生;周民警;王志愿"  # 五包一 from the grid, in role order
     assert p1["found_via"] == "报备"
     p2 = c.loc[P2]  # left the high-risk area on 4/1, arrived 4/6: serves what is left
     assert (p2["start_date"], p2["end_date"]) == (pd.Timestamp("2022-04-01"), pd.Timestamp("2022-04-14"))
@@ -109,7 +117,7 @@ def test_refresh_makes_the_plan_of_every_arrived_returnee(engine):
     assert p2["test_dates"] == "2022-04-06;2022-04-07;2022-04-10;2022-04-14"
     assert c.loc[P6, "measure"] == "集中隔离+居家隔离"
     # 乡干部 from the grid, 支部书记 and 一村一警 of the person's village, no 村医 there yet
-    assert c.loc[P5, "team"] == "钱乡干;吴支书;待指定;冯民警;李党员"
+    assert c.loc[P5, "team"] == "钱乡干;吴支书;待指定;冯民警;李志愿"
     audit = audit_rows(engine, "controls")
     assert len(audit) == 4 and set(audit["action"]) == {"insert"} and set(audit["user"]) == {USER}
 
@@ -126,7 +134,7 @@ def test_refresh_writes_only_what_changed(engine):
     assert result.changes == [(P1, "updated", ("category", "end_date", "measure", "test_dates"))]
     c = controls_of(engine).loc[P1]
     assert (c["measure"], c["end_date"]) == ("集中隔离", pd.Timestamp("2022-04-18"))
-    assert c["team"] == "赵乡干;王支书;孙医生;周民警;王党员"
+    assert c["team"] == "赵乡干;王支书;孙医生;周民警;王志愿"
     last = audit_rows(engine, "controls").iloc[-1]
     assert last["action"] == "update" and '"measure": "居家健康监测"' in last["before"]
     assert '"measure": "集中隔离"' in last["after"] and "team" not in last["after"]
@@ -220,12 +228,14 @@ def test_team_roles_and_sources_are_data(tmp_path):
 
 def test_demo_teams_come_from_the_grid_and_the_staff_ledger(demo_data):
     """The demo's 五包一 teams are exactly what the assigner names from the
-    grids, natural villages and staff (village doctors, police)."""
+    grids, natural villages and staff (village doctors, police) and the
+    volunteers' postings (household first, then grid)."""
     led = demo_data.ledgers
-    assigner = plans.TeamAssigner(led["grids"], led["natural_villages"], led["villages"], led["staff"])
+    assigner = plans.TeamAssigner(led["grids"], led["natural_villages"], led["villages"], led["staff"],
+                                  assignments=led["volunteer_assignments"])
     controls = led["controls"]
     assert len(controls) > 100
-    expected = [";".join(assigner(g)) for g in controls["grid"]]
+    expected = [";".join(assigner(g, id_number=i)) for g, i in zip(controls["grid"], controls["id_number"])]
     assert controls["team"].tolist() == expected
     assert plans.UNASSIGNED not in ";".join(expected)
 
@@ -288,7 +298,7 @@ def test_an_arrival_makes_the_plan_and_links_the_away_ledger(data, engine):
     message = workflow.record_arrival(data, P3, {"actual_arrival": DAY, "landing_test_result": "阴性"}, user=USER)
     assert "三天两检" in message and "2022-04-07 至 2022-04-09" in message
     c = controls_of(engine).loc[P3]
-    assert (c["measure"], c["status"], c["team"]) == ("三天两检", "管控中", "赵乡干;王支书;孙医生;周民警;王党员")
+    assert (c["measure"], c["status"], c["team"]) == ("三天两检", "管控中", "赵乡干;王支书;孙医生;周民警;王志愿")
     r = store.load_ledger(engine, "returnees").set_index("id_number").loc[P3]
     assert (r["actual_arrival"], r["landing_test_result"]) == (pd.Timestamp(DAY), "阴性")
     assert bool(store.load_ledger(engine, "away").set_index("id_number").loc[P3, "returned"]) is True

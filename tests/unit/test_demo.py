@@ -48,7 +48,11 @@ def test_counts_match_the_township(frames):
     assert 100 <= len(frames["natural_villages"]) <= 130
     assert len(frames["grids"]) == 376
     assert len(frames["places"]) == 436  # 435 key places and the health centre (卫生院)
-    assert len(frames["volunteers"]) == 376
+    volunteers = frames["volunteers"]
+    service = volunteers[volunteers["team"] == "基层党员服务队"]
+    assert len(service) == 376  # the party-member service team (DOMAIN.md §1)
+    assert service["identity"].value_counts()[["预备党员", "入党积极分子"]].tolist() == [31, 46]
+    assert (volunteers["team"] == "党员干部突击队").sum() > 0
     staff = frames["staff"]["level"].value_counts()
     assert staff.to_dict() == {"党员联户": 376, "自然村干部": len(frames["natural_villages"]), "下沉乡干部": 53,
                                "党支部书记": 17, "网格长": 9, "大网格长": 2,
@@ -196,8 +200,8 @@ SEED_ROLES = ("乡干部", "支部书记", "村医", "一村一警", "志愿者"
 
 def test_five_in_one_teams_are_the_seed_s_roles_from_the_person_s_village(frames):
     """Chengjiao's 五包一 (DOMAIN.md §3): 乡干部 (the grid's township cadre),
-    支部书记, 村医 and 一村一警 of the person's village, 志愿者 (the grid's
-    party member)."""
+    支部书记, 村医 and 一村一警 of the person's village, 志愿者 (a volunteer of
+    the roster posted to the person's household or village)."""
     assert five_in_one_roles() == SEED_ROLES, f"policy/five_in_one.toml lists {five_in_one_roles()}"
     staff = frames["staff"]
     names = staff.groupby(["level", "village"])["name"].agg(set).to_dict()
@@ -206,13 +210,18 @@ def test_five_in_one_teams_are_the_seed_s_roles_from_the_person_s_village(frames
         return names.get((level, village), set())
 
     grids = frames["grids"].set_index("code")[["cadre", "member"]].to_dict("index")
+    postings = frames["volunteer_assignments"]
+    posted_in = postings.groupby("village")["name"].agg(set).to_dict()
+    home_of = postings[postings["kind"] == "居家隔离户"].groupby("household_id")["name"].agg(set).to_dict()
     for row in frames["controls"].itertuples():
         cadre, secretary, doctor, officer, volunteer = row.team
         assert cadre in of("下沉乡干部", row.village) and cadre == grids[row.grid]["cadre"]
         assert secretary in of("党支部书记", row.village)
         assert doctor in of("村医", row.village)
         assert officer in of("民警/辅警", row.village)
-        assert volunteer == grids[row.grid]["member"]
+        assert volunteer in posted_in[row.village]  # from the roster, never a made-up name
+        if row.id_number in home_of:  # a household in home isolation: one of its own volunteers
+            assert volunteer in home_of[row.id_number]
 
 
 def test_same_seed_same_township_other_seed_other_people(frames):

@@ -25,6 +25,8 @@ EXTRA_KEYS |= {"leads", "fever_reports"}
 # Grid responsibility (网格责任): the party members who link households, the
 # households, and the history of who answers for each node of the tree.
 EXTRA_KEYS |= {"party_members", "households", "grid_assignments"}
+# One fist (党员志愿者): where each volunteer is posted.
+EXTRA_KEYS |= {"volunteer_assignments"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():

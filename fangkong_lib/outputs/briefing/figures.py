@@ -33,6 +33,7 @@ from ...ledgers import OUTBOUND_PII_KINDS, get_ledger
 from ...policy.grid_coverage import load_coverage_policy
 from ...policy.stock_levels import load_stock_policy
 from .chart import control_chart_png
+from .volunteers import volunteer_action_lists
 
 __all__ = ["HEADLINE", "ActionList", "Briefing", "summarize_briefing", "overdue_tests", "fever_readings",
            "overdue_pushes", "overdue_problems", "overdue_tasks", "supply_alerts", "village_table_with_total",
@@ -377,8 +378,8 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
         day=day, township=data.township, synthetic=data.synthetic, source_note=data.source_note,
         kpis=kpis, kpis_yesterday=kpis_before, headline=_headline(kpis, kpis_before),
         villages=_village_table(data, ov, day, reports), reports=reports,
-        actions=_action_lists(data, day), history=history, chart_png=control_chart_png(history),
-        notes=list(ov.notes), places=_places_lists(data.ledgers, day),
+        actions=_action_lists(data, day) + volunteer_action_lists(data, day, ActionList), history=history,
+        chart_png=control_chart_png(history), notes=list(ov.notes), places=_places_lists(data.ledgers, day),
     )
 
 

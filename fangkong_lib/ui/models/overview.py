@@ -26,6 +26,8 @@ from ...views.leads import leads_summary_html
 from .base import ALL, PageModel, with_data_notes
 from .community_figures import LISTS as COMMUNITY_LISTS, community_figures, community_list
 from .checkpoints import WATCH_LABELS, watch_kpis, watch_list
+from ...domain.volunteers import gap_labels as volunteer_gap_labels
+from .volunteers import gap_list_html as volunteer_gap_list
 
 #: Columns of the lists the KPI cards open: who, where, what.
 PERSON_COLUMNS = ["name", "village", "grid", "id_number", "phone", "current_measure"]
@@ -41,6 +43,7 @@ class OverviewModel(PageModel):
                  *COMMUNITY_LISTS, *COMMAND_KPI_LABELS)
     kpi_lists += tuple(WATCH_LABELS)  # 卡口值守 and 医疗哨点
     kpi_lists += ("grid_unlinked",)  # 网格责任
+    kpi_lists += tuple(volunteer_gap_labels())  # 党员志愿者
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -115,6 +118,8 @@ class OverviewModel(PageModel):
         if key in COMMUNITY_LISTS:  # gatherings and publicity
             return community_list(self.data.ledgers, key, self.day, self.village or None)
         controls = ov.controls
+        if key in volunteer_gap_labels():  # 党员志愿者
+            return KPI_LABELS[key], volunteer_gap_list(key, ov.rows[key])
         if key in ov.rows:
             return KPI_LABELS[key], _rows_list(key, ov.rows[key], controls)
         if key == "under_control":
