@@ -16,13 +16,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 STARTUP_TIMEOUT_S = 60
@@ -37,13 +38,22 @@ LOCAL_SCHEMES = ("data:", "about:", "blob:")
 LOCAL_HOSTS = ("127.0.0.1",)
 
 
-def build_demo_database(path: Path) -> Path:
+def build_demo_database(path: Path, source: Path | None = None) -> Path:
     """The synthetic township (17 villages, 112 natural villages, 376 grids)
-    written into the SQLite file ``path``; returns ``path``."""
-    from fangkong_lib.demo import build_demo
+    written into the SQLite file ``path``; returns ``path``.
 
+    ``source``: a demo database already built with the default seed (the
+    session's ``demo_db``) to copy instead of building the township again;
+    SQLite's backup API, so writes still in its ``-wal`` file come along.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if source is not None:
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(path)) as dst:
+            src.backup(dst)
+        return path
+    from fangkong_lib.demo import build_demo
+
     build_demo(str(path))
     return path
 
@@ -267,10 +277,11 @@ def screenshot(page, path) -> None:
 
 
 @contextmanager
-def own_demo_server(tmp_path_factory, name: str) -> Iterator[tuple[Path, str]]:
+def own_demo_server(tmp_path_factory, name: str, source: Path | None = None) -> Iterator[tuple[Path, str]]:
     """A demo database of a test module's own (for tests that write) and a
-    server on it: yields (database path, base URL)."""
-    db = build_demo_database(tmp_path_factory.mktemp(f"{name}-db") / "fangkong.sqlite")
+    server on it: yields (database path, base URL). Pass the session's
+    ``demo_db`` as ``source`` to copy it rather than build the township again."""
+    db = build_demo_database(tmp_path_factory.mktemp(f"{name}-db") / "fangkong.sqlite", source)
     with running_server(db, tmp_path_factory.mktemp(f"{name}-server")) as url:
         yield db, url
 

@@ -86,10 +86,10 @@ def server_url(chromium_path: str, demo_db: Path, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture(scope="session")
-def xss_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def xss_db(tmp_path_factory: pytest.TempPathFactory, demo_db: Path) -> Path:
     """The demo township with a village and one of its natural villages
     renamed to HTML that runs code if anything renders it unescaped."""
-    path = build_demo_database(tmp_path_factory.mktemp("xss") / "fangkong.sqlite")
+    path = build_demo_database(tmp_path_factory.mktemp("xss") / "fangkong.sqlite", source=demo_db)
     _rename_in_sqlite(path, XSS_VILLAGE, XSS_NATURAL)
     return path
 

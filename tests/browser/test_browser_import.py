@@ -25,9 +25,9 @@ GOOD_IDS = ["11010519491231002X", "440524188001010014"]
 
 
 @pytest.fixture(scope="module")
-def import_server(chromium_path, tmp_path_factory):
+def import_server(chromium_path, tmp_path_factory, demo_db):
     """A demo database of its own (these tests write) and its server."""
-    with own_demo_server(tmp_path_factory, "import") as pair:
+    with own_demo_server(tmp_path_factory, "import", source=demo_db) as pair:
         yield pair
 
 

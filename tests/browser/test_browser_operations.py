@@ -42,9 +42,10 @@ OPERATOR = "测试操作员"
 
 
 @pytest.fixture(scope="module")
-def ops_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+def ops_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory,
+               demo_db: Path) -> Iterator[tuple[Path, str]]:
     """A demo database of this module's own (the tests write to it) and its server."""
-    with own_demo_server(tmp_path_factory, "operations") as pair:
+    with own_demo_server(tmp_path_factory, "operations", source=demo_db) as pair:
         yield pair
 
 

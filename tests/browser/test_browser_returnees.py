@@ -36,9 +36,10 @@ UNMASKED_ID = re.compile(r"(?<![\d*])\d{17}[\dXx](?![\d*])")
 
 
 @pytest.fixture(scope="module")
-def returnee_pair(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+def returnee_pair(chromium_path: str, tmp_path_factory: pytest.TempPathFactory,
+                  demo_db: Path) -> Iterator[tuple[Path, str]]:
     """A demo township of this module's own (the test writes into it) and its server."""
-    with own_demo_server(tmp_path_factory, "returnees") as pair:
+    with own_demo_server(tmp_path_factory, "returnees", source=demo_db) as pair:
         yield pair
 
 
