@@ -22,7 +22,7 @@ from ...domain.daily import (
     REPORT_DEADLINE, REPORT_ON_TIME, REPORT_ZERO, arrivals_on, control_history, per_village, releases_on,
     report_cutoff, village_report_status,
 )
-from ...domain.grids import BEHIND_COLUMNS, coverage_sentence, incomplete_grids
+from ...domain.grids import BEHIND_COLUMNS, coverage_sentence, incomplete_grids, overview_coverage
 from ...domain.overview import CONTROL_MEASURES, Overview, summarize_overview
 from ...ingest.normalize import mask_frame
 from ...ledgers import OUTBOUND_PII_KINDS, get_ledger
@@ -284,8 +284,9 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
     """
     ov = summarize_overview(data.ledgers, day)
     ov_before = summarize_overview(data.ledgers, day - timedelta(days=1))
-    kpis = dict(ov.kpis, releases=len(releases_on(data.ledgers, day)))
-    kpis_before = dict(ov_before.kpis, releases=len(releases_on(data.ledgers, day - timedelta(days=1))))
+    coverage, _ = overview_coverage(data.ledgers, load_coverage_policy())  # 网格责任: a standing state, undated
+    kpis = dict(ov.kpis, releases=len(releases_on(data.ledgers, day)), **coverage)
+    kpis_before = dict(ov_before.kpis, releases=len(releases_on(data.ledgers, day - timedelta(days=1))), **coverage)
     reports = village_report_status(data.ledgers, day)
     history = control_history(data.ledgers, day)
     return Briefing(

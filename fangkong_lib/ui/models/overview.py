@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 import traitlets as t
 
-from ...domain.grids import BEHIND_COLUMNS, OVERVIEW_KPI_LABELS, overview_coverage
+from ...domain.grids import BEHIND_COLUMNS, OVERVIEW_KPI_LABELS, overview_coverage, unlinked_households
 from ...domain.overview import CONTROL_MEASURES, summarize_overview
 from ...policy.grid_coverage import load_coverage_policy
 from ...ingest.normalize import mask_frame
@@ -32,7 +32,7 @@ class OverviewModel(PageModel):
     map_cache_size = 32
     kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
                  "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
-                 "grid_unlinked")
+                 *OVERVIEW_KPI_LABELS)
 
     measure = t.Unicode(ALL)
     day = t.Instance(date)
@@ -89,9 +89,8 @@ class OverviewModel(PageModel):
     def kpi_list(self, key: str) -> tuple[str, str] | None:
         from ...domain.overview import KPI_LABELS
 
-        if key == "grid_unlinked":  # 网格责任: the grids not fully linked
-            shown = self.incomplete_grids.rename(columns=BEHIND_COLUMNS)
-            return OVERVIEW_KPI_LABELS[key], frame_html(shown, css_class="fk-table fk-kpi-rows", empty="各网格均已全覆盖")
+        if key in OVERVIEW_KPI_LABELS:  # 网格责任
+            return OVERVIEW_KPI_LABELS[key], self._coverage_list(key)
         ov = self.overview
         if ov is None or key not in self.kpi_lists:
             return None
@@ -114,6 +113,18 @@ class OverviewModel(PageModel):
             extra = ["planned"] if key == "tests_overdue" else ["temp_am", "temp_pm"]
             return KPI_LABELS[key], _person_list(rows, "controls", extra)
         return KPI_LABELS[key], _person_list(rows, "controls", ["start_date", "end_date"])
+
+
+    def _coverage_list(self, key: str) -> str:
+        """The grids not fully linked, or the households not linked (read on this click)."""
+        if key == "grid_incomplete":
+            shown = self.incomplete_grids.rename(columns=BEHIND_COLUMNS)
+        else:
+            ledgers = self.data.ledgers
+            rows = unlinked_households(ledgers["households"], ledgers["party_members"], village=self.village or None)
+            shown = mask_frame(rows, get_ledger("households")).rename(
+                columns={**get_ledger("households").labels, "link_problem": "原因"})
+        return frame_html(shown, css_class="fk-table fk-kpi-rows", empty="各网格均已全覆盖")
 
 
 #: KPI key → (ledger the rows mask by, columns shown, extra labels) for the
