@@ -120,3 +120,35 @@ def test_reassigning_through_the_form_shows_in_tree_history_and_overview(data):
     overview.model.open_kpi("grid_unlinked")
     assert overview.model.focus_html.count("<tr>") - 1 == min(200, m.kpis["unlinked"])
     assert BEHIND_VILLAGE in overview.model.focus_html and not UNMASKED_PHONE.search(overview.model.focus_html)
+
+
+def test_the_export_bars_give_the_grids_with_their_counts_and_the_households_masked(data):
+    import base64
+    import io
+
+    import openpyxl
+
+    from fangkong_lib.ui.exportbar import ExportBar
+
+    page = GridsPage(GridsModel(data, village=BEHIND_VILLAGE))
+    bars, stack = [], list(page.children)
+    while stack:
+        widget = stack.pop(0)
+        bars += [widget] if isinstance(widget, ExportBar) else []
+        stack += list(getattr(widget, "children", ()))
+    assert len(bars) == 2
+
+    def sheet(bar):
+        href = re.search(r'href="data:[^;]+;base64,([^"]+)"', bar.export(".xlsx")).group(1)
+        return openpyxl.load_workbook(io.BytesIO(base64.b64decode(href))).active
+
+    grids = sheet(bars[0])
+    header = [c.value for c in grids[2]]
+    rows = list(grids.iter_rows(min_row=3, values_only=True))
+    assert {"户数", "已联户数"} <= set(header) and len(rows) == len(page.model.grid_table)
+    assert sum(r[header.index("户数")] for r in rows) == page.model.kpis["households"]
+    assert sum(r[header.index("已联户数")] for r in rows) == page.model.kpis["linked"]
+    households = sheet(bars[1])
+    assert households.max_row - 2 == page.model.kpis["households"] and "脱敏" in households["A1"].value
+    text = " ".join(str(c) for row in households.iter_rows(values_only=True) for c in row)
+    assert not UNMASKED_PHONE.search(text)
