@@ -26,9 +26,9 @@ from ..policy.grid_coverage import CoveragePolicy
 
 __all__ = [
     "BEHIND", "BEHIND_COLUMNS", "COMPLETE", "COVERAGE_STATES", "INCOMPLETE", "KPI_LABELS", "OVERVIEW_KPI_LABELS",
-    "TOWNSHIP_SCOPE", "coverage_by", "coverage_sentence", "coverage_state", "coverage_summary", "filter_tree",
+    "TOWNSHIP_SCOPE", "UNLINKED_COLUMNS", "coverage_by", "coverage_sentence", "coverage_state", "coverage_summary", "filter_tree",
     "grid_coverage", "grid_responsibles", "grid_tree", "incomplete_grids", "link_status", "member_loads",
-    "overview_coverage", "vacant_nodes",
+    "overview_coverage", "unlinked_households", "vacant_nodes",
 ]
 
 COMPLETE, INCOMPLETE, BEHIND = "已全覆盖", "未全覆盖", "滞后"
@@ -88,8 +88,9 @@ def grid_tree(staff: pd.DataFrame, villages: pd.DataFrame, naturals: pd.DataFram
     DataFrame
         ``node`` (staff_no, or ``空缺:level:scope``), ``level``, ``depth``
         (0–5), ``scope``, ``area``, ``village``, ``natural_village``,
-        ``grid``, ``staff_no``, ``name``, ``phone``, ``vacant``,
-        ``no_phone``, ``parent_scope``.
+        ``grid``, ``cadre`` (the 下沉乡干部 above a natural village or
+        grid), ``staff_no``, ``name``, ``phone``, ``vacant``, ``no_phone``,
+        ``parent_scope``.
     """
     rows: list[dict] = []
     staff = staff.copy()
@@ -146,20 +147,18 @@ def grid_tree(staff: pd.DataFrame, villages: pd.DataFrame, naturals: pd.DataFram
         for found, group_nats in groups:
             scope = "、".join(group_nats) or village
             add("下沉乡干部", scope if found else f"{scope}（未指定下沉乡干部）", village, found, **where)
+            below = dict(where, cadre=found[0]["name"] if found else "")  # the 下沉乡干部 above
             for nat in group_nats:
                 add("自然村干部", nat, village, people("自然村干部", natural_village=nat), natural_village=nat,
-                    **where)
+                    **below)
                 for code in grid_cols.loc[grid_cols["natural_village"] == nat, "code"]:
                     add("党员联户", code, nat, people("党员联户", grid=code), natural_village=nat, grid=code,
-                        **where)
-    tree = pd.DataFrame(rows, columns=["node", "level", "scope", "parent_scope", "area", "village",
-                                       "natural_village", "grid", "staff_no", "name", "phone", "vacant",
-                                       "no_phone"])
-    tree[["area", "village", "natural_village", "grid"]] = tree[["area", "village", "natural_village",
-                                                                 "grid"]].fillna("")
+                        **below)
+    places = ["area", "village", "natural_village", "grid", "cadre"]
+    tree = pd.DataFrame(rows, columns=["node", "level", "scope", "parent_scope", *places, "staff_no", "name",
+                                       "phone", "vacant", "no_phone"])
+    tree[places] = tree[places].fillna("")
     tree.insert(2, "depth", tree["level"].map({lv: i for i, lv in enumerate(GRID_LEVELS)}).astype(int))
-    # The natural villages of a 空缺 下沉乡干部 keep their nodes; their village's
-    # staff rows outside any scope are left out (not part of the tree).
     return tree
 
 
@@ -184,8 +183,9 @@ def filter_tree(tree: pd.DataFrame, *, village: str = "", natural_village: str =
         rows = rows[(rows["village"] == village) | (rows["level"] == "大网格长")
                     | ((rows["level"] == "网格长") & rows["area"].isin(areas))]
     if natural_village:
+        covers = rows["scope"].str.split("（").str[0].str.split("、").map(lambda nats: natural_village in nats)
         rows = rows[(rows["natural_village"] == natural_village) | (rows["depth"] < 3)
-                    | ((rows["level"] == "下沉乡干部") & rows["scope"].str.contains(natural_village, regex=False))]
+                    | ((rows["level"] == "下沉乡干部") & covers)]
     if level:
         rows = rows[rows["level"] == level]
     return rows
@@ -202,20 +202,13 @@ def grid_responsibles(tree: pd.DataFrame) -> pd.DataFrame:
     top = names(tree[tree["level"] == "大网格长"])
     by_area = {a: names(g) for a, g in tree[tree["level"] == "网格长"].groupby("area")}
     by_village = {v: names(g) for v, g in tree[tree["level"] == "党支部书记"].groupby("village")}
-    cadre_rows = tree[tree["level"] == "下沉乡干部"]
-    by_nat_cadre = {}
-    for row in cadre_rows.itertuples():
-        for nat in tree.loc[(tree["level"] == "自然村干部") & (tree["village"] == row.village)
-                            & (tree["natural_village"] != ""), "natural_village"]:
-            if nat in row.scope.split("（")[0].split("、"):
-                by_nat_cadre[nat] = row.name or "空缺"
     by_nat = {n: names(g) for n, g in tree[tree["level"] == "自然村干部"].groupby("natural_village")}
     cells = tree[tree["level"] == "党员联户"]
     out = pd.DataFrame({
         "大网格长": top,
         "网格长": cells["area"].map(by_area).fillna("空缺").to_numpy(),
         "党支部书记": cells["village"].map(by_village).fillna("空缺").to_numpy(),
-        "下沉乡干部": cells["natural_village"].map(by_nat_cadre).fillna("空缺").to_numpy(),
+        "下沉乡干部": [c or "空缺" for c in cells["cadre"]],
         "自然村干部": cells["natural_village"].map(by_nat).fillna("空缺").to_numpy(),
         "党员联户": [n or "空缺" for n in cells["name"]],
     }, index=pd.Index(cells["grid"].to_numpy(), name="grid"))
@@ -333,20 +326,33 @@ def coverage_summary(ledgers: Mapping[str, pd.DataFrame], policy: CoveragePolicy
 
 
 #: The overview's coverage cards (key → label); keys distinct from the overview's own.
-OVERVIEW_KPI_LABELS = {"grid_coverage": "联户覆盖率(%)", "grid_unlinked": "未联户(户)"}
-#: Columns of the grids behind, as the overview and the briefing list them.
+OVERVIEW_KPI_LABELS = {"grid_unlinked": "未联户(户)", "grid_incomplete": "联户未全覆盖网格"}
+#: Columns of the grids not fully linked, as the overview and the briefing list them.
 BEHIND_COLUMNS = {"code": "网格编号", "village": "村", "natural_village": "自然村", "households": "户数",
                   "linked": "已联户数", "unlinked": "未联户", "coverage_text": "覆盖率", "state": "状态"}
+#: Columns of the unlinked households, as the overview lists them.
+UNLINKED_COLUMNS = ("household_no", "head", "village", "natural_village", "grid", "house_no", "link_problem")
 
 
 def overview_coverage(ledgers: Mapping[str, pd.DataFrame], policy: CoveragePolicy, *,
                       village: str | None = None) -> tuple[dict[str, float], pd.DataFrame]:
-    """The overview's coverage cards (:data:`OVERVIEW_KPI_LABELS`) and the
-    grids not fully linked (columns of :data:`BEHIND_COLUMNS`, least
-    covered first), from the grids' 户数 and 已联户数."""
-    summary = coverage_summary(ledgers, policy, village=village)
-    return ({"grid_coverage": summary["coverage"], "grid_unlinked": summary["unlinked"]},
-            incomplete_grids(ledgers["grids"], policy, village=village))
+    """The overview's coverage cards (:data:`OVERVIEW_KPI_LABELS`: households
+    not linked, grids not fully linked) and those grids (columns of
+    :data:`BEHIND_COLUMNS`, least covered first), from the grids' 户数 and
+    已联户数 (the households themselves are not read)."""
+    grids = incomplete_grids(ledgers["grids"], policy, village=village)
+    return {"grid_unlinked": int(grids["unlinked"].sum()), "grid_incomplete": len(grids)}, grids
+
+
+def unlinked_households(households: pd.DataFrame, members: pd.DataFrame, *,
+                        village: str | None = None) -> pd.DataFrame:
+    """The households not linked to a party member of the roster (columns
+    :data:`UNLINKED_COLUMNS`, ``link_problem`` saying why), by grid."""
+    if village:
+        households = households[households["village"] == village]
+    rows = link_status(households, members)
+    rows = rows[~rows["linked"]].sort_values(["grid", "household_no"])
+    return rows[list(UNLINKED_COLUMNS)].reset_index(drop=True)
 
 
 def incomplete_grids(grids: pd.DataFrame, policy: CoveragePolicy, *, village: str | None = None,

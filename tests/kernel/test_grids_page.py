@@ -60,6 +60,20 @@ def test_kpi_cards_open_masked_lists(data):
     assert "原联户党员外出务工" in m.history_html
 
 
+def test_the_exported_map_masks_the_names_the_page_shows(data):
+    import json
+
+    from fangkong_lib.ingest.normalize import mask_name
+
+    m = GridsModel(data, village=BEHIND_VILLAGE)
+    secretary = data.ledgers["villages"].set_index("name").loc[BEHIND_VILLAGE, "secretary"]
+    name = json.dumps(f"党支部书记：{secretary}")[1:-1]  # as the map's GeoJSON writes it
+    masked = json.dumps(f"党支部书记：{mask_name(secretary)}")[1:-1]
+    assert name in m.map_html and masked not in m.map_html
+    exported = m.export_map_html()
+    assert name not in exported and masked in exported
+
+
 def test_linking_through_the_form_raises_coverage_on_page_and_map(data):
     page = GridsPage(GridsModel(data, village=BEHIND_VILLAGE))
     m = page.model
@@ -99,8 +113,42 @@ def test_reassigning_through_the_form_shows_in_tree_history_and_overview(data):
     assert "新村干" in set(naturals["cadre"])
     assert page._new_name.value == ""  # the form is cleared after a save
     overview = OverviewPage(OverviewModel(data, village=BEHIND_VILLAGE))
-    assert overview.model.kpis["grid_coverage"] == m.kpis["coverage"] and overview.model.kpis["grid_unlinked"] > 0
+    assert overview.model.kpis["grid_unlinked"] == m.kpis["unlinked"] > 0
+    assert overview.model.kpis["grid_incomplete"] == (m.grid_table["unlinked"] > 0).sum() > 0
     cards = overview._kpis.value  # the cards the overview shows
-    assert 'data-kpi="grid_coverage"' in cards and "联户覆盖率" in cards and 'data-kpi="grid_unlinked"' in cards
+    assert 'data-kpi="grid_unlinked"' in cards and 'data-kpi="grid_incomplete"' in cards and "未全覆盖" in cards
     overview.model.open_kpi("grid_unlinked")
-    assert BEHIND_VILLAGE in overview.model.focus_html
+    assert overview.model.focus_html.count("<tr>") - 1 == min(200, m.kpis["unlinked"])
+    assert BEHIND_VILLAGE in overview.model.focus_html and not UNMASKED_PHONE.search(overview.model.focus_html)
+
+
+def test_the_export_bars_give_the_grids_with_their_counts_and_the_households_masked(data):
+    import base64
+    import io
+
+    import openpyxl
+
+    from fangkong_lib.ui.exportbar import ExportBar
+
+    page = GridsPage(GridsModel(data, village=BEHIND_VILLAGE))
+    bars, stack = [], list(page.children)
+    while stack:
+        widget = stack.pop(0)
+        bars += [widget] if isinstance(widget, ExportBar) else []
+        stack += list(getattr(widget, "children", ()))
+    assert len(bars) == 2
+
+    def sheet(bar):
+        href = re.search(r'href="data:[^;]+;base64,([^"]+)"', bar.export(".xlsx")).group(1)
+        return openpyxl.load_workbook(io.BytesIO(base64.b64decode(href))).active
+
+    grids = sheet(bars[0])
+    header = [c.value for c in grids[2]]
+    rows = list(grids.iter_rows(min_row=3, values_only=True))
+    assert {"户数", "已联户数"} <= set(header) and len(rows) == len(page.model.grid_table)
+    assert sum(r[header.index("户数")] for r in rows) == page.model.kpis["households"]
+    assert sum(r[header.index("已联户数")] for r in rows) == page.model.kpis["linked"]
+    households = sheet(bars[1])
+    assert households.max_row - 2 == page.model.kpis["households"] and "脱敏" in households["A1"].value
+    text = " ".join(str(c) for row in households.iter_rows(values_only=True) for c in row)
+    assert not UNMASKED_PHONE.search(text)

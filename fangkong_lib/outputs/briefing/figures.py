@@ -26,7 +26,9 @@ from ...domain.daily import (
     report_cutoff, village_report_status,
 )
 from ...domain.command import COMMAND_KPI_LABELS, task_table
-from ...domain.grids import BEHIND_COLUMNS, coverage_sentence, incomplete_grids
+from ...domain.checkpoints import watch_figures
+from ...domain.grids import BEHIND_COLUMNS, coverage_sentence, incomplete_grids, overview_coverage
+from ...domain.leads import data_now
 from ...domain.overview import CONTROL_MEASURES, Overview, summarize_overview
 from ...ingest.normalize import mask_frame
 from ...ledgers import OUTBOUND_PII_KINDS, get_ledger
@@ -369,9 +371,10 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
     """
     ov = summarize_overview(data.ledgers, day)
     ov_before = summarize_overview(data.ledgers, day - timedelta(days=1))
-    kpis = dict(ov.kpis, releases=len(releases_on(data.ledgers, day)), **_community_figures(data.ledgers, day))
-    kpis_before = dict(ov_before.kpis, releases=len(releases_on(data.ledgers, day - timedelta(days=1))),
-                       **_community_figures(data.ledgers, day - timedelta(days=1)))
+    coverage, _ = overview_coverage(data.ledgers, load_coverage_policy())  # 网格责任: a standing state, undated
+    kpis, kpis_before = ({**o.kpis, "releases": len(releases_on(data.ledgers, d)), **_community_figures(data.ledgers, d),
+                          **_watch_figures(data, d), **coverage}
+                         for o, d in ((ov, day), (ov_before, day - timedelta(days=1))))
     reports = village_report_status(data.ledgers, day)
     history = control_history(data.ledgers, day)
     return Briefing(
@@ -381,6 +384,13 @@ def summarize_briefing(data: Dataset, day: date) -> Briefing:
         actions=_action_lists(data, day) + volunteer_action_lists(data, day, ActionList), history=history,
         chart_png=control_chart_png(history), notes=list(ov.notes), places=_places_lists(data.ledgers, day),
     )
+
+
+def _watch_figures(data: Dataset, day: date) -> dict[str, int]:
+    """Gates 5 and 6 (checkpoint shifts short, drug buyers untested, fever
+    reports) as the overview shows them: at the data's now, or the day's end."""
+    at = min(data_now(data.today), datetime.combine(day, datetime.max.time()).replace(second=0, microsecond=0))
+    return watch_figures(data.ledgers, day, at)[0]
 
 
 def _community_figures(ledgers, day: date) -> dict[str, int]:

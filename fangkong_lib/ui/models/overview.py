@@ -14,7 +14,7 @@ import traitlets as t
 
 from ...domain.command import COMMAND_KPI_LABELS
 from ...domain.duty import ROSTER_LABELS
-from ...domain.grids import BEHIND_COLUMNS, OVERVIEW_KPI_LABELS, overview_coverage
+from ...domain.grids import BEHIND_COLUMNS, OVERVIEW_KPI_LABELS, overview_coverage, unlinked_households
 from ...domain.overview import CONTROL_MEASURES, summarize_overview
 from ...policy.grid_coverage import load_coverage_policy
 from ...ingest.normalize import mask_frame
@@ -42,7 +42,7 @@ class OverviewModel(PageModel):
                  "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
                  *COMMUNITY_LISTS, *COMMAND_KPI_LABELS)
     kpi_lists += tuple(WATCH_LABELS)  # 卡口值守 and 医疗哨点
-    kpi_lists += ("grid_unlinked",)  # 网格责任
+    kpi_lists += tuple(OVERVIEW_KPI_LABELS)  # 网格责任
     kpi_lists += tuple(volunteer_gap_labels())  # 党员志愿者
 
     measure = t.Unicode(ALL)
@@ -109,9 +109,8 @@ class OverviewModel(PageModel):
 
         if key in WATCH_LABELS:  # 卡口值守 and 医疗哨点
             return WATCH_LABELS[key], watch_list(self.data, self.day, key)
-        if key == "grid_unlinked":  # 网格责任: the grids not fully linked
-            shown = self.incomplete_grids.rename(columns=BEHIND_COLUMNS)
-            return OVERVIEW_KPI_LABELS[key], frame_html(shown, css_class="fk-table fk-kpi-rows", empty="各网格均已全覆盖")
+        if key in OVERVIEW_KPI_LABELS:  # 网格责任
+            return OVERVIEW_KPI_LABELS[key], self._coverage_list(key)
         ov = self.overview
         if ov is None or key not in self.kpi_lists:
             return None
@@ -138,6 +137,18 @@ class OverviewModel(PageModel):
             extra = ["planned"] if key == "tests_overdue" else ["temp_am", "temp_pm"]
             return KPI_LABELS[key], _person_list(rows, "controls", extra)
         return KPI_LABELS[key], _person_list(rows, "controls", ["start_date", "end_date"])
+
+
+    def _coverage_list(self, key: str) -> str:
+        """The grids not fully linked, or the households not linked (read on this click)."""
+        if key == "grid_incomplete":
+            shown = self.incomplete_grids.rename(columns=BEHIND_COLUMNS)
+        else:
+            ledgers = self.data.ledgers
+            rows = unlinked_households(ledgers["households"], ledgers["party_members"], village=self.village or None)
+            shown = mask_frame(rows, get_ledger("households")).rename(
+                columns={**get_ledger("households").labels, "link_problem": "原因"})
+        return frame_html(shown, css_class="fk-table fk-kpi-rows", empty="各网格均已全覆盖")
 
 
 #: KPI key → (ledger the rows mask by, columns shown, extra labels) for the
