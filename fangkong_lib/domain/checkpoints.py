@@ -119,24 +119,24 @@ def duty_now(day: date, hour: int) -> datetime:
     return datetime.combine(day, datetime.min.time()).replace(hour=hour)
 
 
-#: The overview's and the briefing's figures of the checkpoints and sentinels.
-WATCH_LABELS = {"checkpoint_gaps": "卡口缺员班次", "buyers_untested": "购药未核酸", "fevers_today": "哨点发热报告"}
+#: The overview's and the briefing's figures of the sentinels (the
+#: checkpoints' short shifts are the one fist's ``checkpoint_short_shifts``:
+#: the volunteers fill them).
+WATCH_LABELS = {"buyers_untested": "购药未核酸", "fevers_today": "哨点发热报告"}
 
 
 def watch_figures(ledgers, day: date, at: datetime) -> tuple[dict[str, int], dict[str, pd.DataFrame]]:
     """The day's figures of gates 5 and 6 for the overview and the briefing,
-    with the rows each counts: checkpoint shifts short today
-    (``checkpoint_gaps``), four-class drug buyers whose test lead is still
-    open at ``at`` (``buyers_untested``) and fever reports of the day
+    with the rows each counts: four-class drug buyers whose test lead is
+    still open at ``at`` (``buyers_untested``) and fever reports of the day
     (``fevers_today``)."""
     from .leads import OPEN_STATUSES, lead_status
     from .sentinels import with_lead_status
 
-    gaps = checkpoint_gaps_today(ledgers["duty_posts"], ledgers["duty_shifts"], day)
     leads = lead_status(ledgers["leads"], at)
     buyers = with_lead_status(ledgers["drug_buyers"], leads, source="哨点购药", when="date", by_day=True)
     buyers = buyers[buyers["lead_status"].isin(OPEN_STATUSES)]
     fevers = ledgers["fever_reports"]
     fevers = fevers[pd.to_datetime(fevers["reported_at"]).dt.date == day]
-    rows = {"checkpoint_gaps": gaps, "buyers_untested": buyers, "fevers_today": fevers}
+    rows = {"buyers_untested": buyers, "fevers_today": fevers}
     return {k: len(v) for k, v in rows.items()}, rows

@@ -196,11 +196,13 @@ def test_the_overview_shows_checkpoint_gaps_and_sentinel_figures(data):
     page = OverviewPage(OverviewModel(data))
     m = page.model
     checkpoints = CheckpointsModel(data, hour=12)
-    assert m.kpis["checkpoint_gaps"] == checkpoints.kpis["gaps"] > 0
+    # one card for the checkpoints' short shifts (the one fist fills them), the page's own count
+    assert m.kpis["checkpoint_short_shifts"] == checkpoints.kpis["gaps"] > 0
+    assert "checkpoint_gaps" not in m.kpis
     assert m.kpis["fevers_today"] >= 1 and m.kpis["buyers_untested"] > 0
-    assert 'data-kpi="checkpoint_gaps"' in page._kpis.value
-    m.open_kpi("checkpoint_gaps")
-    assert m.focus_title == f"卡口缺员班次（{m.kpis['checkpoint_gaps']}）" and "S207省道卡点" in m.focus_html
+    assert 'data-kpi="checkpoint_short_shifts"' in page._kpis.value
+    m.open_kpi("checkpoint_short_shifts")
+    assert m.focus_title == f"卡口缺员班次（{m.kpis['checkpoint_short_shifts']}）" and "S207省道卡点" in m.focus_html
     m.open_kpi("buyers_untested")
     assert m.focus_html.count("<tr>") - 1 == m.kpis["buyers_untested"]
     assert not UNMASKED_PHONE.search(m.focus_html) and not UNMASKED_ID.search(m.focus_html)

@@ -302,8 +302,6 @@ def watch_kpis(data, day: date) -> dict[str, int]:
 def watch_list(data, day: date, key: str) -> str:
     """The rows one of those KPIs counts, masked."""
     rows = watch_figures(data.ledgers, day, _watch_moment(data, day))[1][key]
-    if key == "checkpoint_gaps":
-        return frame_html(rows, css_class="fk-table fk-kpi-rows", empty="今日卡口班次齐全")
     ledger = "drug_buyers" if key == "buyers_untested" else "fever_reports"
     columns = (["date", "outlet", "name", "id_number", "phone", "village", "drug_class", "lead_status", "deadline"]
                if key == "buyers_untested" else
