@@ -342,7 +342,7 @@ def test_xlsx_has_the_village_table_and_the_lists(demo_data, demo_files, demo_br
     paths = _save(output_dir, demo_files)
     wb = openpyxl.load_workbook(paths[".xlsx"])
     assert wb.sheetnames == ["主要数据", "各村报告", "逾期未检", "发热人员", "大数据推送超24小时未核查",
-                             "超期未整改问题", "物资预警", "近14日管控"]
+                             "超期未整改问题", "物资预警", "逾期未办结交办事项", "近14日管控"]
     ws = wb["各村报告"]
     assert "城郊乡各村疫情防控日报告 2022-04-07" in ws["A1"].value and "已脱敏" in ws["A1"].value
     header = [c.value for c in ws[2]]

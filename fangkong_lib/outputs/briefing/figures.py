@@ -232,11 +232,11 @@ def _action_lists(data: Dataset, day: date) -> list[ActionList]:
                    f"截至当日 {REPORT_DEADLINE:%H:%M}，推送已超过 24 小时仍未核查反馈", "条"),
         ActionList("problems", "超期未整改问题", _masked(overdue_problems(ledgers, day), "problems", PROBLEM_COLUMNS),
                    "整改时限已过、尚未销号的督查问题，逾期最久的在前", "个"),
-        ActionList("tasks", "逾期未办结交办事项", _masked(overdue_tasks(ledgers, day), "tasks", TASK_COLUMNS),
-                   "会议议定交办的事项，完成时限已过、尚未办结，逾期最久的在前", "件"),
         ActionList("supplies", "物资预警", supply_alerts(ledgers, day).rename(columns=SUPPLY_COLUMNS),
                    f"低于最低储备、已过期或 {load_stock_policy().expiry_warning_days} 天内到期且仍有库存的捐赠物资",
                    "项"),
+        ActionList("tasks", "逾期未办结交办事项", _masked(overdue_tasks(ledgers, day), "tasks", TASK_COLUMNS),
+                   "会议议定交办的事项，完成时限已过、尚未办结，逾期最久的在前", "件"),
     ]
 
 
