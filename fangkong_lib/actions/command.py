@@ -88,7 +88,7 @@ def record_meeting(db, meeting: Mapping, decisions: Iterable[Mapping] = (), *, u
         tx.upsert("meetings", record)
         drafts = [{"date": record["date"], "source": record["kind"], "meeting_unit": record["unit"],
                    "village": d.get("village") or record.get("village"), "description": d["description"],
-                   "who": record.get("host") or tx.user}
+                   "who": record.get("host") or tx.user, "time": record.get("held_at")}
                   for d in decisions]
         numbers = open_problems_in(tx, drafts, villages=villages, today=today, kind=TASKS)
         for number, d in zip(numbers, decisions):

@@ -96,14 +96,15 @@ def open_problems_in(tx: Tx, drafts: list[dict], *, villages: list[str], today: 
     existing = [row[0] for row in tx.conn.execute(sa.select(table.c[kind.key]))]
     for draft in drafts:
         record = tx.clean(kind.items, {"stage": loop.FOUND, **kind.defaults,
-                                       **{k: v for k, v in draft.items() if k not in (kind.key, "who")},
+                                       **{k: v for k, v in draft.items() if k not in (kind.key, "who", "time")},
                                        kind.key: "-"}, villages=villages, today=today)
         if record.get("stage") != loop.FOUND:
             raise ActionError.about("stage", "阶段", f"新{kind.noun}的阶段只能是「发现」", record.get("stage"))
         record[kind.key] = loop.next_problem_no(existing + numbers, record["date"].year, kind.prefix)
         tx.upsert(kind.items, record)
         event = tx.clean(kind.events, {
-            kind.key: record[kind.key], "step": loop.FOUND, "time": _event_time(record["date"], None),
+            kind.key: record[kind.key], "step": loop.FOUND,
+            "time": draft.get("time") or _event_time(record["date"], None),  # a meeting's decision: its time
             "who": draft.get("who") or record.get("team") or tx.user, "note": record.get("description"),
         }, villages=None, today=today)
         tx.upsert(kind.events, event)
