@@ -21,7 +21,7 @@ __all__ = ["VolunteersModel", "VolunteersPage"]
 CSS = """
 <style>
 .fk-volunteers td,.fk-households td,.fk-checkpoint-shifts td,.fk-postings td{text-align:left}
-.fk-volunteers td:nth-child(12),.fk-households td:last-child,.fk-checkpoint-shifts td:last-child{color:#b8322a;font-weight:bold}
+.fk-households td:nth-child(4),.fk-checkpoint-shifts td:last-child{color:#b8322a;font-weight:bold}
 </style>
 """
 

@@ -55,9 +55,8 @@ SHIFT_COLUMNS = {"post": "卡口", "shift": "班次", "required": "应到", "ass
 def households_html(homes: pd.DataFrame, roles) -> str:
     """Households in home isolation with the volunteer in each required post
     and what is missing (masked)."""
-    labels = {"name": "隔离人员", "village": "村", "grid": "网格", "house_no": "门牌", "id_number": "身份证号",
-              "phone": "手机号", "current_measure": "当前措施", "end_date": "应解除日期",
-              **{r: r for r in roles}, "reason": "缺岗"}
+    labels = {"name": "隔离人员", "village": "村", "grid": "网格", "reason": "缺岗", **{r: r for r in roles},
+              "house_no": "门牌", "id_number": "身份证号", "current_measure": "当前措施", "end_date": "应解除日期"}
     shown = mask_frame(homes, get_ledger("controls"))[[c for c in labels if c in homes.columns]]
     return frame_html(shown.rename(columns=labels), css_class="fk-table fk-households", empty="没有居家隔离户")
 
