@@ -17,6 +17,7 @@ from .domain.geo import to_geodataframe
 from .ledgers import LEDGERS
 
 _CACHE: dict[str, "Dataset"] = {}
+_LOCK = threading.Lock()
 #: Big ledgers only some pages read (the grid page's ~17,000 households):
 #: loaded on first use, so the other pages do not wait for them.
 LAZY_LEDGERS = ("households",)
@@ -34,7 +35,6 @@ class LazyLedgers(dict):
             raise KeyError(key)
         self[key] = frame = store.load_ledger(self._engine, key)
         return frame
-_LOCK = threading.Lock()
 
 
 @dataclass

@@ -152,3 +152,11 @@ def test_the_export_bars_give_the_grids_with_their_counts_and_the_households_mas
     assert households.max_row - 2 == page.model.kpis["households"] and "脱敏" in households["A1"].value
     text = " ".join(str(c) for row in households.iter_rows(values_only=True) for c in row)
     assert not UNMASKED_PHONE.search(text)
+
+
+def test_only_the_pages_that_need_the_households_read_them(data):
+    fresh = Dataset.load(data.url, reload=True)
+    OverviewModel(fresh)  # its coverage cards come from the grids' counts
+    assert "households" not in fresh.ledgers
+    GridsModel(fresh)
+    assert "households" in fresh.ledgers and len(fresh.ledgers["households"]) == fresh.ledgers["grids"]["households"].sum()
