@@ -20,7 +20,7 @@ def run(*args, env=None):
 FULL_ID = re.compile(r"\b\d{17}[\dX]\b")
 
 
-# `export leads` lists every lead with its status at a moment (tests/store/test_leads.py)
+# `export leads` lists every lead with its status at a moment (tests/store/test_leads_store.py)
 @pytest.mark.parametrize("ledger", sorted(set(LEDGERS) - {"leads"}))
 def test_export_every_ledger_masked(ledger, demo_db, tmp_path, capsys):
     # The command's own entry point, in this process: a new interpreter per
