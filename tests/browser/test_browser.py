@@ -533,7 +533,7 @@ def test_wide_tables_scroll_inside_their_box(page, server_url: str, output_dir: 
     screenshot(page, output_dir / "ledgers.png")
 
     open_overview(page, server_url)
-    page.locator(".fk-actions table").wait_for()
+    page.locator(".fk-actions table.fk-people").wait_for()
     overview_cut = tables_cut_off(page)
     screenshot(page, output_dir / "overview.png")
 

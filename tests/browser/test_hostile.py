@@ -175,27 +175,42 @@ def _play_selects(page) -> int:
 
 
 def _play_maps(page) -> int:
-    """Hover and click features inside every map iframe; returns how many."""
+    """Hover and click features inside every map iframe; returns how many.
+
+    A filter chosen just before may still be redrawing a map: a frame that is
+    replaced under us is looked up again (a few times) rather than skipped."""
     touched = 0
     for index in range(page.locator("iframe.fk-map").count()):
-        element = page.locator("iframe.fk-map").nth(index)
-        try:
-            element.scroll_into_view_if_needed(timeout=5_000)
-            frame = element.element_handle().content_frame()
-            frame.wait_for_selector(".leaflet-container", timeout=TIMEOUT_MS)
-        except Exception:
-            continue
-        features = frame.locator(".leaflet-interactive, .leaflet-marker-pane > *")
-        count = min(features.count(), FEATURES_PER_MAP)
-        for n in range(count):
-            feature = features.nth(n * max(1, features.count() // max(count, 1)))
+        for _attempt in range(3):
             try:
-                feature.hover(force=True, timeout=3_000)
-                feature.click(force=True, timeout=3_000)
-            except Exception:  # hidden under another feature, or off the map
-                continue
-            touched += 1
+                touched += _play_map(page.locator("iframe.fk-map").nth(index))
+                break
+            except Exception as error:  # noqa: BLE001 - only a replaced frame is retried
+                if "detached" not in str(error):
+                    raise
+                page.wait_for_timeout(4 * SETTLE_MS)
         page.wait_for_timeout(SETTLE_MS)
+    return touched
+
+
+def _play_map(element) -> int:
+    try:
+        element.scroll_into_view_if_needed(timeout=5_000)
+        frame = element.element_handle().content_frame()
+        frame.wait_for_selector(".leaflet-container", timeout=TIMEOUT_MS)
+    except Exception:
+        return 0
+    touched = 0
+    features = frame.locator(".leaflet-interactive, .leaflet-marker-pane > *")
+    count = min(features.count(), FEATURES_PER_MAP)
+    for n in range(count):
+        feature = features.nth(n * max(1, features.count() // max(count, 1)))
+        try:
+            feature.hover(force=True, timeout=3_000)
+            feature.click(force=True, timeout=3_000)
+        except Exception:  # hidden under another feature, or off the map
+            continue
+        touched += 1
     return touched
 
 

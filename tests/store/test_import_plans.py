@@ -73,7 +73,7 @@ def test_imported_arrivals_get_their_plans_and_pages_see_them(engine, db_url, tm
     assert "管控方案：新增 2" in result.message  # the one not yet arrived has no plan
     c = controls(engine)
     assert (c.loc[P7, "measure"], c.loc[P7, "end_date"]) == ("集中隔离", pd.Timestamp("2022-04-19"))
-    assert (c.loc[P8, "measure"], c.loc[P8, "team"]) == ("居家健康监测", "钱乡干;吴支书;待指定;冯民警;李党员")
+    assert (c.loc[P8, "measure"], c.loc[P8, "team"]) == ("居家健康监测", "钱乡干;吴支书;待指定;冯民警;李志愿")  # 志愿者 from the roster
     assert P9 not in c.index
     assert set(plan_audit(engine)["action"]) == {"insert"} and len(plan_audit(engine)) == 2
     # The page that imported shows the plans at once.

@@ -78,8 +78,13 @@ def _headline_html(b: Briefing) -> Markup:
         cls = ("fk-up" if r.较昨日 > 0 else "fk-down" if r.较昨日 < 0 else "") if r.key in ALERT_KPIS else ""
         cells.append(html(_HEADLINE_CELLS, label=r.指标, today=f"{r.今日:,}", yesterday=f"{r.昨日:,}", cls=cls,
                           change=_change(r.较昨日)))
-    split = b.headline["key"].tolist().index("tests_due")  # the day's work starts with the tests
-    left, right = cells[:split], cells[split:]
+    keys = b.headline["key"].tolist()
+    split = keys.index("tests_due")  # the day's work starts with the tests
+    extra = keys.index("open_problems") + 1  # then the other lines (places, command, community …)
+    # the other lines go under the people first, so that the halves are even
+    moved = max(0, min(len(cells) - extra, (len(cells) + 1) // 2 - split))
+    left = cells[:split] + cells[extra:extra + moved]
+    right = cells[split:extra] + cells[extra + moved:]
     left += [_EMPTY_CELLS] * (len(right) - len(left))
     right += [_EMPTY_CELLS] * (len(left) - len(right))
     rows = join_html(html("<tr>{a}{b}</tr>", a=a, b=b_) for a, b_ in zip(left, right))
