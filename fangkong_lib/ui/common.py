@@ -11,18 +11,23 @@ from ..views.html import html, join_html
 #: navigation shows those whose notebook exists.
 PAGES = (
     ("overview.ipynb", "态势总览"),
+    # the command line and who answers for every grid
     ("command.ipynb", "指挥调度"),
+    ("grids.ipynb", "网格责任"),
+    # people: returnees and the leads that find them (gates 5 and 6)
     ("returnees.ipynb", "返乡人员管控"),
-    ("places.ipynb", "重点场所"),
-    ("supervision.ipynb", "督查整改"),
-    ("supplies.ipynb", "捐赠物资"),
-    ("gatherings.ipynb", "聚集管控"),
-    ("publicity.ipynb", "宣传"),
+    ("leads.ipynb", "线索核查"),
     ("checkpoints.ipynb", "卡口值守"),
     ("sentinels.ipynb", "医疗哨点"),
-    ("grids.ipynb", "网格责任"),
-    ("leads.ipynb", "线索核查"),
+    # places, gatherings and the closed loop of supervision
+    ("places.ipynb", "重点场所"),
+    ("gatherings.ipynb", "聚集管控"),
+    ("supervision.ipynb", "督查整改"),
+    # the one fist, supplies and publicity
     ("volunteers.ipynb", "党员志愿者"),
+    ("supplies.ipynb", "捐赠物资"),
+    ("publicity.ipynb", "宣传"),
+    # outputs and ledgers
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),
