@@ -6,7 +6,7 @@ DB     ?= data/fangkong.sqlite
 PORT   ?= 8866
 PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: serve test test-fast bench demo lab clean lock
+.PHONY: serve test test-fast bench demo lab clean lock migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test-fast: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks
+
+# A ledger changed: write the schema migration for it (read it, then commit it).
+#   make migration MSG="townships ledger"
+migration: $(VENV)/.installed
+	@test -n "$(MSG)" || { echo 'usage: make migration MSG="what changed"' >&2; exit 2; }
+	$(BIN)/fangkong db revision -m "$(MSG)"
 
 lab: $(VENV)/.installed
 	$(PIP_INSTALL) -e '.[test,lab]'

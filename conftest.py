@@ -20,6 +20,10 @@ ROOT = Path(__file__).resolve().parent
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="fangkong-tests-"))
 DEMO_DB = _SESSION_DIR / "demo.sqlite"
 
+#: Alembic's environment and revisions run inside Alembic, not as modules to
+#: import for doctests (env.py needs Alembic's context).
+collect_ignore_glob = ["fangkong_lib/migrations/env.py", "fangkong_lib/migrations/versions/*"]
+
 #: tests/<folder>/ → the layer marker its tests carry.
 LAYERS = ("unit", "store", "kernel", "browser")
 

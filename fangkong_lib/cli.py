@@ -361,6 +361,63 @@ def _dashboard_app():
     return DashboardVoila
 
 
+def cmd_db(args) -> int:
+    """The database's schema: upgrade in place, show the revision, list the
+    revisions, write a new one (developers)."""
+    from . import migrations, store
+
+    if args.db_command == "history":
+        newest = migrations.head()
+        for rev, doc in migrations.history():
+            print(f"{rev}  {doc}{'  （最新）' if rev == newest else ''}")
+        return 0
+    if args.db_command == "revision":
+        return _db_revision(args)
+    url = database_url(args.db)
+    engine = store.get_engine(url)
+    if args.db_command == "upgrade":
+        result = store.init_db(engine)
+        if not result.changed and result.before is not None:
+            print(f"数据库 {_shown_url(url)} 已是最新结构版本 {result.after}，无需升级")
+            return 0
+        if result.adopted:
+            extra = [f"新建表 {'、'.join(result.created_tables)}"] if result.created_tables else []
+            extra += [f"补列 {'、'.join(result.added_columns)}"] if result.added_columns else []
+            print(f"接管迁移前建立的数据库，补齐到版本 {migrations.BASELINE}" + (f"（{'；'.join(extra)}）" if extra else ""))
+        shown = " → ".join(result.applied) or "无"
+        print(f"已升级数据库 {_shown_url(url)}：{result.before or ('迁移前建立' if result.adopted else '空库')} → {result.after}（执行迁移：{shown}）")
+        return 0
+    # current
+    rev, newest = migrations.current(engine), migrations.head()
+    if rev is None:
+        import sqlalchemy as sa
+
+        made = bool(set(sa.inspect(engine).get_table_names()) & set(store.TABLES))
+        state = "迁移前建立的数据库，尚无结构版本" if made else "空数据库"
+        print(f"数据库 {_shown_url(url)}：{state}（最新为 {newest}；运行 fangkong db upgrade）")
+    elif rev == newest:
+        print(f"数据库 {_shown_url(url)}：结构版本 {rev}（最新）")
+    else:
+        print(f"数据库 {_shown_url(url)}：结构版本 {rev}，最新为 {newest}（运行 fangkong db upgrade）")
+    return 0
+
+
+def _db_revision(args) -> int:
+    from . import migrations, store
+
+    message = args.message.strip()
+    if not message:
+        raise UserError("迁移说明不能为空：fangkong db revision -m \"说明\"")
+    engine = store.get_engine(database_url(args.db)) if args.db else None
+    path, differences = migrations.new_revision(message, store.metadata, engine)
+    print(f"已生成迁移 {path}")
+    if not differences:
+        print("  台账定义与最新结构版本一致：这是一个空迁移，请手写 upgrade()/downgrade()（如搬移数据），用不上就删掉")
+    else:
+        print(f"  含 {len(differences)} 处变化：请检查（改名、搬移数据要手改），再在数据库副本上运行 fangkong db upgrade")
+    return 0
+
+
 def _parse_date(text: str) -> date:
     """A date given on the command line, within the bounds every ledger date
     has (2000-01-01 to a year from today)."""
@@ -455,6 +512,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
     p.add_argument("--db", help=db_help)
     p.set_defaults(func=cmd_brief)
+
+    p = sub.add_parser("db", help="数据库结构：原地升级、查看版本（迁移）")
+    dbsub = p.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    q = dbsub.add_parser("upgrade", help="把数据库升级到最新结构版本（保留全部数据；迁移前建立的库先被接管）")
+    q.add_argument("--db", help=db_help)
+    q = dbsub.add_parser("current", help="显示数据库的结构版本")
+    q.add_argument("--db", help=db_help)
+    dbsub.add_parser("history", help="列出全部结构版本（迁移）")
+    q = dbsub.add_parser("revision", help="（开发用）按台账定义生成下一个迁移，写入 fangkong_lib/migrations/versions/")
+    q.add_argument("-m", "--message", required=True, help="迁移说明（英文，成为文件名的一部分）")
+    q.add_argument("--db", help="与这个已是最新版本的数据库比较（默认用临时 SQLite 库）")
+    p.set_defaults(func=cmd_db)
     return parser
 
 

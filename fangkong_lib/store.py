@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from . import migrations
 from .config import DEMO_TODAY, database_url
 from .ledgers import LEDGERS, Field, Ledger, get_ledger
 
@@ -38,17 +39,23 @@ _SQL_TYPES = {
 
 metadata = sa.MetaData()
 
+#: Columns indexed in every ledger that has them: the scope filters of the
+#: county-scale reads (``village = :v``, ``village IN (…)``, a grid's rows).
+INDEXED_COLUMNS = ("village", "grid")
+
 
 def _make_table(ledger: Ledger) -> sa.Table:
     columns = [sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)]
     columns += [
         sa.Column(f.key, _SQL_TYPES[f.type](), nullable=True, comment=f.label) for f in ledger.fields
     ]
+    indexes = [sa.Index(f"ix_{ledger.key}_{f.key}", f.key) for f in ledger.fields if f.key in INDEXED_COLUMNS]
     return sa.Table(
         ledger.key,
         metadata,
         *columns,
         sa.UniqueConstraint(*ledger.natural_key, name=f"uq_{ledger.key}_natural_key"),
+        *indexes,
         comment=ledger.label,
     )
 
@@ -110,36 +117,31 @@ def get_engine(db: str | Path | Engine | None = None) -> Engine:
     return _engine_for(database_url(db))
 
 
-def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet, and add the columns a
-    ledger gained since the database was made (all columns are nullable, so
-    adding one never touches existing rows)."""
-    metadata.create_all(engine)
-    migrate(engine)
+def init_db(engine: Engine) -> migrations.Upgrade:
+    """Bring the database's schema to the newest migration: every path that
+    opens a database (pages, import, demo, tests) calls this.
+
+    A new database gets every table; one made before migrations is adopted
+    (the tables and columns it lacks added, rows untouched) and stamped; one
+    at an older revision gets the revisions it lacks, audited. A database at
+    the newest revision costs one read. See :mod:`fangkong_lib.migrations`.
+    """
+    return migrations.upgrade(engine, on_change=_audit_upgrade)
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Add missing ledger columns to existing tables; return what was added."""
-    inspector = sa.inspect(engine)
-    added = []
-    with engine.begin() as conn:
-        for key, table in TABLES.items():
-            if not inspector.has_table(key):
-                continue
-            present = {c["name"] for c in inspector.get_columns(key)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                ddl = column.type.compile(dialect=engine.dialect)
-                conn.execute(sa.text(f'ALTER TABLE {key} ADD COLUMN "{column.name}" {ddl}'))
-                added.append(f"{key}.{column.name}")
-        if added:
-            audit(conn, user="system", ledger="*", action="migrate", after={"added_columns": added})
-    return added
+def _audit_upgrade(conn, result: migrations.Upgrade) -> None:
+    after = {"from": result.before, "to": result.after, "revisions": result.applied}
+    if result.adopted:
+        after |= {"adopted": True, "created_tables": result.created_tables, "added_columns": result.added_columns}
+    audit(conn, user="system", ledger="*", action="migrate", after=after)
 
 
 def drop_all(engine: Engine) -> None:
+    """Drop every table, the migrations' version table included (a rebuilt
+    database starts from the first revision)."""
     metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {migrations.VERSION_TABLE}"))
 
 
 def has_data(engine: Engine) -> bool:

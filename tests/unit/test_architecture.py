@@ -17,7 +17,7 @@ PKG = ROOT / "fangkong_lib"
 # Nothing imports upward; packages are the layers.
 LAYER = {
     "config": 0, "ledgers": 0, "policy": 0,
-    "store": 1,
+    "store": 1, "migrations": 1,
     "ingest": 2, "domain": 2,
     "dataset": 3,
     "actions": 4, "demo": 4,
