@@ -408,7 +408,12 @@ def _db_revision(args) -> int:
     message = args.message.strip()
     if not message:
         raise UserError("迁移说明不能为空：fangkong db revision -m \"说明\"")
-    engine = store.get_engine(database_url(args.db)) if args.db else None
+    engine = None
+    if args.against:
+        path = _sqlite_file(database_url(args.against))
+        if path is not None and not path.is_file():
+            raise UserError(f"数据库文件 {path} 不存在：检查 --db")
+        engine = store.get_engine(database_url(args.against))
     path, differences = migrations.new_revision(message, store.metadata, engine)
     print(f"已生成迁移 {path}")
     if not differences:
@@ -522,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub.add_parser("history", help="列出全部结构版本（迁移）")
     q = dbsub.add_parser("revision", help="（开发用）按台账定义生成下一个迁移，写入 fangkong_lib/migrations/versions/")
     q.add_argument("-m", "--message", required=True, help="迁移说明（英文，成为文件名的一部分）")
-    q.add_argument("--db", help="与这个已是最新版本的数据库比较（默认用临时 SQLite 库）")
+    q.add_argument("--db", dest="against", metavar="DB", help="与这个已是最新版本的数据库比较（默认用临时 SQLite 库）")
     p.set_defaults(func=cmd_db)
     return parser
 
