@@ -127,6 +127,38 @@ def _known(revision: str) -> None:
                           "请升级 fangkong 后再打开")
 
 
+@lru_cache(maxsize=1)
+def _newest_on_file() -> str | None:
+    """The newest revision read from the files' ``revision`` and
+    ``down_revision`` lines (None unless there is exactly one): what
+    :func:`head` says, without importing Alembic."""
+    import ast
+
+    parents: dict[str, tuple] = {}
+    for path in (HERE / "versions").glob("*.py"):
+        values = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if node.targets[0].id in ("revision", "down_revision"):
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+        if isinstance(values.get("revision"), str):
+            down = values.get("down_revision")
+            parents[values["revision"]] = tuple(down) if isinstance(down, (tuple, list)) else (down,)
+    revised = {d for downs in parents.values() for d in downs}
+    newest = [rev for rev in parents if rev not in revised]
+    return newest[0] if len(newest) == 1 else None
+
+
+def _version_in(engine) -> str | None:
+    """The one revision in the database's version table (None: no table, or
+    not exactly one row), read with SQLAlchemy alone."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
 def upgrade(engine, target: str = "head", *, on_change: Callable | None = None) -> Upgrade:
     """Bring the database to ``target`` (the newest revision by default).
 
@@ -136,6 +168,9 @@ def upgrade(engine, target: str = "head", *, on_change: Callable | None = None) 
     revisions run. ``on_change(conn, result)`` is called in that transaction
     when an existing database changed (the store audits it there).
     """
+    at = _version_in(engine)
+    if at is not None and at == (_newest_on_file() if target == "head" else target):
+        return Upgrade(at, at)  # the common case, without importing Alembic (most of a second)
     from alembic import command
 
     wanted = head() if target == "head" else target
