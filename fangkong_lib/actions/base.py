@@ -9,7 +9,7 @@ user's mistake raises :class:`ActionError` and nothing is written.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable, Iterator, Mapping
@@ -181,6 +181,9 @@ def bulk_insert(conn, table, fields: list, rows: list[tuple]) -> None:
     for j, fld in enumerate(fields):
         if fld.type == "list":
             columns[j] = [store.to_db_value(fld, v) for v in columns[j]]
+    village = store.VILLAGE_COLUMN.get(table.name, "village")
+    villages = columns[keys.index(village)] if village in keys else [None] * len(rows)
+    keys, columns = keys + [store.OWNER], columns + [store.owners_for(conn, table.name, villages)]
     if conn.dialect.name != "sqlite":
         records = [dict(zip(keys, row)) for row in zip(*columns)]
         for start in range(0, len(records), _CHUNK):
@@ -208,7 +211,9 @@ def transaction(db, *subjects: str, user: str) -> Iterator[Tx]:
     through it commits together, or nothing does; afterwards a Dataset passed
     as ``db`` re-reads the ledgers that changed."""
     user = require_user(user)
-    with engine_of(db).begin() as conn:
+    scope = getattr(db, "scope", None)
+    writer = store.writing_for(scope.township) if scope is not None and scope.township else nullcontext()
+    with writer, engine_of(db).begin() as conn:
         for subject in sorted(set(subjects)):
             lock(conn, subject)
         tx = Tx(conn, user)
