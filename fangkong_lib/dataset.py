@@ -209,3 +209,17 @@ def county_shapes(db) -> "gpd.GeoDataFrame":
         parts = geoms[(frame["township"] == township).to_numpy()]
         shapes.append((township, shapely.coverage_union_all(parts)))
     return gpd.GeoDataFrame({"name": [n for n, _ in shapes]}, geometry=[g for _, g in shapes], crs="EPSG:4326")
+
+
+def read_ledger(key: str, db=None, *, township: str | None = None, village: str | None = None) -> pd.DataFrame:
+    """Any ledger as a DataFrame, for analysts: the whole database, or one
+    township's or one village's rows (filtered by the database, not in memory).
+
+    ``db`` is a URL, a file path or None (``FANGKONG_DB``, else
+    ``data/fangkong.sqlite``). Each call reads the store afresh.
+    """
+    engine = store.get_engine(db)
+    scope = store.Scope(township or None, village or None)
+    if village and not township:
+        scope = store.Scope(store.township_of(engine, village), village)
+    return store.load_ledger(engine, key, scope=scope)

@@ -113,3 +113,11 @@ def test_a_database_made_before_townships_gets_its_owner_filled(engine, db_url):
     assert hugang.ledgers["donations"].empty  # a row naming no village goes to the home township
     chengjiao = Dataset.load(db_url, township="城郊乡", reload=True)
     assert len(chengjiao.ledgers["returnees"]) == 5 and list(chengjiao.ledgers["donations"]["voucher_no"]) == ["J1"]
+
+
+def test_an_analyst_reads_any_ledger_of_one_township_in_one_call(engine, db_url):
+    import fangkong_lib
+
+    assert ids(fangkong_lib.read_ledger("returnees", db_url, township="虎岗乡")) == {"虎岗村"}
+    assert len(fangkong_lib.read_ledger("returnees", db_url, village="杏园村")) == 2
+    assert len(fangkong_lib.read_ledger("returnees", db_url)) == 9
