@@ -113,6 +113,9 @@ class Tx:
     conn: sa.engine.Connection
     user: str
     touched: set[str] = field(default_factory=set)
+    #: The writer's scope (a township's or a village's page): records may name
+    #: only its villages.
+    scope: store.Scope | None = None
 
     def upsert(self, key: str, values: Mapping, *, user: str | None = None) -> str:
         """Insert or update one row by its natural key, audited."""
@@ -132,7 +135,10 @@ class Tx:
         """The villages a record may name: the store's, within ``scope`` when
         given; None (no check) for a store without a village list yet."""
         table = store.TABLES["villages"]
-        names = [r[0] for r in self.conn.execute(sa.select(table.c.name).order_by(table.c.id))]
+        query = sa.select(table.c.name).order_by(table.c.id)
+        if self.scope is not None:
+            query = query.where(*self.scope.where("villages"))
+        names = [r[0] for r in self.conn.execute(query)]
         if not names and scope is None:
             return None
         if scope is not None:
@@ -216,7 +222,7 @@ def transaction(db, *subjects: str, user: str) -> Iterator[Tx]:
     with writer, engine_of(db).begin() as conn:
         for subject in sorted(set(subjects)):
             lock(conn, subject)
-        tx = Tx(conn, user)
+        tx = Tx(conn, user, scope=scope)
         yield tx
     if tx.touched and hasattr(db, "reload"):
         db.reload(*sorted(tx.touched))

@@ -121,3 +121,15 @@ def test_an_analyst_reads_any_ledger_of_one_township_in_one_call(engine, db_url)
     assert ids(fangkong_lib.read_ledger("returnees", db_url, township="虎岗乡")) == {"虎岗村"}
     assert len(fangkong_lib.read_ledger("returnees", db_url, village="杏园村")) == 2
     assert len(fangkong_lib.read_ledger("returnees", db_url)) == 9
+
+
+def test_a_township_page_cannot_write_a_row_for_another_townships_village(engine, db_url):
+    from fangkong_lib.actions import ActionError
+    from fangkong_lib.actions.records import save_record
+
+    hugang = Dataset.load(db_url, township="虎岗乡", reload=True)
+    with pytest.raises(ActionError, match="柳湾村"):
+        save_record(hugang, "places", dict(code="ZKT9", name="某超市", category="超市", village="柳湾村"), user="clerk")
+    assert store.count_rows(engine, "places") == 0
+    save_record(hugang, "places", dict(code="ZKT9", name="某超市", category="超市", village="虎岗村"), user="clerk")
+    assert list(hugang.ledgers["places"]["village"]) == ["虎岗村"]
