@@ -19,6 +19,7 @@ __all__ = [
     "get_engine",
     "get_ledger",
     "load_ledger",
+    "read_ledger",
     "__version__",
 ]
 
@@ -29,8 +30,8 @@ def __getattr__(name):
         from . import store
 
         return getattr(store, name)
-    if name == "Dataset":
-        from .dataset import Dataset
+    if name in ("Dataset", "read_ledger"):
+        from . import dataset
 
-        return Dataset
+        return getattr(dataset, name)
     raise AttributeError(name)

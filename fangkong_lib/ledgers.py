@@ -286,6 +286,7 @@ _LEDGERS: list[Ledger] = [
         (
             F("code", "村代码", req=True, aka=("行政区划代码",), doc="12 位统计用区划代码"),
             F("name", "村名", req=True, aka=("行政村", "村")),
+            F("township", "乡镇", aka=("所属乡镇", "乡镇（街道）", "街道"), doc="所属乡镇（街道）；县级库按乡镇分开查看"),
             F("area", "片区", doc="包片区域（网格长负责）"),
             F("secretary", "党支部书记", aka=("支部书记",), pii="name"),
             F("secretary_phone", "书记电话", "phone", aka=("联系电话",)),

@@ -7,9 +7,12 @@ code runs on both. Every change is audited: who, when, before, after.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
+import threading
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from . import migrations
-from .config import DEMO_TODAY, database_url
+from .config import DEMO_TODAY, TOWNSHIP_NAME, database_url
 from .ledgers import LEDGERS, Field, Ledger, get_ledger
 
 _SQL_TYPES = {
@@ -37,11 +40,172 @@ _SQL_TYPES = {
     "geometry": sa.Text,
 }
 
+# -- Whose row: the township of a written row ------------------------------
+
+#: The township the current writer works for, when a row names no village
+#: (a township-level command unit, a donation): set by :func:`writing_for`.
+_WRITER_TOWNSHIP: contextvars.ContextVar[str | None] = contextvars.ContextVar("writer_township", default=None)
+_VILLAGE_TOWNSHIPS: dict[str, dict[str, str]] = {}
+_HOME_TOWNSHIP: dict[str, str] = {}
+_OWNER_LOCK = threading.Lock()
+
+
+@contextmanager
+def writing_for(township: str | None):
+    """Rows written inside this block that name no village belong to ``township``."""
+    token = _WRITER_TOWNSHIP.set(township)
+    try:
+        yield
+    finally:
+        _WRITER_TOWNSHIP.reset(token)
+
+
+def forget_villages(bind=None) -> None:
+    """Drop the cached village → township map (after villages are written)."""
+    with _OWNER_LOCK:
+        _MISSES.clear()
+        if bind is None:
+            _VILLAGE_TOWNSHIPS.clear()
+            _HOME_TOWNSHIP.clear()
+        else:
+            url = str(bind.engine.url if hasattr(bind, "engine") else bind.url)
+            _VILLAGE_TOWNSHIPS.pop(url, None)
+            _HOME_TOWNSHIP.pop(url, None)
+
+
+def _village_townships(conn, refresh: bool = False) -> dict[str, str]:
+    url = str(conn.engine.url)
+    with _OWNER_LOCK:
+        cached = _VILLAGE_TOWNSHIPS.get(url)
+    if cached is not None and not refresh:
+        return cached
+    villages = TABLES["villages"]
+    rows = conn.execute(sa.select(villages.c.name, villages.c.township)).all()
+    mapping = {name: township for name, township in rows if name and township}
+    with _OWNER_LOCK:
+        _VILLAGE_TOWNSHIPS[url] = mapping
+    return mapping
+
+
+def _home_township(conn) -> str:
+    """The township of a one-township database: its ``township`` meta, else
+    its only villages' township, else the configured township."""
+    url = str(conn.engine.url)
+    if url not in _HOME_TOWNSHIP:
+        value = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "township")).scalar()
+        if not value:
+            townships = set(_village_townships(conn).values())
+            value = townships.pop() if len(townships) == 1 else TOWNSHIP_NAME
+        _HOME_TOWNSHIP[url] = value
+    return _HOME_TOWNSHIP[url]
+
+
+def _owner_default(key: str):
+    """The column default of :data:`OWNER` for ledger ``key``."""
+    def default(context):
+        return _owner_township(context, key)
+    return default
+
+
+def _owner_township(context, key: str) -> str | None:
+    """The township of the row's village (a village row: its own 乡镇), else
+    the writer's township, else the database's one township."""
+    params = context.get_current_parameters()
+    if key == "villages" and params.get("township"):
+        return params["township"]
+    village = params.get("name") if key == "villages" else params.get(VILLAGE_COLUMN.get(key, "village"))
+    conn = context.connection
+    if village and key != "villages":
+        owner = _village_townships(conn).get(village)
+        if owner is None and village not in _MISSES.setdefault(str(conn.engine.url), set()):
+            owner = _village_townships(conn, refresh=True).get(village)
+            if owner is None:
+                _MISSES[str(conn.engine.url)].add(village)
+        if owner:
+            return owner
+    return _WRITER_TOWNSHIP.get() or _home_township(conn)
+
+
+_MISSES: dict[str, set] = {}
+
+
+def owners_for(conn, key: str, villages: list) -> list[str]:
+    """:data:`OWNER` for many rows of ledger ``key`` naming ``villages`` (the
+    same answer as the column default, for bulk writes that bypass it)."""
+    mapping = _village_townships(conn)
+    if any(v and v not in mapping for v in villages):
+        mapping = _village_townships(conn, refresh=True)
+    fallback = _WRITER_TOWNSHIP.get() or _home_township(conn)
+    return [mapping.get(v, fallback) if v else fallback for v in villages]
+
+#: The column naming a row's village, where it is not ``village``.
+VILLAGE_COLUMN = {"villages": "name", "checkpoint_logs": "destination"}
+#: Ledgers whose rows belong to a row of another ledger: (own column,
+#: parent ledger, parent column). A village sees the events of its problems.
+PARENTS = {
+    "problem_events": ("problem_no", "problems", "problem_no"),
+    "task_events": ("task_no", "tasks", "task_no"),
+    "duty_shifts": ("post", "duty_posts", "name"),
+    "grid_assignments": ("staff_no", "staff", "staff_no"),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one reader may see: a township (乡镇) and within it a village.
+
+    ``Scope()`` is everything (a one-township database, the county). Reads
+    through :func:`load_ledger` and the Dataset add :meth:`where` to their
+    SQL, so a scoped page never holds another township's rows.
+
+    Examples
+    --------
+    >>> Scope(township="城郊乡", village="柳湾村").label
+    '城郊乡 · 柳湾村'
+    >>> Scope().label
+    '全部'
+    """
+
+    township: str | None = None
+    village: str | None = None
+
+    @property
+    def label(self) -> str:
+        return " · ".join(p for p in (self.township, self.village) if p) or "全部"
+
+    @property
+    def everything(self) -> bool:
+        return not self.township and not self.village
+
+    def where(self, key: str) -> list:
+        """The SQL conditions on ledger ``key``'s table for this scope."""
+        table = TABLES[key]
+        clauses = []
+        if self.township:
+            clauses.append(table.c[OWNER] == self.township)
+        if self.village:
+            column = VILLAGE_COLUMN.get(key, "village")
+            if column in table.c:
+                clauses.append(table.c[column] == self.village)
+            elif key in PARENTS:
+                own, parent, parent_col = PARENTS[key]
+                parent_scope = Scope(self.township, self.village).where(parent)
+                clauses.append(table.c[own].in_(sa.select(TABLES[parent].c[parent_col]).where(*parent_scope)))
+        return clauses
+
 metadata = sa.MetaData()
 
 #: Columns indexed in every ledger that has them: the scope filters of the
 #: county-scale reads (``village = :v``, ``village IN (…)``, a grid's rows).
 INDEXED_COLUMNS = ("village", "grid")
+
+#: The column every table carries besides its ledger's fields: the township
+#: (乡镇) a row belongs to. The store fills it on every insert (see
+#: :func:`_owner_township`), so a county database can be read one township
+#: at a time (``WHERE owner_township = :t``), with an index, and PostgreSQL's
+#: row-level security can key on it. It is not a ledger field: forms,
+#: templates and exports never show it.
+OWNER = "owner_township"
 
 
 def _make_table(ledger: Ledger) -> sa.Table:
@@ -50,12 +214,15 @@ def _make_table(ledger: Ledger) -> sa.Table:
         sa.Column(f.key, _SQL_TYPES[f.type](), nullable=True, comment=f.label) for f in ledger.fields
     ]
     indexes = [sa.Index(f"ix_{ledger.key}_{f.key}", f.key) for f in ledger.fields if f.key in INDEXED_COLUMNS]
+    columns.append(sa.Column(OWNER, sa.String(64), nullable=True, default=_owner_default(ledger.key),
+                             comment="所属乡镇（由系统填写）"))
     return sa.Table(
         ledger.key,
         metadata,
         *columns,
         sa.UniqueConstraint(*ledger.natural_key, name=f"uq_{ledger.key}_natural_key"),
         *indexes,
+        sa.Index(f"ix_{ledger.key}_{OWNER}", OWNER),
         comment=ledger.label,
     )
 
@@ -134,6 +301,28 @@ def _audit_upgrade(conn, result: migrations.Upgrade) -> None:
     if result.adopted:
         after |= {"adopted": True, "created_tables": result.created_tables, "added_columns": result.added_columns}
     audit(conn, user="system", ledger="*", action="migrate", after=after)
+
+
+def fill_owner(conn, township: str | None = None) -> None:
+    """Give every row without an :data:`OWNER` its township: its village's,
+    else ``township`` (default: the database's one township). Villages
+    without a 乡镇 get that township too. Run when a one-township database
+    made before townships existed is upgraded."""
+    villages = TABLES["villages"]
+    home = township or conn.execute(
+        sa.select(meta_table.c.value).where(meta_table.c.key == "township")).scalar() or TOWNSHIP_NAME
+    conn.execute(villages.update().where(villages.c.township.is_(None)).values(township=home))
+    conn.execute(villages.update().where(villages.c[OWNER].is_(None)).values({OWNER: villages.c.township}))
+    for key, table in TABLES.items():
+        if key == "villages":
+            continue
+        column = VILLAGE_COLUMN.get(key, "village")
+        if column in table.c:
+            of_village = (sa.select(villages.c.township).where(villages.c.name == table.c[column])
+                          .scalar_subquery())
+            conn.execute(table.update().where(table.c[OWNER].is_(None)).values({OWNER: of_village}))
+        conn.execute(table.update().where(table.c[OWNER].is_(None)).values({OWNER: home}))
+    forget_villages(conn)
 
 
 def drop_all(engine: Engine) -> None:
@@ -283,20 +472,25 @@ def load_ledger(
     *,
     columns: Iterable[str] | None = None,
     with_id: bool = False,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Load a ledger as a DataFrame with the ledger's column order and dtypes.
 
     Dates and datetimes come back as ``datetime64``, booleans as ``boolean``,
     integers as ``Int64``. Geometry stays WKT text; see
     :func:`fangkong_lib.domain.geo.load_geo` for a GeoDataFrame. Given a
-    Connection, the rows are read inside the caller's transaction.
+    Connection, the rows are read inside the caller's transaction. With a
+    ``scope`` only that township's (village's) rows are read.
     """
     ledger = get_ledger(key)
     table = TABLES[key]
     names = list(columns) if columns is not None else ledger.columns
     cols = ([table.c.id] if with_id else []) + [table.c[n] for n in names]
+    query = sa.select(*cols).order_by(table.c.id)
+    if scope is not None:
+        query = query.where(*scope.where(key))
     with _reading(engine) as conn:
-        result = conn.execute(sa.select(*cols).order_by(table.c.id))
+        result = conn.execute(query)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return coerce_frame(ledger, frame)
 
@@ -358,6 +552,8 @@ def write_ledger(
             action="replace" if replace else "bulk_insert",
             after={"rows": len(records), "note": note},
         )
+    if key == "villages":
+        forget_villages(engine)
     return len(records)
 
 
@@ -387,6 +583,8 @@ def upsert_in(conn, key: str, values: Mapping, *, user: str) -> str:
         raise ValueError(f"{ledger.label}: 缺少关键字段 {', '.join(ledger.natural_key)}")
     cond = sa.and_(*(table.c[k] == v for k, v in nk.items()))
     existing = conn.execute(sa.select(table).where(cond)).mappings().first()
+    if key == "villages":
+        forget_villages(conn)
     if existing is None:
         conn.execute(table.insert().values(**record))
         audit(conn, user=user, ledger=key, action="insert", row_key=nk, after=record)
@@ -408,6 +606,35 @@ def load_audit(engine: Engine, ledger: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def load_ledgers(engine: Engine, keys: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+def load_ledgers(engine: Engine, keys: Iterable[str] | None = None, *,
+                 scope: Scope | None = None) -> dict[str, pd.DataFrame]:
     """Load several ledgers at once: ``{key: DataFrame}`` (all when ``keys`` is None)."""
-    return {key: load_ledger(engine, key) for key in (keys if keys is not None else LEDGERS)}
+    return {key: load_ledger(engine, key, scope=scope) for key in (keys if keys is not None else LEDGERS)}
+
+
+def townships(engine: Engine | sa.engine.Connection) -> list[str]:
+    """The townships of the database, in village-code order."""
+    villages = TABLES["villages"]
+    query = (sa.select(villages.c[OWNER], sa.func.min(villages.c.code).label("first"))
+             .group_by(villages.c[OWNER]).order_by("first"))
+    with _reading(engine) as conn:
+        return [t for t, _ in conn.execute(query) if t]
+
+
+def township_of(engine: Engine | sa.engine.Connection, village: str) -> str | None:
+    """The township of ``village`` (None when the village is unknown)."""
+    villages = TABLES["villages"]
+    with _reading(engine) as conn:
+        return conn.execute(sa.select(villages.c[OWNER]).where(villages.c.name == village)).scalar()
+
+
+def count_by_township(engine: Engine | sa.engine.Connection, key: str, *where) -> dict[str, int]:
+    """Rows of ledger ``key`` per township (``where``: extra SQL conditions),
+    counted by the database."""
+    table = TABLES[key]
+    query = sa.select(table.c[OWNER], sa.func.count()).group_by(table.c[OWNER])
+    if where:
+        query = query.where(*where)
+    with _reading(engine) as conn:
+        return {t: int(n) for t, n in conn.execute(query)}
+

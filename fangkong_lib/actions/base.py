@@ -9,7 +9,7 @@ user's mistake raises :class:`ActionError` and nothing is written.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable, Iterator, Mapping
@@ -113,6 +113,9 @@ class Tx:
     conn: sa.engine.Connection
     user: str
     touched: set[str] = field(default_factory=set)
+    #: The writer's scope (a township's or a village's page): records may name
+    #: only its villages.
+    scope: store.Scope | None = None
 
     def upsert(self, key: str, values: Mapping, *, user: str | None = None) -> str:
         """Insert or update one row by its natural key, audited."""
@@ -132,7 +135,10 @@ class Tx:
         """The villages a record may name: the store's, within ``scope`` when
         given; None (no check) for a store without a village list yet."""
         table = store.TABLES["villages"]
-        names = [r[0] for r in self.conn.execute(sa.select(table.c.name).order_by(table.c.id))]
+        query = sa.select(table.c.name).order_by(table.c.id)
+        if self.scope is not None:
+            query = query.where(*self.scope.where("villages"))
+        names = [r[0] for r in self.conn.execute(query)]
         if not names and scope is None:
             return None
         if scope is not None:
@@ -181,6 +187,9 @@ def bulk_insert(conn, table, fields: list, rows: list[tuple]) -> None:
     for j, fld in enumerate(fields):
         if fld.type == "list":
             columns[j] = [store.to_db_value(fld, v) for v in columns[j]]
+    village = store.VILLAGE_COLUMN.get(table.name, "village")
+    villages = columns[keys.index(village)] if village in keys else [None] * len(rows)
+    keys, columns = keys + [store.OWNER], columns + [store.owners_for(conn, table.name, villages)]
     if conn.dialect.name != "sqlite":
         records = [dict(zip(keys, row)) for row in zip(*columns)]
         for start in range(0, len(records), _CHUNK):
@@ -208,10 +217,12 @@ def transaction(db, *subjects: str, user: str) -> Iterator[Tx]:
     through it commits together, or nothing does; afterwards a Dataset passed
     as ``db`` re-reads the ledgers that changed."""
     user = require_user(user)
-    with engine_of(db).begin() as conn:
+    scope = getattr(db, "scope", None)
+    writer = store.writing_for(scope.township) if scope is not None and scope.township else nullcontext()
+    with writer, engine_of(db).begin() as conn:
         for subject in sorted(set(subjects)):
             lock(conn, subject)
-        tx = Tx(conn, user)
+        tx = Tx(conn, user, scope=scope)
         yield tx
     if tx.touched and hasattr(db, "reload"):
         db.reload(*sorted(tx.touched))

@@ -122,11 +122,12 @@ class PageView(w.VBox):
     operator_note: str | None = None
     extra_css = ""
 
-    def __init__(self, model=None, *, db=None, **kwargs):
+    def __init__(self, model=None, *, db=None, township: str | None = None, village: str | None = None,
+                 **kwargs):
         if model is None:
             from ..dataset import Dataset
 
-            model = self.make_model(Dataset.load(db))
+            model = self.make_model(Dataset.load(db, township=township, village=village))
         self.model = m = model
         self._status = w.HTML().add_class("fk-status")
         self._operator = operator_field()

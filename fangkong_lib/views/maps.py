@@ -158,6 +158,32 @@ class _MapSetup(MacroElement):
         self.bounds = bounds
 
 
+def simplify_coverage(gdf: gpd.GeoDataFrame, tolerance: float, grid: float = 1e-4) -> gpd.GeoDataFrame:
+    """``gdf``'s polygons simplified as one coverage and snapped to ``grid``
+    degrees: neighbours keep one shared edge (no gaps, no slivers), so a
+    county of villages shrinks from megabytes to a few hundred kilobytes.
+
+    ``tolerance`` is in degrees (0.001 is about 100 m); ``grid`` 1e-4 is about
+    10 m. Shared vertices snap to the same grid point, so the simplified
+    boundaries still meet.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> tiles = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    >>> out = simplify_coverage(tiles, 0.01)
+    >>> bool(out.geometry.iloc[0].intersection(out.geometry.iloc[1]).length > 0.99)
+    True
+    """
+    geoms = gdf.geometry.values
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    out = np.array(geoms, dtype=object)
+    if keep.any():
+        simple = shapely.coverage_simplify(np.asarray(geoms[keep], dtype=object), tolerance)
+        out[keep] = shapely.set_precision(simple, grid)
+    return gdf.set_geometry(gpd.GeoSeries(list(out), index=gdf.index, crs=gdf.crs))
+
+
 def _features(gdf: gpd.GeoDataFrame, props: dict[str, Iterable]) -> dict:
     geoms = shapely.set_precision(gdf.geometry.values, PRECISION)
     columns = {k: list(v) for k, v in props.items()}

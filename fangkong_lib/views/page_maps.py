@@ -15,11 +15,11 @@ from ..domain.geo import points_from_lonlat
 from ..domain.places import STATUS_COLOURS
 from .maps import (
     make_overview_map,
-    add_points_layer, add_village_labels, add_village_layer, add_village_values_layer, legend_rows, make_map_frame,
-    value_legend_entries,
+    _features, add_points_layer, add_village_labels, add_village_layer, add_village_values_layer, legend_rows,
+    make_map_frame, simplify_coverage, value_legend_entries,
 )
 
-__all__ = ["make_leads_map", "make_places_map", "make_problems_map", "make_supplies_map", "PROBLEM_BINS", "PROBLEM_COLOURS",
+__all__ = ["make_county_map", "make_leads_map", "make_places_map", "make_problems_map", "make_supplies_map", "PROBLEM_BINS", "PROBLEM_COLOURS",
            "VALUE_BINS", "VALUE_COLOURS", "QTY_BINS"]
 
 #: Open problems per village: bins and colours (0 first).
@@ -103,3 +103,49 @@ def make_leads_map(grids: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, naturals
     return make_overview_map(grids, villages, naturals, open_counts, village=village, title=title,
                              subtitle=subtitle, note=note, count_label="未办结线索",
                              legend_title="未办结线索（按网格）")
+
+
+#: The county map's ramp: from the lowest to the highest township, in five
+#: steps (the figures differ by orders of magnitude from one measure to another).
+COUNTY_COLOURS = ("#f7f7f2", "#fde0c5", "#f59e72", "#e4643c", "#b8322a")
+
+
+def county_bins(values: pd.Series) -> tuple[float, ...]:
+    """Five bins from 0 to the largest township's value, on round numbers.
+
+    >>> county_bins(pd.Series([0, 40, 95]))
+    (0, 1, 20, 40, 60)
+    """
+    top = float(values.max()) if len(values) else 0.0
+    step = max(1, int(round(top / 4.0, -1 if top >= 40 else 0)))
+    return (0, 1, step, 2 * step, 3 * step)
+
+
+def make_county_map(townships: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, values: pd.Series, *,
+                    county: str, measure: str, day: date, township: str | None = None,
+                    note: str = "") -> folium.Map:
+    """The county overview: townships filled by ``measure`` (``values``
+    indexed by township name), villages' boundaries drawn thin.
+
+    Both layers are simplified as coverages (:func:`simplify_coverage`), so
+    the map stays small however many villages the county has.
+    """
+    townships = simplify_coverage(townships, 0.002)
+    villages = simplify_coverage(villages, 0.0008)
+    bins = county_bins(values)
+    total = int(values.sum()) if len(values) else 0
+    m = make_map_frame(
+        townships, focus=township or None, title=f"{county}各乡镇{measure}",
+        subtitle=f"合计 {total:,} · {day.isoformat()}", notes=note,
+        legend=legend_rows(f"{measure}（按乡镇）", value_legend_entries(bins, COUNTY_COLOURS)),
+    )
+    add_village_values_layer(m, townships, values, bins=bins, colours=COUNTY_COLOURS, unit="",
+                             name=f"{measure}（按乡镇）", highlight_village=township or None)
+    if len(villages):
+        folium.GeoJson(
+            _features(villages, {}), name="行政村界",
+            style_function=lambda f: {"fill": False, "color": "#6b7785", "weight": 0.4, "opacity": 0.7},
+            smooth_factor=1.0,
+        ).add_to(m)
+    add_village_labels(m, townships)
+    return m
