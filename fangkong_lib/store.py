@@ -303,27 +303,6 @@ def _audit_upgrade(conn, result: migrations.Upgrade) -> None:
     audit(conn, user="system", ledger="*", action="migrate", after=after)
 
 
-def fill_owner(conn, township: str | None = None) -> None:
-    """Give every row without an :data:`OWNER` its township: its village's,
-    else ``township`` (default: the database's one township). Villages
-    without a 乡镇 get that township too. Run when a one-township database
-    made before townships existed is upgraded."""
-    villages = TABLES["villages"]
-    home = township or conn.execute(
-        sa.select(meta_table.c.value).where(meta_table.c.key == "township")).scalar() or TOWNSHIP_NAME
-    conn.execute(villages.update().where(villages.c.township.is_(None)).values(township=home))
-    conn.execute(villages.update().where(villages.c[OWNER].is_(None)).values({OWNER: villages.c.township}))
-    for key, table in TABLES.items():
-        if key == "villages":
-            continue
-        column = VILLAGE_COLUMN.get(key, "village")
-        if column in table.c:
-            of_village = (sa.select(villages.c.township).where(villages.c.name == table.c[column])
-                          .scalar_subquery())
-            conn.execute(table.update().where(table.c[OWNER].is_(None)).values({OWNER: of_village}))
-        conn.execute(table.update().where(table.c[OWNER].is_(None)).values({OWNER: home}))
-    forget_villages(conn)
-
 
 def drop_all(engine: Engine) -> None:
     """Drop every table, the migrations' version table included (a rebuilt

@@ -101,18 +101,21 @@ def test_the_county_table_is_counted_per_township_by_the_database(engine, db_url
     assert table.loc["城郊乡", "未销号问题"] == 1 and table.loc["合计", "未销号问题"] == 2
 
 
-def test_a_database_made_before_townships_gets_its_owner_filled(engine, db_url):
-    with engine.begin() as conn:
-        for table in store.TABLES.values():
-            conn.execute(table.update().values({store.OWNER: None}))
-        conn.execute(store.TABLES["villages"].update().where(store.TABLES["villages"].c.name == "柳湾村")
-                     .values(township=None))
-        store.fill_owner(conn, "城郊乡")
-    hugang = Dataset.load(db_url, township="虎岗乡", reload=True)
-    assert ids(hugang.ledgers["returnees"]) == {"虎岗村"}
-    assert hugang.ledgers["donations"].empty  # a row naming no village goes to the home township
+def test_a_database_made_before_townships_is_upgraded_to_one_township(engine, db_url):
+    from alembic import command
+
+    from fangkong_lib import migrations
+
+    with engine.begin() as conn:  # back to the schema before townships
+        command.downgrade(migrations._config(conn), "0002")
+    store.forget_villages()
+    result = store.init_db(engine)
+    assert "0003" in result.applied
     chengjiao = Dataset.load(db_url, township="城郊乡", reload=True)
-    assert len(chengjiao.ledgers["returnees"]) == 5 and list(chengjiao.ledgers["donations"]["voucher_no"]) == ["J1"]
+    assert len(chengjiao.ledgers["returnees"]) == 9  # every row of the old database, none lost
+    assert list(chengjiao.ledgers["donations"]["voucher_no"]) == ["J1"]
+    assert set(chengjiao.ledgers["villages"]["township"]) == {"城郊乡"}
+    assert store.townships(engine) == ["城郊乡"]
 
 
 def test_an_analyst_reads_any_ledger_of_one_township_in_one_call(engine, db_url):
