@@ -44,6 +44,11 @@ class Dataset:
     url: str
     ledgers: dict[str, pd.DataFrame]
     meta: dict[str, str]
+    #: The store's :func:`~fangkong_lib.store.data_version` the ledgers reflect.
+    version: int = 0
+    #: Grows with every :meth:`reload` in this process: a page that computed
+    #: at an older generation shows stale figures (see ``PageModel.catch_up``).
+    generation: int = 0
 
     @classmethod
     def load(cls, db=None, *, reload: bool = False) -> "Dataset":
@@ -56,9 +61,10 @@ class Dataset:
                         f"数据库 {url} 中还没有数据：请先运行 `fangkong demo` 生成演示数据，或用 `fangkong import` 导入台账"
                     )
                 store.init_db(engine)  # ledgers added since the database was made get their tables
+                version = store.data_version(engine)  # before reading: a later write shows as newer
                 eager = [key for key in LEDGERS if key not in LAZY_LEDGERS]
                 ledgers = LazyLedgers(engine, store.load_ledgers(engine, eager))
-                _CACHE[url] = cls(url, ledgers, store.get_meta(engine))
+                _CACHE[url] = cls(url, ledgers, store.get_meta(engine), version)
             return _CACHE[url]
 
     @property
@@ -102,10 +108,33 @@ class Dataset:
     def reload(self, *keys: str) -> None:
         """Re-read ledgers from the store (all when none given). The actions
         (:mod:`fangkong_lib.actions`) call this with the ledgers they changed
-        when handed a Dataset, so its pages show the change at once."""
-        for key in keys or tuple(self.ledgers):
+        when handed a Dataset, so its pages show the change at once. Ledgers
+        that others (another kernel, another user) wrote since this Dataset
+        was read come along, so :attr:`version` stays true."""
+        newest, written = store.ledgers_written_since(self.engine, self.version)
+        if not keys or "*" in written:
+            keys = tuple(self.ledgers)
+        else:
+            keys = tuple(dict.fromkeys((*keys, *sorted(k for k in written if k in LEDGERS))))
+        for key in keys:
             if key in LAZY_LEDGERS and key not in self.ledgers:
                 continue  # not read yet: read fresh on first use
             self.ledgers[key] = store.load_ledger(self.engine, key)
         for name in ("grids", "villages", "naturals"):
             self.__dict__.pop(name, None)
+        self.version = max(self.version, newest)
+        self.generation += 1
+
+    def catch_up(self) -> bool:
+        """Re-read what anyone wrote since this Dataset was read (one cheap
+        query when nothing was). Returns True when something was re-read."""
+        newest, written = store.ledgers_written_since(self.engine, self.version)
+        if newest == self.version:
+            return False
+        known = sorted(k for k in written if k in LEDGERS)
+        if newest < self.version or "*" in written or not known:
+            self.reload()  # the store was rebuilt, migrated, or wrote outside the ledgers
+        else:
+            self.reload(*known)
+        self.version = newest
+        return True
