@@ -181,7 +181,8 @@ def _play_maps(page) -> int:
     """Hover and click features inside every map iframe; returns how many.
 
     A filter chosen just before may still be redrawing a map: a frame that is
-    replaced under us is looked up again (a few times) rather than skipped."""
+    replaced under us (detached, or its target closed) is looked up again (a
+    few times) rather than skipped."""
     touched = 0
     for index in range(page.locator("iframe.fk-map").count()):
         for _attempt in range(3):
@@ -189,7 +190,7 @@ def _play_maps(page) -> int:
                 touched += _play_map(page.locator("iframe.fk-map").nth(index))
                 break
             except Exception as error:  # noqa: BLE001 - only a replaced frame is retried
-                if "detached" not in str(error):
+                if "detached" not in str(error) and "closed" not in str(error):
                     raise
                 page.wait_for_timeout(4 * SETTLE_MS)
         page.wait_for_timeout(SETTLE_MS)
