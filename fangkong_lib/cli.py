@@ -255,7 +255,7 @@ def cmd_serve(args) -> int:
     os.chdir(REPO_DIR)
     _dashboard_app().launch_instance(
         [str(NOTEBOOKS_DIR), "--no-browser", f"--port={args.port}", f"--Voila.ip={args.host}",
-         "--template=fangkong"],
+         "--template=fangkong", *_cull_flags(args.cull_idle)],
         config=_token_config(token),
     )
     return 0
@@ -309,6 +309,16 @@ def _token_config(token: str | None):
     if token is not None:
         config.Voila.token = token
     return config
+
+
+def _cull_flags(cull_idle: int | None) -> list[str]:
+    """voila.json's culling with another idle time (command-line flags win
+    over the file); a kernel with a browser attached is never culled."""
+    if cull_idle is None:
+        return []
+    kernels = "--MappingKernelManager."
+    return [f"{kernels}cull_idle_timeout={cull_idle}", f"{kernels}cull_interval={max(1, min(60, cull_idle // 2))}",
+            f"{kernels}cull_connected=False"]
 
 
 def _dashboard_app():
@@ -469,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_bounded(int, 1, 65535, "端口"), default=8866)
     p.add_argument("--token", help="访问令牌（会出现在进程列表中，建议改用 FANGKONG_TOKEN 或 --token-file）")
     p.add_argument("--token-file", metavar="FILE", help="从文件第一行读取访问令牌")
+    p.add_argument("--cull-idle", metavar="SECONDS", type=_bounded(int, 1, 86400, "秒数"),
+                   help="关闭的页面的内核空闲多少秒后回收（默认见 voila.json：540 秒；打开着的页面不回收）")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("template", help="生成台账的空白 Excel 模板")

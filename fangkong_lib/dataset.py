@@ -63,6 +63,11 @@ class Dataset:
     ledgers: dict[str, pd.DataFrame]
     meta: dict[str, str]
     scope: store.Scope = field(default_factory=store.Scope)
+    #: The store's :func:`~fangkong_lib.store.data_version` the ledgers reflect.
+    version: int = 0
+    #: Grows with every :meth:`reload` in this process: a page that computed
+    #: at an older generation shows stale figures (see ``PageModel.catch_up``).
+    generation: int = 0
 
     @classmethod
     def load(cls, db=None, *, reload: bool = False, township: str | None = None,
@@ -80,7 +85,8 @@ class Dataset:
                 store.init_db(engine)  # ledgers added since the database was made get their tables
                 if scope.village and not scope.township:
                     scope = store.Scope(store.township_of(engine, scope.village), scope.village)
-                _CACHE[key] = cls(url, LazyLedgers(engine, scope), store.get_meta(engine), scope)
+                version = store.data_version(engine)  # before reading: a later write shows as newer
+                _CACHE[key] = cls(url, LazyLedgers(engine, scope), store.get_meta(engine), scope, version)
                 scoped = [k for k in _CACHE if k[0] == url and not k[1].everything and k != key]
                 for old in scoped[:max(0, len(scoped) - _KEEP_SCOPED + 1)]:
                     del _CACHE[old]
@@ -135,14 +141,37 @@ class Dataset:
     def reload(self, *keys: str) -> None:
         """Re-read ledgers from the store (all when none given). The actions
         (:mod:`fangkong_lib.actions`) call this with the ledgers they changed
-        when handed a Dataset, so its pages show the change at once."""
+        when handed a Dataset, so its pages show the change at once. Ledgers
+        that others (another kernel, another user) wrote since this Dataset
+        was read come along, so :attr:`version` stays true."""
         loaded = self.ledgers.loaded() if isinstance(self.ledgers, LazyLedgers) else list(self.ledgers)
-        for key in keys or tuple(loaded):
+        newest, written = store.ledgers_written_since(self.engine, self.version)
+        if not keys or "*" in written:
+            keys = tuple(loaded)
+        else:
+            keys = tuple(dict.fromkeys((*keys, *sorted(k for k in written if k in LEDGERS))))
+        for key in keys:
             if key not in loaded:
                 continue  # not read yet: read fresh on first use
             self.ledgers[key] = store.load_ledger(self.engine, key, scope=self.scope)
         for name in ("grids", "villages", "naturals"):
             self.__dict__.pop(name, None)
+        self.version = max(self.version, newest)
+        self.generation += 1
+
+    def catch_up(self) -> bool:
+        """Re-read what anyone wrote since this Dataset was read (one cheap
+        query when nothing was). Returns True when something was re-read."""
+        newest, written = store.ledgers_written_since(self.engine, self.version)
+        if newest == self.version:
+            return False
+        known = sorted(k for k in written if k in LEDGERS)
+        if newest < self.version or "*" in written or not known:
+            self.reload()  # the store was rebuilt, migrated, or wrote outside the ledgers
+        else:
+            self.reload(*known)
+        self.version = newest
+        return True
 
 
 # -- The county: figures per township, counted by the database ---------------

@@ -585,6 +585,26 @@ def load_audit(engine: Engine, ledger: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+def data_version(bind: Engine | sa.engine.Connection) -> int:
+    """A number that grows with every audited write (the newest audit entry's
+    id; 0 when there is none): one cheap query to tell whether anyone,
+    another kernel included, wrote since a Dataset was read."""
+    with _reading(bind) as conn:
+        return int(conn.execute(sa.select(sa.func.max(audit_table.c.id))).scalar() or 0)
+
+
+def ledgers_written_since(bind: Engine | sa.engine.Connection, version: int) -> tuple[int, set[str]]:
+    """(current :func:`data_version`, the ledgers written after ``version``);
+    ``"*"`` among them means every ledger (a migration)."""
+    with _reading(bind) as conn:
+        newest = int(conn.execute(sa.select(sa.func.max(audit_table.c.id))).scalar() or 0)
+        if newest <= version:
+            return newest, set()
+        rows = conn.execute(sa.select(audit_table.c.ledger).distinct()
+                            .where(audit_table.c.id > version, audit_table.c.id <= newest))
+        return newest, {r[0] for r in rows}
+
+
 def load_ledgers(engine: Engine, keys: Iterable[str] | None = None, *,
                  scope: Scope | None = None) -> dict[str, pd.DataFrame]:
     """Load several ledgers at once: ``{key: DataFrame}`` (all when ``keys`` is None)."""

@@ -72,12 +72,21 @@ def _log_tail(log_path: Path) -> str:
     return text[-LOG_TAIL_CHARS:] or "(empty log)"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def _answers(url: str) -> bool:
-    """True when ``url`` answers 200 (connection errors and other codes: False)."""
+    """True when ``url`` answers 200 or a redirect, which is not followed
+    (the root redirects to the overview: rendering it would start a kernel
+    nobody uses); connection errors and other codes: False."""
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.build_opener(_NoRedirect).open(url, timeout=2) as response:
             return response.status == 200
-    except (OSError, urllib.error.HTTPError):
+    except urllib.error.HTTPError as error:
+        return error.code in (301, 302)
+    except OSError:
         return False
 
 
@@ -151,15 +160,37 @@ def _stop(server: subprocess.Popen) -> None:
         _signal_group_or_pid(pid, signal.SIGKILL)
 
 
+#: Base URL of each running server → its process id (see :func:`kernel_count`).
+SERVER_PIDS: dict[str, int] = {}
+
+
+def kernel_pids(base_url: str) -> list[int]:
+    """The live kernels of the server at ``base_url``: its descendant
+    processes running ``ipykernel_launcher`` (Voilà lists no kernels over HTTP)."""
+    found = []
+    for pid in _descendants(SERVER_PIDS[base_url]):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ipykernel_launcher" in cmdline and _alive(pid):
+            found.append(pid)
+    return found
+
+
+def kernel_count(base_url: str) -> int:
+    return len(kernel_pids(base_url))
+
+
 @contextmanager
-def running_server(db_path: Path, workdir: Path) -> Iterator[str]:
-    """Run ``fangkong serve --db db_path`` on a free port; yield its base URL
-    (``http://127.0.0.1:PORT/``).
+def running_server(db_path: Path, workdir: Path, *args: str) -> Iterator[str]:
+    """Run ``fangkong serve --db db_path [args]`` on a free port; yield its
+    base URL (``http://127.0.0.1:PORT/``).
 
     ``workdir`` receives the server log (``server.log``) and Jupyter's config
     and runtime folders, so the developer's own Jupyter setup stays out.
     Raises RuntimeError, with the end of the log, if the server does not
-    answer ``/`` with 200 within STARTUP_TIMEOUT_S seconds.
+    answer ``/`` (with 200 or its redirect to the overview) within STARTUP_TIMEOUT_S seconds.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -173,7 +204,7 @@ def running_server(db_path: Path, workdir: Path) -> Iterator[str]:
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "fangkong_lib.cli", "serve", "--db", str(db_path),
-             "--port", str(port)],
+             "--port", str(port), *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -195,8 +226,10 @@ def running_server(db_path: Path, workdir: Path) -> Iterator[str]:
                     f"{STARTUP_TIMEOUT_S} s; log {log_path}:\n{_log_tail(log_path)}"
                 )
             time.sleep(0.2)
+        SERVER_PIDS[base] = server.pid
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         _stop(server)
 
 

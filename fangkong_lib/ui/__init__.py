@@ -9,6 +9,8 @@ from importlib import import_module
 
 #: public name → the module of this package that defines it (the keys are __all__)
 _HOME = {
+    "App": "app",
+    "Scope": "app",
     "PublicityPage": "publicity",
     "GatheringsPage": "gatherings",
     "LeadsPage": "leads",
@@ -28,6 +30,8 @@ _HOME = {
 }
 
 __all__ = [
+    "App",
+    "Scope",
     "PublicityPage",
     "GatheringsPage",
     "LeadsPage",

@@ -20,7 +20,7 @@ import ipywidgets as w
 
 from ..views.html import html
 from ..views.tables import kpi_cards_html
-from .common import page_header, status_html
+from .common import CSS, page_header, status_html
 from .exportbar import ExportBar, MapExportBar
 from .forms import EXTRA_CSS, operator_field, row
 
@@ -122,13 +122,18 @@ class PageView(w.VBox):
     operator_note: str | None = None
     extra_css = ""
 
-    def __init__(self, model=None, *, db=None, township: str | None = None, village: str | None = None,
-                 **kwargs):
+    def __init__(self, model=None, *, db=None, data=None, embedded: bool = False, township: str | None = None,
+                 village: str | None = None, **kwargs):
         if model is None:
-            from ..dataset import Dataset
+            if data is None:
+                from ..dataset import Dataset
 
-            model = self.make_model(Dataset.load(db, township=township, village=village))
+                data = Dataset.load(db, township=township, village=village)
+            model = self.make_model(data)
         self.model = m = model
+        #: Shown inside the app (:class:`~fangkong_lib.ui.app.App`), whose
+        #: header holds the title and the navigation.
+        self.embedded = embedded
         self._status = w.HTML().add_class("fk-status")
         self._operator = operator_field()
         w.link((m, "operator"), (self._operator, "value"))
@@ -174,8 +179,10 @@ class PageView(w.VBox):
     # -- Pieces ---------------------------------------------------------------------------
 
     def header(self) -> w.HTML:
-        """Title, navigation, synthetic-data banner and the CSS."""
-        return w.HTML(page_header(self.title, self.model.data) + EXTRA_CSS + BASE_CSS + self.extra_css)
+        """Title, navigation, synthetic-data banner and the CSS; inside the
+        app only the CSS (the app's header shows the rest)."""
+        top = CSS if self.embedded else page_header(self.title, self.model.data)
+        return w.HTML(top + EXTRA_CSS + BASE_CSS + self.extra_css).add_class("fk-page-header")
 
     def bind(self, widget: w.Widget, trait: str, css: str = "") -> w.Widget:
         """Link ``widget.value`` both ways to the model's ``trait``."""

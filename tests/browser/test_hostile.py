@@ -7,9 +7,11 @@ every ledger: for a sample of rows that includes the first and the last rows
 of each ledger (the ones pages show first) and, through consistent renames,
 in the names other ledgers refer to (a village, a natural village, a grid
 cell, a place, a problem, a donated item whose 单位 is hostile, a store).
-Every dashboard is then opened in the real browser; every drop-down is
-played through and every map's features hovered and clicked. The page and
-every frame must never set ``window.__xss``, and no dialog may open.
+Every dashboard is then opened in the real browser, one after the other
+through the app's navigation in one page and one kernel (as a user goes
+through them); every drop-down is played through and every map's features
+hovered and clicked. The page and every frame must never set
+``window.__xss``, and no dialog may open.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from pathlib import Path
 import pytest
 
 from fangkong_lib.ledgers import LEDGERS
+from fangkong_lib.ui.common import PAGES
 
 try:  # tests/ as a plain folder on sys.path, or as a package
-    from browser_support import build_demo_database, running_server, screenshot
+    from browser_support import build_demo_database, kernel_count, running_server, screenshot
 except ImportError:  # pragma: no cover
-    from tests.browser_support import build_demo_database, running_server, screenshot
+    from tests.browser_support import build_demo_database, kernel_count, running_server, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -178,7 +181,8 @@ def _play_maps(page) -> int:
     """Hover and click features inside every map iframe; returns how many.
 
     A filter chosen just before may still be redrawing a map: a frame that is
-    replaced under us is looked up again (a few times) rather than skipped."""
+    replaced under us (detached, or its target closed) is looked up again (a
+    few times) rather than skipped."""
     touched = 0
     for index in range(page.locator("iframe.fk-map").count()):
         for _attempt in range(3):
@@ -186,7 +190,7 @@ def _play_maps(page) -> int:
                 touched += _play_map(page.locator("iframe.fk-map").nth(index))
                 break
             except Exception as error:  # noqa: BLE001 - only a replaced frame is retried
-                if "detached" not in str(error):
+                if "detached" not in str(error) and "closed" not in str(error):
                     raise
                 page.wait_for_timeout(4 * SETTLE_MS)
         page.wait_for_timeout(SETTLE_MS)
@@ -224,34 +228,66 @@ def _open_tabs(page) -> None:
             continue
 
 
-@pytest.mark.parametrize("dashboard", DASHBOARDS)
-def test_hostile_values_never_run(dashboard, browser, hostile_server, output_dir):
+TITLES = {f.removesuffix(".ipynb"): t for f, t in PAGES}
+
+
+@pytest.fixture(scope="module")
+def app_page(browser, hostile_server):
+    """One tab on the app (one kernel) that every dashboard of the sweep is
+    opened in through the navigation, and the dialogs it opened."""
     context = browser.new_context(viewport={"width": 1500, "height": 1100}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     dialogs: list[str] = []
     try:
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.goto(f"{hostile_server}voila/render/{dashboard}.ipynb")
-        page.locator(".fk-status").first.wait_for()
-        page.wait_for_timeout(SETTLE_MS)
-        assert _xss_anywhere(page) == [] and dialogs == [], "script ran on opening"
-        _open_tabs(page)
-        selects = _play_selects(page)
-        maps = _play_maps(page)
-        _open_tabs(page)
-        screenshot(page, output_dir / f"{dashboard}.png")
-        hits = _xss_anywhere(page)
-        assert hits == [] and dialogs == [], (
-            f"{dashboard}: script from the data ran in {hits}, dialogs {dialogs} "
-            f"(after {selects} drop-down choices and {maps} map features)")
-        # The test really played, and the hostile data really reached the page.
-        if dashboard != "briefing":  # the briefing page has a date and buttons, no drop-down or map
-            assert selects + maps > 0, f"{dashboard}: nothing to play with"
-        if dashboard != "import":  # the import page shows no stored data until a file comes
-            assert _shows_payload_as_text(page), f"{dashboard}: no hostile value on screen"
+        page.goto(f"{hostile_server}voila/render/{DASHBOARDS[0]}.ipynb")
+        page.locator(".fk-nav .fk-nav-item.fk-current").wait_for()
+        yield page, dialogs
     finally:
         context.close()
+
+
+def _open_dashboard(page, dashboard: str) -> None:
+    """Show ``dashboard`` through the app's navigation and wait for its status line."""
+    title = TITLES[dashboard]
+    page.locator(".fk-nav .fk-nav-item", has_text=title).first.click()
+    page.wait_for_function(
+        """(title) => {
+            const current = document.querySelector('.fk-nav .fk-nav-item.fk-current');
+            return current && current.innerText.trim() === title
+                && !!document.querySelector('.fk-app-content .fk-page .fk-status');
+        }""", arg=title)
+    page.locator(".fk-app-content .fk-status").first.wait_for()
+
+
+@pytest.mark.parametrize("dashboard", DASHBOARDS)
+def test_hostile_values_never_run(dashboard, app_page, output_dir):
+    page, dialogs = app_page
+    _open_dashboard(page, dashboard)
+    page.wait_for_timeout(SETTLE_MS)
+    assert _xss_anywhere(page) == [] and dialogs == [], "script ran on opening"
+    _open_tabs(page)
+    selects = _play_selects(page)
+    maps = _play_maps(page)
+    _open_tabs(page)
+    screenshot(page, output_dir / f"{dashboard}.png")
+    hits = _xss_anywhere(page)
+    assert hits == [] and dialogs == [], (
+        f"{dashboard}: script from the data ran in {hits}, dialogs {dialogs} "
+        f"(after {selects} drop-down choices and {maps} map features)")
+    # The test really played, and the hostile data really reached the page.
+    if dashboard != "briefing":  # the briefing page has a date and buttons, no drop-down or map
+        assert selects + maps > 0, f"{dashboard}: nothing to play with"
+    if dashboard != "import":  # the import page shows no stored data until a file comes
+        assert _shows_payload_as_text(page), f"{dashboard}: no hostile value on screen"
+
+
+def test_the_sweep_opened_every_page_in_one_kernel(app_page, hostile_server):
+    """Guards the sweep: every page of the app was played, all in the one kernel."""
+    page, _dialogs = app_page
+    assert set(DASHBOARDS) == set(TITLES)
+    assert kernel_count(hostile_server) == 1
 
 
 def test_the_check_notices_script_in_a_sandboxed_map_frame(browser):

@@ -146,6 +146,7 @@ class PageModel(t.HasTraits):
     def __init__(self, data, **kwargs):
         self.data = data
         self._map_cache = LRUCache(self.map_cache_size)
+        self._generation = self._data_generation()
         super().__init__(**kwargs)
         if self.filters:
             self.observe(self._on_filter, names=list(self.filters))
@@ -179,8 +180,30 @@ class PageModel(t.HasTraits):
         """Recompute the page's figures; return the status line's message."""
         raise NotImplementedError
 
+    def _data_generation(self) -> int:
+        return getattr(self.data, "generation", 0)
+
+    @property
+    def stale(self) -> bool:
+        """True when the shared data was re-read (a write on another page, or
+        by another user) since this page last computed."""
+        return self._generation != self._data_generation()
+
+    def catch_up(self) -> bool:
+        """Recompute if the data changed since the last computation (the app
+        calls this when the page is shown again). Returns True if it did."""
+        if not self.stale:
+            return False
+        self.refresh()
+        return True
+
     def refresh(self) -> None:
-        """Recompute everything for the current filters; errors go to ``status``."""
+        """Recompute everything for the current filters; errors go to ``status``.
+        Maps drawn from older data are dropped first (their cache keys are
+        filters, not data)."""
+        if self.stale:
+            self._map_cache = LRUCache(self.map_cache_size)
+            self._generation = self._data_generation()
         try:
             message = self.compute()
             if self.focus:
