@@ -22,11 +22,11 @@ keeps the page.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from importlib import import_module
 
 import ipywidgets as w
 
+from .. import store
 from ..views.html import html
 from .common import CSS, PAGES, available_pages, status_html
 
@@ -66,13 +66,9 @@ APP_CSS = """
 """
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What part of the county the pages show ("" = all): the one object the
-    app hands to every page (see :meth:`App.page_data`)."""
-
-    township: str = ""
-    village: str = ""
+#: What part of the county the pages show: the one object the app hands to
+#: every page (see :meth:`App.page_data`); ``Scope()`` is everything.
+Scope = store.Scope
 
 
 def page_name(name: str) -> str:
@@ -113,6 +109,9 @@ class App(w.VBox):
             data = Dataset.load(db)
         self.data = data
         self.scope = scope or Scope()
+        #: The townships of a county database (none for a one-township one):
+        #: the scope bar lets a county user go into one of them and back.
+        self.townships = store.townships(data.engine) if data.meta.get("scale") == "county" else []
         self.pages: dict = {}
         self.current = ""
         self.titles = {f.removesuffix(".ipynb"): t for f, t in PAGES}
@@ -126,6 +125,12 @@ class App(w.VBox):
             self._nav_buttons[name] = button
         self._nav = w.Box(list(self._nav_buttons.values())).add_class("fk-nav")
         self.header_extra = w.Box().add_class("fk-header-extra")
+        if self.townships:
+            self._township = w.Dropdown(options=[("全县", "")] + [(t, t) for t in self.townships],
+                                        value=self.scope.township or "", description="乡镇")
+            self._township.add_class("fk-scope-township")
+            self._township.observe(lambda change: self.set_scope(Scope(change["new"] or None)), names="value")
+            self.header_extra.children = (self._township,)
         self._status = w.HTML().add_class("fk-app-status")
         self._address = w.HTML().add_class("fk-address")
         self._content = w.Box(layout=w.Layout(display="block")).add_class("fk-app-content")
@@ -138,8 +143,19 @@ class App(w.VBox):
 
     def page_data(self, scope: Scope):
         """The data the pages read for ``scope``: the one place a page gets
-        its Dataset (today the whole township, loaded once per kernel)."""
-        return self.data
+        its Dataset. A township (village) scope reads only its rows, through
+        SQL; the whole database is the Dataset the app was opened on."""
+        if scope.everything:
+            return self.data
+        from ..dataset import Dataset
+
+        return Dataset.load(self.data.url, township=scope.township, village=scope.village)
+
+    @property
+    def at_county(self) -> bool:
+        """A county database shown whole: the overview compares townships and
+        the other pages wait for a township."""
+        return bool(self.townships) and not self.scope.township
 
     def view_class(self, name: str):
         module, cls = PAGE_VIEWS[name]
@@ -148,8 +164,27 @@ class App(w.VBox):
     def build(self, name: str):
         """The view of page ``name`` (built on first use, then kept)."""
         if name not in self.pages:
-            self.pages[name] = self.view_class(name)(data=self.page_data(self.scope), embedded=True)
+            if self.at_county:
+                self.pages[name] = self._county_page() if name == "overview" else self._choose_first()
+            else:
+                self.pages[name] = self.view_class(name)(data=self.page_data(self.scope), embedded=True)
         return self.pages[name]
+
+    def _county_page(self):
+        from .county import CountyPage
+
+        page = CountyPage(data=self.data, embedded=True)
+        page.model.observe(lambda change: self._township.set_trait("value", change["new"]) if change["new"] else None,
+                           names="township")
+        return page
+
+    def _choose_first(self):
+        """What a page other than the overview shows for the whole county."""
+        box = w.VBox([w.HTML(str(html(
+            '<div class="fk-help">本页按乡镇查看：请先在上方「乡镇」中选择一个乡镇'
+            '（全县对比见「态势总览」）。</div>')))]).add_class("fk-choose-township")
+        box.model = None
+        return box
 
     def show(self, name: str) -> None:
         """Show page ``name``: built on first use; a page built before
@@ -163,7 +198,7 @@ class App(w.VBox):
         try:
             fresh = name not in self.pages
             view = self.build(name)
-            if not fresh:
+            if not fresh and getattr(view, "model", None) is not None:
                 view.model.catch_up()
         except Exception as exc:
             self._status.value = status_html(f"出错：无法打开{self.titles.get(name, name)}（{exc}）", True)
@@ -181,6 +216,8 @@ class App(w.VBox):
         if scope == self.scope:
             return
         self.scope, self.pages = scope, {}
+        if self.townships and self._township.value != (scope.township or ""):
+            self._township.value = scope.township or ""
         self.show(self.current)
 
     # -- Header ------------------------------------------------------------------
@@ -191,9 +228,17 @@ class App(w.VBox):
             from ..config import SYNTHETIC_NOTE
 
             banner = html('<span class="fk-synthetic">{note}</span>', note=SYNTHETIC_NOTE)
+        if self.at_county:
+            from ..config import COUNTY_NAME
+
+            place, title = COUNTY_NAME, ("全县态势" if self.current == "overview" else self.titles[self.current])
+        else:
+            place, title = self.page_data(self.scope).township, self.titles[self.current]
+        if self.scope.village:
+            place = f"{place}{self.scope.village}"
         self._title.value = CSS + APP_CSS + str(html(
-            '<div class="fk-header"><h1>{township}疫情防控工作台<small>{title}</small></h1>{banner}</div>',
-            township=self.data.township, title=self.titles[self.current], banner=banner))
+            '<div class="fk-header"><h1>{place}疫情防控工作台<small>{title}</small></h1>{banner}</div>',
+            place=place, title=title, banner=banner))
 
     def _set_address(self, name: str) -> None:
         """Put the page's notebook URL in the address bar (same folder, same
