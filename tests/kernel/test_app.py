@@ -80,7 +80,7 @@ def test_a_write_by_another_kernel_shows_on_the_next_page_switch(app, writable_d
     fevers, version = overview.kpis["fevers"], app.data.version
     # Another user's kernel: its own Dataset object on the same database.
     other = Dataset(app.data.url, {k: v.copy() for k, v in app.data.ledgers.items()}, dict(app.data.meta),
-                    app.data.version)
+                    version=app.data.version)
     person = _under_control_without_fever(app.pages["returnees"].model)
     actions.record_temperature(other, person, {"date": DAY, "slot": "上午", "temperature": "38.5"},
                                 user="王干事")
