@@ -132,35 +132,50 @@ def run_user(url: str, i: int, seconds: float, people: list, villages: list[str]
     return out
 
 
-def check(url: str, results: list[dict], import_ids: list[str]) -> list[str]:
-    """Lost writes: what users wrote and the store does not hold."""
+def stored_values(url: str) -> tuple[dict, dict]:
+    """Test results by (id, day) and temperatures by (id, day, slot) in the store."""
     from fangkong_lib import store
 
     engine = store.get_engine(url)
     tests = store.load_ledger(engine, "tests")
     checks = store.load_ledger(engine, "daily_checks")
-    returnees = set(store.load_ledger(engine, "returnees", columns=["id_number"])["id_number"])
     stored_test = {(r["id_number"], _iso(r["sample_date"])): r["result"] for r in tests.to_dict("records")}
     stored_temp = {}
     for r in checks.to_dict("records"):
         for slot, col in (("上午", "temp_am"), ("下午", "temp_pm")):
-            stored_temp[(r["id_number"], _iso(r["date"]), slot)] = r.get(col)
+            v = r.get(col)
+            stored_temp[(r["id_number"], _iso(r["date"]), slot)] = None if v is None or v != v else float(v)
+    return stored_test, stored_temp
+
+
+def check(url: str, results: list[dict], import_ids: list[str], before: tuple[dict, dict]) -> list[str]:
+    """Lost writes: what users wrote and the store does not hold, and
+    writes that changed a value without an audit entry of their user."""
+    from fangkong_lib import store
+
+    engine = store.get_engine(url)
+    returnees = set(store.load_ledger(engine, "returnees", columns=["id_number"])["id_number"])
+    stored_test, stored_temp = stored_values(url)
     lost = []
+    audited = _audit_counts(engine)
     for res in results:
+        changed = 0  # a write of the value already stored changes nothing and is not audited
         for key, value in res["tests"].items():
             idn, day = key.split("|")
+            changed += before[0].get((idn, day)) != value
             if stored_test.get((idn, day)) != value:
                 lost.append(f"{res['user']} test {key}: wrote {value}, store has {stored_test.get((idn, day))}")
         for key, value in res["temps"].items():
             idn, day, slot = key.split("|")
+            changed += before[1].get((idn, day, slot)) != float(value)
             got = stored_temp.get((idn, day, slot))
-            if got is None or abs(float(got) - float(value)) > 1e-9:
+            if got is None or abs(got - float(value)) > 1e-9:
                 lost.append(f"{res['user']} temperature {key}: wrote {value}, store has {got}")
+        if res["imported"]:
+            changed += 1
+        if audited.get(res["user"], 0) < changed:
+            lost.append(f"{res['user']}: {changed} changing writes, {audited.get(res['user'], 0)} audit entries")
     lost += [f"imported person {idn} missing" for idn in import_ids if idn not in returnees]
-    audited = _audit_counts(engine)
-    for res in results:
-        if audited.get(res["user"], 0) < res["actions"]:
-            lost.append(f"{res['user']}: {res['actions']} actions, {audited.get(res['user'], 0)} audit entries")
     return lost
 
 
@@ -196,11 +211,12 @@ def load_test(url: str, users: int = 20, seconds: float = 300, threads: bool = F
     per_user, villages, _today = _people(url, users)
     path, import_ids = _import_file(folder, villages)
     args = [(url, i, seconds, per_user[i], villages, str(path) if i == 0 else None, threads) for i in range(users)]
+    before = stored_values(url)
     pool = ThreadPoolExecutor(users) if threads else ProcessPoolExecutor(users, mp_context=get_context("spawn"))
     with pool:
         results = [f.result() for f in [pool.submit(run_user, *a) for a in args]]
     refused = set(results[0].get("import_rejected", ()))
-    lost = check(url, results, [idn for idn in import_ids if idn not in refused])
+    lost = check(url, results, [idn for idn in import_ids if idn not in refused], before)
     filters = sorted(t for r in results for t in r["filters"])
     q = statistics.quantiles(filters, n=20) if len(filters) >= 2 else [float("nan")] * 19
     return {
