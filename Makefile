@@ -6,7 +6,7 @@ DB     ?= data/fangkong.sqlite
 PORT   ?= 8866
 PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: serve test test-fast bench demo lab clean lock migration
+.PHONY: serve test test-fast bench bench-load demo lab clean lock migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ test: $(VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/unit fangkong_lib -q --durations=5
 
+# Ratios against baselines measured in the same run; BENCH_ARGS="--scale county"
+# or BENCH_ARGS="--db postgresql+psycopg://..." for the page benchmarks.
 bench: $(VENV)/.installed
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# 20 users for 5 minutes on a throw-away PostgreSQL (LOAD_ARGS="--seconds 60 --db URL").
+bench-load: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
 # A ledger changed: write the schema migration for it (read it, then commit it).
 #   make migration MSG="townships ledger"

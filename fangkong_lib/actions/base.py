@@ -230,6 +230,8 @@ def transaction(db, *subjects: str, user: str) -> Iterator[Tx]:
 
 def as_date(value) -> date | None:
     """A date from a stored or typed value; None when blank."""
+    if type(value) is date:  # the common case, first
+        return value
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, str):

@@ -19,6 +19,7 @@ import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -206,6 +207,8 @@ def _same(fld, a, b) -> bool:
 
 
 def _blank(value) -> bool:
+    if type(value) is str and value and (value[0].isalnum() or (value.isascii() and not value.isspace())):
+        return False  # the common case (an imported, cleaned value): no Unicode work
     return value is None or value is pd.NaT or (isinstance(value, float) and value != value) or \
         (isinstance(value, str) and not clean_text(value))
 
@@ -236,6 +239,12 @@ def control_status(arrival: date, released: date | None, day: date) -> str:
     return "管控中"
 
 
+@lru_cache(maxsize=4096)
+def _iso_dates(days: tuple) -> tuple[str, ...]:
+    """Test dates as stored ("2022-03-10"); plans repeat across a ledger."""
+    return tuple(d.isoformat() for d in days)
+
+
 def _target(person: dict, old: dict | None, plan: Plan, day: date, assigner) -> dict | None:
     """The controls row ``person`` should have (only the fields the plan
     decides), or None when there is no plan and no row."""
@@ -249,12 +258,13 @@ def _target(person: dict, old: dict | None, plan: Plan, day: date, assigner) -> 
         measure = _home_not_fit(measure)
     released = as_date(old.get("released_date")) if old is not None else None
     target = {
-        **{k: v for k in _IDENTITY_FIELDS if (v := person.get(k)) is not None and not _blank(v)},
+        **{k: v for k in _IDENTITY_FIELDS
+           if (v := person.get(k)) is not None and ((type(v) is str and v[:1].isalnum()) or not _blank(v))},
         "measure": measure,
         "category": person["risk_category"],
         "start_date": plan.start,
         "end_date": plan.end,
-        "test_dates": [d.isoformat() for d in plan.test_dates],
+        "test_dates": list(_iso_dates(plan.test_dates)),
         "regime": plan.regime,
         "status": control_status(as_date(person["actual_arrival"]), released, day),
     }
@@ -348,7 +358,7 @@ def _insert_plans(tx: Tx, targets: list[dict]) -> None:
     ledger = get_ledger("controls")
     keys = sorted({k for t in targets for k in t})
     bulk_insert(tx.conn, store.TABLES["controls"], [ledger[k] for k in keys],
-                [tuple(t.get(k) for k in keys) for t in targets])
+                [tuple(map(t.get, keys)) for t in targets])
     store.audit(tx.conn, user=tx.user, ledger="controls", action="bulk_insert",
                 after={"rows": len(targets), "note": "管控方案", "keys": [t["id_number"] for t in targets]})
     tx.touched.add("controls")

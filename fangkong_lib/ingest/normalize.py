@@ -31,6 +31,8 @@ def clean_text(value) -> str:
     >>> clean_text("  ４１１６２５\\n ")
     '411625'
     """
+    if type(value) is str and value.isascii():  # NFKC leaves ASCII as it is
+        return " ".join(value.split())
     if value is None:
         return ""
     if isinstance(value, float) and math.isnan(value):
