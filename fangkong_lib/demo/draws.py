@@ -31,9 +31,12 @@ class Names:
             str(int(d)) for d in self.rng.integers(10, size=9)
         )
 
-    def id_number(self, sex: str | None = None, born_from=1950, born_to=2010) -> tuple[str, str]:
+    def id_number(self, sex: str | None = None, born_from=1950, born_to=2010, seqs=None) -> tuple[str, str]:
+        """A valid resident ID (and the sex it encodes); ``seqs`` limits the
+        sequence numbers drawn (one township's share of the county's)."""
         born = date(born_from, 1, 1) + timedelta(days=int(self.rng.integers((born_to - born_from) * 365)))
-        seq = int(self.rng.integers(0, 500)) * 2
+        k = int(self.rng.integers(0, 500))
+        seq = (k if seqs is None else seqs[k % len(seqs)]) * 2
         if sex is None:
             sex = "男" if self.rng.random() < 0.55 else "女"
         if sex == "男":
