@@ -55,6 +55,7 @@ def add_villages(t: Township, cells, polys) -> None:
             dict(
                 code=f"{t.code}{v + 201:03d}",
                 name=t.village_names[v],
+                township=t.name,
                 area=t.village_area[v],
                 secretary=names.person(),
                 secretary_phone=names.phone(),
@@ -64,6 +65,22 @@ def add_villages(t: Township, cells, polys) -> None:
             )
         )
     t.out["villages"] = pd.DataFrame(t.village_rows)
+    t.out["townships"] = pd.DataFrame([dict(
+        code=t.code, name=t.name, kind=township_kind(t.name),
+        households=sum(r["households"] for r in t.village_rows),
+        population=sum(r["population"] for r in t.village_rows),
+        code_synthetic=t.code_synthetic, geometry=unary_union(t.village_geoms).wkt,
+        note=SYNTHETIC_CODE_NOTE if t.code_synthetic else "",
+    )])
+
+
+#: What a township's row says when its code is made up for the demo.
+SYNTHETIC_CODE_NOTE = "代码为合成（演示数据，非真实区划代码）"
+
+
+def township_kind(name: str) -> str:
+    """乡, 镇 or 街道, from the name (城郊乡 → 乡)."""
+    return "街道" if name.endswith("街道") else name[-1]
 
 
 def add_grids(t: Township, cells, polys) -> dict[int, list[str]]:

@@ -74,6 +74,8 @@ class Township:
     # -- the township's identity (defaults: the Chengjiao demo) --
     name: str = TOWNSHIP_NAME
     code: str = TOWNSHIP_CODE
+    #: True when ``code`` is made up for the demo (only a few codes are known)
+    code_synthetic: bool = False
     village_names: tuple[str, ...] = VILLAGE_NAMES
     n_away: int = 640
     n_returnees: int = 520

@@ -108,6 +108,6 @@ def build_demo(db=None, *, seed: int = 20220407, today: date = DEMO_TODAY) -> di
     for key in LEDGERS:
         frame = frames.get(key, pd.DataFrame())
         counts[key] = store.write_ledger(engine, key, frame, replace=True, user="demo", note=SYNTHETIC_NOTE)
-    store.set_meta(engine, synthetic="1", today=today.isoformat(), seed=str(seed),
+    store.set_meta(engine, synthetic="1", scale="township", today=today.isoformat(), seed=str(seed),
                    five_in_one="、".join(five_in_one_roles()), policy_hash=policy_hash())
     return counts
