@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import COUNTY_SEAT, TOWNSHIP_CODE, TOWNSHIP_NAME
+from ..policy import fever_threshold
 from .draws import Names
 
 N_AREAS = 9
@@ -71,6 +72,7 @@ class Township:
     returnees: list[dict] = field(default_factory=list)
     places: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
+    fevers: dict = field(default_factory=dict)  # fever threshold by day, read once per build
     # -- the township's identity (defaults: the Chengjiao demo) --
     name: str = TOWNSHIP_NAME
     code: str = TOWNSHIP_CODE
@@ -101,6 +103,12 @@ class Township:
     def start(cls, seed: int, today: date, **identity) -> "Township":
         rng = np.random.default_rng(seed)
         return cls(seed=seed, today=today, rng=rng, names=Names(rng), **identity)
+
+    def fever(self, day: date) -> float:
+        """The fever threshold on ``day`` (policy), looked up once per day and build."""
+        if day not in self.fevers:
+            self.fevers[day] = fever_threshold(day)
+        return self.fevers[day]
 
     def new_person(self, names: Names | None = None) -> tuple[str, str]:
         """(resident ID, sex) of someone not yet in the township, drawn by

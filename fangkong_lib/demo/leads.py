@@ -29,7 +29,7 @@ from ..domain.leads import data_now, plan_sync, responsible_people, source_leads
 from ..domain.plans import make_plan
 from ..ingest.normalize import sex_from_id
 from ..ledgers import get_ledger
-from ..policy import fever_threshold, load_regimes
+from ..policy import load_regimes
 from ..policy.leads import load_lead_policy
 from ..store import coerce_frame
 from .context import Township
@@ -187,7 +187,7 @@ def _fever_reports(t: Township) -> None:
             test_time = min(at + timedelta(hours=float(rng.uniform(0.5, 3))), _at(day, 23.5))
         rows.append(dict(
             reported_at=at, clinic=pick(rng, clinics), name=name, sex=sex, id_number=idn, phone=phone,
-            village=village, temperature=round(fever_threshold(day) + float(rng.uniform(0.1, 1.6)), 1),
+            village=village, temperature=round(t.fever(day) + float(rng.uniform(0.1, 1.6)), 1),
             symptoms=pick(rng, SYMPTOMS), onset_date=day - timedelta(days=int(rng.integers(0, 3))),
             handling=pick(rng, ("留观", "居家观察", "转诊"), p=(0.5, 0.4, 0.1)),
             test_time=test_time and test_time.replace(second=0, microsecond=0),

@@ -10,7 +10,7 @@ import pandas as pd
 from ..actions.plans import TeamAssigner
 from ..domain.plans import make_plan
 from ..ledgers import RISK_CATEGORIES
-from ..policy import fever_threshold, load_regimes
+from ..policy import load_regimes
 from .context import CATEGORY_WEIGHTS, ORIGINS, START_RETURNS, Township
 from .draws import pick, random_day
 
@@ -180,7 +180,7 @@ DEMO_FEVERS = (37.8, 38.1)
 def _fevers_today(t: Township, checks: list[dict]) -> None:
     """At least two fevers on the demo day, at people under home measures."""
     today = [c for c in checks if c["date"] == t.today]
-    if any(max(c["temp_am"], c["temp_pm"] or 0) >= fever_threshold(t.today) for c in today):
+    if any(max(c["temp_am"], c["temp_pm"] or 0) >= t.fever(t.today) for c in today):
         return
     for check, value in zip(today[::max(1, len(today) // 2)], DEMO_FEVERS):
         check["temp_am"], check["symptoms"] = value, "发热"
@@ -193,7 +193,7 @@ def _daily_checks(t: Township, g, person: dict, plan) -> list[dict]:
     day = max(plan.start, person["actual_arrival"])
     last = min(plan.end, today)
     while day <= last:
-        fever = fever_threshold(day)
+        fever = t.fever(day)
         t_am = min(round(float(rng.normal(36.5, 0.22)), 1), 37.0)
         t_pm = min(round(float(rng.normal(36.6, 0.22)), 1), 37.1)
         if rng.random() < 0.004:
