@@ -87,6 +87,13 @@ def cmd_demo(args) -> int:
         if store.has_data(store.get_engine(url)):
             print(f"数据库 {_shown_url(url)} 已有数据，未重新生成")
             return 0
+    if args.scale == "county":
+        from .demo.county import build_county
+
+        s = build_county(url, seed=args.seed)
+        print(f"已生成合成演示数据（郸城县）：{_shown_url(url)}：{s['townships']} 个乡镇，{s['villages']} 个行政村，"
+              f"{s['grids']} 个网格，在外人员 {s['away']} 人，返乡人员 {s['returnees']} 人，用时 {s['seconds']} 秒")
+        return 0
     counts = build_demo(url, seed=args.seed)
     print(f"已生成合成演示数据：{_shown_url(url)}")
     for key, n in counts.items():
@@ -468,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="生成合成演示数据库")
     p.add_argument("--db", help=db_help)
     p.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1, "种子"), default=20220407, help="随机种子（同一种子结果相同）")
-    p.add_argument("--scale", choices=("township",), default="township", help="规模（目前为一个乡）")
+    p.add_argument("--scale", choices=("township", "county"), default="township",
+                   help="规模：township 一个乡（默认），county 全县（郸城县 22 个乡镇，约需几分钟）")
     p.add_argument("--if-missing", action="store_true", help="数据库已有数据时不重新生成")
     p.set_defaults(func=cmd_demo)
 

@@ -67,6 +67,8 @@ GRID_LEVELS = ("大网格长", "网格长", "党支部书记", "下沉乡干部"
 #: Staff outside the six grid levels who serve on 五包一 teams.
 SUPPORT_ROLES = ("村医", "民警/辅警")
 SEXES = ("男", "女")
+#: Township-level units of a county (乡镇级行政区).
+TOWNSHIP_KINDS = ("乡", "镇", "街道")
 PLACE_CATEGORIES = (
     "超市", "农贸市场", "药店", "诊所", "宾馆", "餐饮", "工厂", "企业", "学校",
     "养老院", "宗教场所", "工地", "快递点", "商铺", "加油站", "网吧", "理发店",
@@ -981,6 +983,22 @@ _LEDGERS: list[Ledger] = [
         ),
         natural_key=("assign_no",),
         doc="志愿者派驻到网格、居家隔离户（守门员、代购员…）；每次派驻一行，结束时填结束日期",
+    ),
+    # -- County scale: the townships (乡镇、街道) of the county ---------------------------
+    Ledger(
+        "townships", "乡镇", "郸城县乡镇（街道）基本情况表",
+        (
+            F("code", "乡镇代码", req=True, aka=("行政区划代码",), doc="9 位统计用区划代码"),
+            F("name", "乡镇", req=True, aka=("乡镇名称", "乡镇（街道）", "街道")),
+            F("kind", "类型", choices=TOWNSHIP_KINDS, doc="乡 / 镇 / 街道"),
+            F("households", "户数", "int", **_COUNT),
+            F("population", "人口", "int", aka=("户籍人口",), **_COUNT),
+            F("code_synthetic", "代码为合成", "bool", doc="是：乡镇代码为演示合成，不是真实区划代码"),
+            F("geometry", "边界", "geometry"),
+            _NOTE,
+        ),
+        natural_key=("name",),
+        doc="县内各乡镇（街道）：代码、名称、边界；行政村的乡镇列指向这里",
     ),
 ]
 

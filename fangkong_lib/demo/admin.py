@@ -7,10 +7,8 @@ import numpy as np
 import pandas as pd
 from shapely import unary_union
 
-from ..config import TOWNSHIP_CODE
-from .context import N_AREAS, VILLAGE_NAMES, Township
+from .context import N_AREAS, Township
 from .draws import SURNAMES, Names, allocate, pick
-from .geometry import N_VILLAGES
 
 SUFFIXES = ("庄", "楼", "寨", "营", "集", "湾", "庙", "店", "岗", "园", "屯", "坡")
 
@@ -19,7 +17,7 @@ def add_villages(t: Township, cells, polys) -> None:
     """Natural villages and administrative villages, with their boundaries."""
     rng, names = t.rng, t.names
     t.areas = [f"第{'一二三四五六七八九'[i]}片区" for i in range(N_AREAS)]
-    t.village_area = [t.areas[min(v * N_AREAS // N_VILLAGES, N_AREAS - 1)] for v in range(N_VILLAGES)]
+    t.village_area = [t.areas[min(v * N_AREAS // t.n_villages, N_AREAS - 1)] for v in range(t.n_villages)]
     per_nat = {}
     for cell, poly in zip(cells, polys):
         per_nat.setdefault(cell.natural, []).append(poly)
@@ -36,9 +34,9 @@ def add_villages(t: Township, cells, polys) -> None:
         pt = geom.representative_point()
         hh = int(rng.integers(80, 220))
         t.nat_rows.append(dict(
-            code=f"{TOWNSHIP_CODE}{v + 201:03d}{len(t.nat_of_village[v]):02d}",
+            code=f"{t.code}{v + 201:03d}{len(t.nat_of_village[v]):02d}",
             name=nm,
-            village=VILLAGE_NAMES[v],
+            village=t.village_names[v],
             cadre=names.person(),
             cadre_phone=names.phone(),
             households=hh,
@@ -49,14 +47,15 @@ def add_villages(t: Township, cells, polys) -> None:
         ))
     t.out["natural_villages"] = pd.DataFrame(t.nat_rows)
 
-    for v in range(N_VILLAGES):
+    for v in range(t.n_villages):
         geom = unary_union([p for c, p in zip(cells, polys) if c.village == v])
         t.village_geoms.append(geom)
         nats = [t.nat_rows[n] for n in t.nat_of_village[v]]
         t.village_rows.append(
             dict(
-                code=f"{TOWNSHIP_CODE}{v + 201:03d}",
-                name=VILLAGE_NAMES[v],
+                code=f"{t.code}{v + 201:03d}",
+                name=t.village_names[v],
+                township=t.name,
                 area=t.village_area[v],
                 secretary=names.person(),
                 secretary_phone=names.phone(),
@@ -66,6 +65,22 @@ def add_villages(t: Township, cells, polys) -> None:
             )
         )
     t.out["villages"] = pd.DataFrame(t.village_rows)
+    t.out["townships"] = pd.DataFrame([dict(
+        code=t.code, name=t.name, kind=township_kind(t.name),
+        households=sum(r["households"] for r in t.village_rows),
+        population=sum(r["population"] for r in t.village_rows),
+        code_synthetic=t.code_synthetic, geometry=unary_union(t.village_geoms).wkt,
+        note=SYNTHETIC_CODE_NOTE if t.code_synthetic else "",
+    )])
+
+
+#: What a township's row says when its code is made up for the demo.
+SYNTHETIC_CODE_NOTE = "代码为合成（演示数据，非真实区划代码）"
+
+
+def township_kind(name: str) -> str:
+    """乡, 镇 or 街道, from the name (城郊乡 → 乡)."""
+    return "街道" if name.endswith("街道") else name[-1]
 
 
 def add_grids(t: Township, cells, polys) -> dict[int, list[str]]:
@@ -75,7 +90,7 @@ def add_grids(t: Township, cells, polys) -> dict[int, list[str]]:
     """
     rng, names = t.rng, t.names
     cadres_by_village = {v: [names.person() for _ in range(c)] for v, c in
-                         enumerate(allocate(53, N_VILLAGES, 3, 4, rng))}
+                         enumerate(allocate(t.n_cadres, t.n_villages, 3, 4, rng))}
     grid_counter: dict[int, int] = {}
     for cell, poly in zip(cells, polys):
         grid_counter[cell.natural] = grid_counter.get(cell.natural, 0) + 1
@@ -84,8 +99,8 @@ def add_grids(t: Township, cells, polys) -> dict[int, list[str]]:
         cadres = cadres_by_village[v]
         t.grid_rows.append(
             dict(
-                code=f"CJ{v + 1:02d}-{nat_no:02d}-{grid_counter[cell.natural]}",
-                village=VILLAGE_NAMES[v],
+                code=f"{t.grid_prefix}{v + 1:02d}-{nat_no:02d}-{grid_counter[cell.natural]}",
+                village=t.village_names[v],
                 natural_village=t.nat_rows[cell.natural]["name"],
                 member=names.person(),
                 member_phone=names.phone(),
@@ -97,8 +112,8 @@ def add_grids(t: Township, cells, polys) -> dict[int, list[str]]:
     _share_households(t)
     grids = pd.DataFrame(t.grid_rows)
     t.out["grids"] = grids
-    t.grids_by_village = {v: grids[grids.village == VILLAGE_NAMES[v]].to_dict("records")
-                          for v in range(N_VILLAGES)}
+    t.grids_by_village = {v: grids[grids.village == t.village_names[v]].to_dict("records")
+                          for v in range(t.n_villages)}
     return cadres_by_village
 
 
@@ -148,14 +163,14 @@ def add_staff(t: Township, cadres_by_village: dict[int, list[str]]) -> None:
         add("党支部书记", row["secretary"], "村党支部书记", area=row["area"], village=row["name"])
     for v, cadres in cadres_by_village.items():
         for c in cadres:
-            add("下沉乡干部", c, "下沉乡干部", area=t.village_area[v], village=VILLAGE_NAMES[v])
+            add("下沉乡干部", c, "下沉乡干部", area=t.village_area[v], village=t.village_names[v])
     for n in t.nat_rows:
         add("自然村干部", n["cadre"], "自然村干部", village=n["village"], natural_village=n["name"])
     for g in t.grid_rows:
         add("党员联户", g["member"], "联户党员", village=g["village"],
             natural_village=g["natural_village"], grid=g["code"])
 
-    t.doctors = {v: names.person() for v in range(N_VILLAGES)}
+    t.doctors = {v: names.person() for v in range(t.n_villages)}
     # Village doctors and police (一村一警: one officer per village) serve on
     # the 五包一 teams, so they are staff too. Their phones, and the names of
     # the officers beyond the first nine, come from a stream of their own, so
@@ -163,12 +178,12 @@ def add_staff(t: Township, cadres_by_village: dict[int, list[str]]) -> None:
     # police were counted per 片区 (nine of them).
     first_nine = [names.person() for _ in t.areas]
     support = Names(np.random.default_rng(t.seed + 1))
-    doctor_phones = [support.phone() for _ in range(N_VILLAGES)]
-    t.police = {v: first_nine[v] if v < len(first_nine) else support.person() for v in range(N_VILLAGES)}
-    for v in range(N_VILLAGES):
+    doctor_phones = [support.phone() for _ in range(t.n_villages)]
+    t.police = {v: first_nine[v] if v < len(first_nine) else support.person() for v in range(t.n_villages)}
+    for v in range(t.n_villages):
         staff.append(dict(staff_no=f"S{len(staff) + 1:04d}", name=t.doctors[v], level="村医", duty="村卫生室医生",
-                          phone=doctor_phones[v], area=t.village_area[v], village=VILLAGE_NAMES[v]))
-    for v in range(N_VILLAGES):
+                          phone=doctor_phones[v], area=t.village_area[v], village=t.village_names[v]))
+    for v in range(t.n_villages):
         staff.append(dict(staff_no=f"S{len(staff) + 1:04d}", name=t.police[v], level="民警/辅警",
-                          duty="一村一警", phone=support.phone(), area=t.village_area[v], village=VILLAGE_NAMES[v]))
+                          duty="一村一警", phone=support.phone(), area=t.village_area[v], village=t.village_names[v]))
     t.out["staff"] = pd.DataFrame(staff)

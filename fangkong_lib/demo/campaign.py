@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ..policy.community import load_publicity_policy
-from .context import VILLAGE_NAMES, Township
+from .context import Township
 from .draws import Names
 
 SECTION = 1305
-#: Villages whose publicity lags (indexes into VILLAGE_NAMES): each misses a
+#: Villages whose publicity lags (indexes into the township's villages): each misses a
 #: different target, so the page shows every kind of reason.
 LAGGING = {4: "broadcasts", 9: "leaflets", 13: "wechat", 16: "doors"}
 
@@ -77,8 +77,8 @@ def _weddings(t: Township, rng, names: Names) -> list[dict]:
     ]
     rows = []
     for ahead, offset, people, tables, pledge, state, refusal in plans:
-        v = int(rng.integers(len(VILLAGE_NAMES)))
-        village = VILLAGE_NAMES[v]
+        v = int(rng.integers(len(t.village_names)))
+        village = t.village_names[v]
         reported_on = today + timedelta(days=offset)
         reported = _at(reported_on, int(rng.integers(8, 12)), int(rng.integers(0, 60)))
         secretary = t.village_rows[v]["secretary"]
@@ -133,8 +133,8 @@ def _enforcements(t: Township, rng, names: Names, weddings: list[dict]) -> list[
             result="已下达整改通知" if action == "责令整改" else "已关停，整改复查后恢复",
         ))
     rows.append(dict(
-        time=_at(t.today - timedelta(days=3), 19, 30), unit="派出所", village=VILLAGE_NAMES[2], target_type="其他聚集",
-        target=f"{VILLAGE_NAMES[2]}村口广场", place_code=None, host=None, event_date=None, kind=None, action="劝散",
+        time=_at(t.today - timedelta(days=3), 19, 30), unit="派出所", village=t.village_names[2], target_type="其他聚集",
+        target=f"{t.village_names[2]}村口广场", place_code=None, host=None, event_date=None, kind=None, action="劝散",
         people=14, description="群众聚集打牌，劝离并宣传防控要求", officers=f"{names.person()}、{names.person()}",
         result="已劝散",
     ))
@@ -149,7 +149,7 @@ def _publicity(t: Township, rng, names: Names) -> list[dict]:
     policy = load_publicity_policy()
     targets, topics = policy.targets, policy.topics
     rows = []
-    for v, village in enumerate(VILLAGE_NAMES):
+    for v, village in enumerate(t.village_names):
         households = int(t.village_rows[v]["households"] or 0)
         lag = LAGGING.get(v)
         reporter = names.person()

@@ -14,15 +14,14 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pandas as pd
 
-from ..config import COUNTY_SEAT
-from .context import CHECKPOINTS, VILLAGE_NAMES, Township
+from .context import Township
 from .draws import Names, pick
+from .duty import hq_post
 
 #: This section's own random stream: [seed, SECTION].
 SECTION = 13
 #: Days of meetings and tasks before the demo day.
 DAYS = 14
-HQ = "城郊乡疫情防控指挥部"
 
 #: The N of 1+17+N: (unit, kind, lead's title, duty, members).
 GROUPS = (
@@ -68,15 +67,21 @@ def add_command(t: Township) -> None:
     t.out["task_events"] = pd.DataFrame(events)
 
 
+def group_unit(t: Township, unit: str) -> str:
+    """A working group's or department's name, qualified by the township in a county build."""
+    return unit if not t.unit_prefix else t.unit_prefix + unit.replace("城郊派出所", "派出所")
+
+
 def command_units(t: Township, names: Names) -> list[dict]:
     """1 HQ, 17 village branches, 12 groups and departments."""
+    HQ = hq_post(t)
     leaders = [s for s in t.staff if s["level"] == "大网格长"]
     chief = leaders[0] if leaders else {"name": names.person(), "phone": names.phone(), "duty": "乡党委书记"}
     rows = [dict(
         unit=HQ, kind="乡指挥部", parent=None, village=None, lead=chief["name"], lead_title=f"指挥长（{chief['duty']}）",
         lead_phone=chief["phone"], liaison=names.person(), liaison_phone=names.phone(),
         duty="统筹全乡疫情防控，24小时值班值守，早会商、晚汇报", members=15,
-        lon=round(COUNTY_SEAT[1] + 0.004, 5), lat=round(COUNTY_SEAT[0] - 0.003, 5), note="乡政府院内",
+        lon=round(t.seat[1] + 0.004, 5), lat=round(t.seat[0] - 0.003, 5), note="乡政府院内",
     )]
     for v, row in enumerate(t.village_rows):
         rows.append(dict(
@@ -87,7 +92,7 @@ def command_units(t: Township, names: Names) -> list[dict]:
         ))
     for unit, kind, title, duty, members in GROUPS:
         rows.append(dict(
-            unit=unit, kind=kind, parent=HQ, village=None, lead=names.person(), lead_title=title,
+            unit=group_unit(t, unit), kind=kind, parent=HQ, village=None, lead=names.person(), lead_title=title,
             lead_phone=names.phone(), liaison=names.person(), liaison_phone=names.phone(), duty=duty,
             members=members, lon=None, lat=None, note=None,
         ))
@@ -102,7 +107,7 @@ def rhythm(t: Township, units: list[dict], rng, names: Names):
     """Meetings of the last ``DAYS`` days up to the demo day, the tasks they
     decided and each task's steps. On the demo day the evening report is
     still to come and two branches have not recorded their 08:00 meeting."""
-    today = t.today
+    today, HQ = t.today, hq_post(t)
     leads = {u["unit"]: u["lead"] for u in units}
     branches = [u for u in units if u["kind"] == "村党支部"]
     missing_today = {int(i) for i in rng.choice(len(branches), size=2, replace=False)}
@@ -125,10 +130,10 @@ def rhythm(t: Township, units: list[dict], rng, names: Names):
         texts = []
         for _ in range(int(rng.integers(1, 4))):
             owner, pattern = HQ_DECISIONS[int(rng.integers(len(HQ_DECISIONS)))]
-            v = int(rng.integers(len(VILLAGE_NAMES)))
-            text = pattern.format(v=VILLAGE_NAMES[v], c=pick(rng, CHECKPOINTS))
-            unit_to = f"{VILLAGE_NAMES[v]}党支部" if owner == "branch" else owner
-            village = VILLAGE_NAMES[v] if "{v}" in pattern else None
+            v = int(rng.integers(len(t.village_names)))
+            text = pattern.format(v=t.village_names[v], c=pick(rng, t.checkpoints))
+            unit_to = f"{t.village_names[v]}党支部" if owner == "branch" else group_unit(t, owner)
+            village = t.village_names[v] if "{v}" in pattern else None
             day_tasks.append(decide(day, "早会商", HQ, at, unit_to, text, village))
             texts.append(text)
         meetings.append(dict(date=day, kind="早会商", unit=HQ, village=None, held_at=at, host=leads[HQ],

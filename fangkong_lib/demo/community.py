@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from .context import START_RETURNS, VILLAGE_NAMES, Township
+from .context import START_RETURNS, Township
 from .draws import pick, random_day
-from .geometry import N_VILLAGES
 
 
 def add_gatherings(t: Township) -> None:
@@ -18,22 +17,22 @@ def add_gatherings(t: Township) -> None:
     rng, names, today = t.rng, t.names, t.today
     gatherings = []
     for i in range(5):
-        v = int(rng.integers(N_VILLAGES))
+        v = int(rng.integers(t.n_villages))
         when = random_day(rng, date(2022, 3, 12), today)
         gatherings.append(dict(
-            host=names.person(), phone=names.phone(), village=VILLAGE_NAMES[v], kind="白事", date=when,
-            place=f"{VILLAGE_NAMES[v]}事主家中", expected_people=int(rng.integers(20, 45)),
+            host=names.person(), phone=names.phone(), village=t.village_names[v], kind="白事", date=when,
+            place=f"{t.village_names[v]}事主家中", expected_people=int(rng.integers(20, 45)),
             tables=int(rng.integers(0, 4)), outside_guests=int(rng.integers(0, 6)), pledge=True,
             supervisor=t.village_rows[v]["secretary"],
             reported_at=datetime.combine(when, datetime.min.time()) + timedelta(hours=int(rng.integers(7, 12))),
             approval="乡已审批", actual="简办，村干部全程在场",
         ))
     for i in range(2):
-        v = int(rng.integers(N_VILLAGES))
+        v = int(rng.integers(t.n_villages))
         when = random_day(rng, today + timedelta(days=10), today + timedelta(days=40))
         gatherings.append(dict(
-            host=names.person(), phone=names.phone(), village=VILLAGE_NAMES[v], kind="红事", date=when,
-            place=f"{VILLAGE_NAMES[v]}", expected_people=int(rng.integers(30, 50)), tables=5,
+            host=names.person(), phone=names.phone(), village=t.village_names[v], kind="红事", date=when,
+            place=f"{t.village_names[v]}", expected_people=int(rng.integers(30, 50)), tables=5,
             outside_guests=int(rng.integers(0, 10)), pledge=True, supervisor=t.village_rows[v]["secretary"],
             reported_at=datetime.combine(today - timedelta(days=int(rng.integers(1, 10))), datetime.min.time()),
             approval="待审批", actual="已劝导缓办",
@@ -48,9 +47,9 @@ def add_volunteers(t: Township) -> None:
     identities += [pick(rng, ("老党员", "教师", "机关干部", "其他"), p=(0.5, 0.25, 0.15, 0.1)) for _ in range(376 - 77)]
     vols = []
     for i, ident in enumerate(identities):
-        v = int(rng.integers(N_VILLAGES))
+        v = int(rng.integers(t.n_villages))
         vols.append(dict(
-            volunteer_no=f"ZY{i + 1:04d}", name=names.person(), identity=ident, village=VILLAGE_NAMES[v],
+            volunteer_no=f"ZY{i + 1:04d}", name=names.person(), identity=ident, village=t.village_names[v],
             post=pick(rng, ("守门员", "消杀员", "代购员", "卡点", "核酸")), phone=names.phone(),
             households=str(int(rng.integers(0, 12))), hours=float(int(rng.integers(4, 120))),
         ))
@@ -59,10 +58,10 @@ def add_volunteers(t: Township) -> None:
 
 def add_village_reports(t: Township) -> None:
     """日报告、零报告 (see :func:`village_reports`)."""
-    t.out["village_reports"] = pd.DataFrame(village_reports(t.out, t.today, t.rng, t.names))
+    t.out["village_reports"] = pd.DataFrame(village_reports(t.out, t.today, t.rng, t.names, t.village_names))
 
 
-def village_reports(out: dict, today: date, rng, names) -> list[dict]:
+def village_reports(out: dict, today: date, rng, names, villages) -> list[dict]:
     """日报告、零报告: every village reports every day before 17:00; on the
     demo day a few have not reported yet."""
     rows = []
@@ -74,7 +73,7 @@ def village_reports(out: dict, today: date, rng, names) -> list[dict]:
         spans.setdefault(village, []).append((start, end))
     day = START_RETURNS
     while day <= today:
-        for v in VILLAGE_NAMES:
+        for v in villages:
             if day == today and rng.random() < 0.18:
                 continue  # not in yet: shows as missing at 17:00
             arrivals = arrivals_on[(v, day)]

@@ -14,8 +14,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..config import COUNTY_SEAT, TOWNSHIP_CODE, TOWNSHIP_NAME
+from ..policy import fever_threshold
 from .draws import Names
-from .geometry import N_VILLAGES
 
 N_AREAS = 9
 START_RETURNS = date(2022, 3, 10)
@@ -71,23 +72,55 @@ class Township:
     returnees: list[dict] = field(default_factory=list)
     places: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
+    fevers: dict = field(default_factory=dict)  # fever threshold by day, read once per build
+    # -- the township's identity (defaults: the Chengjiao demo) --
+    name: str = TOWNSHIP_NAME
+    code: str = TOWNSHIP_CODE
+    #: True when ``code`` is made up for the demo (only a few codes are known)
+    code_synthetic: bool = False
+    village_names: tuple[str, ...] = VILLAGE_NAMES
+    n_away: int = 640
+    n_returnees: int = 520
+    #: (cells, polygons) of the grids, built from the seed when None
+    geometry: tuple | None = None
+    #: where the township's seat (its HQ) is, (lat, lon)
+    seat: tuple[float, float] = COUNTY_SEAT
+    #: prefix of the grid codes (CJ01-03-2)
+    grid_prefix: str = "CJ"
+    checkpoints: tuple[str, ...] = CHECKPOINTS
+    #: prefix of the names of the township's own units (working groups); empty in a township build
+    unit_prefix: str = ""
+    #: township cadres sent down to the villages (下沉乡干部)
+    n_cadres: int = 53
+    #: the sequence numbers (000–499, before the sex digit) the township's ID numbers use; all when None
+    id_seqs: tuple[int, ...] | None = None
+
+    @property
+    def n_villages(self) -> int:
+        return len(self.village_names)
 
     @classmethod
-    def start(cls, seed: int, today: date) -> "Township":
+    def start(cls, seed: int, today: date, **identity) -> "Township":
         rng = np.random.default_rng(seed)
-        return cls(seed=seed, today=today, rng=rng, names=Names(rng))
+        return cls(seed=seed, today=today, rng=rng, names=Names(rng), **identity)
+
+    def fever(self, day: date) -> float:
+        """The fever threshold on ``day`` (policy), looked up once per day and build."""
+        if day not in self.fevers:
+            self.fevers[day] = fever_threshold(day)
+        return self.fevers[day]
 
     def new_person(self, names: Names | None = None) -> tuple[str, str]:
         """(resident ID, sex) of someone not yet in the township, drawn by
         ``names`` (the build's own by default)."""
         while True:
-            idn, sex = (names or self.names).id_number()
+            idn, sex = (names or self.names).id_number(seqs=self.id_seqs)
             if idn not in self.used_ids:
                 self.used_ids.add(idn)
                 return idn, sex
 
     def home(self, v: int | None = None) -> tuple[int, dict]:
         """A village (random unless given) and one of its grid cells (a grids row)."""
-        v = int(self.rng.integers(N_VILLAGES)) if v is None else v
+        v = int(self.rng.integers(self.n_villages)) if v is None else v
         grids = self.grids_by_village[v]
         return v, grids[int(self.rng.integers(len(grids)))]

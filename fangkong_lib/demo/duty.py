@@ -19,12 +19,11 @@ from shapely.geometry import LineString
 from shapely.ops import unary_union
 
 from ..policy.duty import load_duty_policy
-from .context import CHECKPOINTS, VILLAGE_NAMES, Township
+from .context import Township
 from .draws import Names
 
 #: Constant of this section's own random stream.
 STREAM = 12_01
-HQ = "城郊乡疫情防控指挥部"
 FIRST_DAY = date(2022, 3, 28)
 #: Shifts left short on purpose: (days from the demo day, post, shift, 身份 left off; None: everyone).
 GAPS = (
@@ -35,6 +34,11 @@ GAPS = (
     (1, "郸城汽车站卡点", "早班", None),
     (1, "311国道城郊卡点", "夜班", ("乡干部", "村干部")),
 )
+
+
+def hq_post(t: Township) -> str:
+    """The name of the township HQ's post (城郊乡疫情防控指挥部)."""
+    return f"{t.name}疫情防控指挥部"
 
 
 def village_post(village: str) -> str:
@@ -49,8 +53,8 @@ def _checkpoint_points(t: Township, rng) -> list[tuple[float, float]]:
     minx, miny, maxx, maxy = shape.bounds
     radius = max(maxx - minx, maxy - miny)
     points = []
-    for i, _ in enumerate(CHECKPOINTS):
-        angle = 2 * math.pi * (i + rng.uniform(0.2, 0.8)) / len(CHECKPOINTS)
+    for i, _ in enumerate(t.checkpoints):
+        angle = 2 * math.pi * (i + rng.uniform(0.2, 0.8)) / len(t.checkpoints)
         ray_end = (centre.x + radius * math.cos(angle), centre.y + radius * math.sin(angle))
         cut = LineString([(centre.x, centre.y), ray_end]).intersection(shape.boundary)
         hit = cut if cut.geom_type == "Point" else min(getattr(cut, "geoms", [centre]),
@@ -67,6 +71,7 @@ def add_duty_roster(t: Township) -> None:
     rng = np.random.default_rng([t.seed, STREAM])
     names = Names(rng)
     policy = load_duty_policy()
+    HQ = hq_post(t)
     posts = [dict(name=HQ, kind="指挥部", village="", note="24 小时值班：乡干部带班")]
     for v, row in enumerate(t.village_rows):
         c = t.village_geoms[v].centroid
@@ -74,7 +79,7 @@ def add_duty_roster(t: Township) -> None:
                           lon=round(c.x, 6), lat=round(c.y, 6), note="村两委值班"))
     hq_at = unary_union(t.village_geoms).centroid
     posts[0].update(lon=round(hq_at.x, 6), lat=round(hq_at.y, 6))
-    for name, (x, y) in zip(CHECKPOINTS, _checkpoint_points(t, rng)):
+    for name, (x, y) in zip(t.checkpoints, _checkpoint_points(t, rng)):
         posts.append(dict(name=name, kind="卡口", village="", lon=x, lat=y, note="24 小时三班倒"))
     t.out["duty_posts"] = pd.DataFrame(posts)
 
@@ -110,10 +115,10 @@ def add_duty_roster(t: Township) -> None:
         for shift in shifts_of["指挥部"]:
             lead, other = take(leaders, busy), take(hq_staff, busy)
             on += [(HQ, shift.name, n, "乡干部") for n in lead + other]
-        for v in VILLAGE_NAMES:
+        for v in t.village_names:
             for shift in shifts_of["村指挥部"]:
                 on += [(village_post(v), shift.name, n, "村干部") for n in take(village_cadres[v], busy)]
-        for cp in CHECKPOINTS:
+        for cp in t.checkpoints:
             for shift in shifts_of["卡口"]:
                 team = [(n, "乡干部") for n in take(checkpoint_cadres, busy)]
                 team += [(n, role_of[n]) for n in take(medics, busy)]

@@ -8,17 +8,24 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 
 from ..ledgers import RISK_CATEGORIES
-from .context import CATEGORY_WEIGHTS, ORIGINS, VILLAGE_NAMES, Township
+from .context import CATEGORY_WEIGHTS, ORIGINS, Township
 from .draws import pick, random_day
 
 
-#: Where a returnee arriving by each means of transport is checked.
+#: Where a returnee arriving by each means of transport is checked, by index
+#: into the township's checkpoints (郸城东收费站卡点, 311国道城郊卡点, S207省道卡点,
+#: 郸城汽车站卡点, 郸城火车站出口卡点, 乡政府路口卡点, 东环路卡点, 南环路卡点).
 ARRIVAL_CHECKPOINTS = {
-    "火车": ("郸城火车站出口卡点",),
-    "客车": ("郸城汽车站卡点",),
-    "自驾": ("郸城东收费站卡点", "311国道城郊卡点", "S207省道卡点", "东环路卡点", "南环路卡点", "乡政府路口卡点"),
-    "飞机": ("郸城东收费站卡点", "311国道城郊卡点"),  # by car from the airport
+    "火车": (4,),
+    "客车": (3,),
+    "自驾": (0, 1, 2, 6, 7, 5),
+    "飞机": (0, 1),  # by car from the airport
 }
+
+
+def arrival_checkpoints(t: Township, transport: str) -> tuple[str, ...]:
+    """The township's checkpoints where someone arriving by ``transport`` is checked."""
+    return tuple(t.checkpoints[i] for i in ARRIVAL_CHECKPOINTS[transport])
 FIRST_LOG_DAY = date(2022, 3, 20)
 
 
@@ -34,7 +41,7 @@ def add_checkpoint_logs(t: Township, n_unregistered: int = 140) -> None:
         if arrival is None or arrival < FIRST_LOG_DAY:
             continue
         when = datetime.combine(arrival, datetime.min.time()) + timedelta(minutes=int(rng.integers(6 * 60, 23 * 60)))
-        logs.append(_log(t, when, ARRIVAL_CHECKPOINTS[r["transport"]], r["name"], r["id_number"], r["phone"],
+        logs.append(_log(t, when, arrival_checkpoints(t, r["transport"]), r["name"], r["id_number"], r["phone"],
                          r["transport"], r["origin"], r["village"], registered=True))
         # a red code goes on to central isolation by point-to-point transfer
         logs[-1].update(health_code=r["health_code"], trip_star=r["trip_star"], test48=r["test48_result"],
@@ -44,8 +51,8 @@ def add_checkpoint_logs(t: Township, n_unregistered: int = 140) -> None:
             minutes=int(rng.integers(0, 24 * 60)))
         idn, _sex = t.new_person()
         origin = pick(rng, ORIGINS["省外低风险地区"] + ORIGINS["省内低风险地区"])
-        logs.append(_log(t, when, ARRIVAL_CHECKPOINTS["自驾"], names.person(), idn, names.phone(), "自驾",
-                         origin, pick(rng, VILLAGE_NAMES), registered=False))
+        logs.append(_log(t, when, arrival_checkpoints(t, "自驾"), names.person(), idn, names.phone(), "自驾",
+                         origin, pick(rng, t.village_names), registered=False))
     t.out["checkpoint_logs"] = pd.DataFrame(sorted(logs, key=lambda row: row["time"]))
 
 
@@ -77,7 +84,7 @@ def add_drug_buyers(t: Township, n: int = 220) -> None:
         tested = when < today - timedelta(days=2) or rng.random() < 0.5
         buyers.append(dict(
             date=when, outlet=pick(rng, [c["name"] for c in clinics]), name=names.person(), id_number=idn,
-            phone=names.phone(), village=pick(rng, VILLAGE_NAMES),
+            phone=names.phone(), village=pick(rng, t.village_names),
             drug={"退热": "布洛芬缓释胶囊", "止咳": "复方甘草片", "抗病毒": "奥司他韦", "抗生素": "阿莫西林胶囊"}[dclass],
             drug_class=dclass, temperature=round(float(rng.normal(36.6, 0.3)), 1),
             test_date=when + timedelta(days=1) if tested else None, test_result="阴性" if tested else None,
@@ -98,7 +105,7 @@ def add_pushes(t: Township, n: int = 90) -> None:
         pushes.append(dict(
             batch=f"TS{at:%m%d}-{int(rng.integers(1, 4))}", pushed_at=at,
             source=pick(rng, ("省平台", "协查函", "公安", "通信")), name=names.person(), id_number=idn,
-            phone=names.phone(), village=pick(rng, VILLAGE_NAMES),
+            phone=names.phone(), village=pick(rng, t.village_names),
             risk_category=pick(rng, RISK_CATEGORIES, p=CATEGORY_WEIGHTS),
             # 已落实管控 belongs to the pushes that led to a control (below)
             result=pick(rng, ("已核实在本地", "已核实不在本地", "无法联系", "信息有误")) if done else "待核查",

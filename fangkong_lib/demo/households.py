@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from .admin import apportion
-from .context import VILLAGE_NAMES, Township
+from .context import Township
 from .draws import Names
 
 #: This section's stream: np.random.default_rng([seed, SECTION]).
 SECTION = 1302
-#: Villages whose linking is behind (滞后), by index in VILLAGE_NAMES.
+#: Villages whose linking is behind (滞后), by index in the township's villages.
 BEHIND_VILLAGES = (13, 16)
 #: Grids elsewhere that miss a household or two, and grids with an overloaded member.
 SHORT_GRIDS, OVERLOADED_GRIDS = 12, 14
@@ -36,7 +36,7 @@ def add_households(t: Township) -> None:
     rng = np.random.default_rng([t.seed, SECTION])
     names = Names(rng)
     grids = t.out["grids"]
-    behind = {VILLAGE_NAMES[v] for v in BEHIND_VILLAGES}
+    behind = {t.village_names[v] for v in BEHIND_VILLAGES}
     others = np.flatnonzero(~grids["village"].isin(behind).to_numpy())
     chosen = rng.choice(others, SHORT_GRIDS + OVERLOADED_GRIDS, replace=False)
     short, overloaded = set(chosen[:SHORT_GRIDS].tolist()), set(chosen[SHORT_GRIDS:].tolist())

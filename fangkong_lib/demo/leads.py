@@ -29,11 +29,12 @@ from ..domain.leads import data_now, plan_sync, responsible_people, source_leads
 from ..domain.plans import make_plan
 from ..ingest.normalize import sex_from_id
 from ..ledgers import get_ledger
-from ..policy import fever_threshold, load_regimes
+from ..policy import load_regimes
 from ..policy.leads import load_lead_policy
 from ..store import coerce_frame
-from .context import VILLAGE_NAMES, Township
+from .context import Township
 from .draws import Names, pick, random_day
+from .sentinels import health_centre
 from .returns import _control, _daily_checks, _returnee, _tests
 
 #: This section's own generator: ``default_rng([seed, SECTION])``.
@@ -43,7 +44,6 @@ N_RETURNED = 4
 N_FEVER_REPORTS = 26
 #: Share of verifications done after the deadline.
 LATE_SHARE = 0.15
-HEALTH_CENTRE = "城郊乡卫生院"
 SYMPTOMS = ("发热", "发热、咳嗽", "发热、咽痛", "发热、乏力", "发热、头痛")
 
 
@@ -59,7 +59,7 @@ def add_leads(t: Township) -> None:
     policy = load_lead_policy()
     ledgers = {k: coerce_frame(get_ledger(k), v.copy()) for k, v in t.out.items() if k in _READ}
     empty = coerce_frame(get_ledger("leads"), pd.DataFrame(columns=get_ledger("leads").columns))
-    plan = plan_sync(source_leads(ledgers, policy, VILLAGE_NAMES), empty, ledgers, policy, now=now)
+    plan = plan_sync(source_leads(ledgers, policy, t.village_names), empty, ledgers, policy, now=now)
     responsible = responsible_people(t.out["grids"])
     cadre = dict(zip(t.out["grids"]["code"], t.out["grids"]["cadre"]))
     rows = [_worked(own, r, now, returned, responsible, cadre) for r in plan.new]
@@ -107,7 +107,7 @@ def _arrivals_become_returnees(t: Township) -> dict[str, tuple[dict, datetime]]:
     returnees, controls, tests, checks = [], [], [], []
     out: dict[str, tuple[dict, datetime]] = {}
     for log in chosen.to_dict("records"):
-        v = VILLAGE_NAMES.index(log["destination"])
+        v = t.village_names.index(log["destination"])
         cells = t.grids_by_village[v]
         g = cells[int(rng.integers(len(cells)))]
         verified = (log["time"] + timedelta(hours=float(rng.uniform(2, 16)))).replace(second=0, microsecond=0)
@@ -165,7 +165,7 @@ def _fever_reports(t: Township) -> None:
     the ledgers know (matched by ID), tested the same day, a few late, the
     demo day's partly still waiting."""
     rng, today = t.rng, t.today
-    clinics = [HEALTH_CENTRE] + [p["name"] for p in t.places if p["category"] == "诊所"]
+    clinics = [health_centre(t)] + [p["name"] for p in t.places if p["category"] == "诊所"]
     known = [r for r in t.returnees if r["actual_arrival"] is not None]
     rows = []
     for _ in range(N_FEVER_REPORTS):
@@ -177,7 +177,7 @@ def _fever_reports(t: Township) -> None:
             sex = r["sex"]
         else:
             idn, sex = t.new_person()
-            name, phone, village = t.names.person(), t.names.phone(), pick(rng, VILLAGE_NAMES)
+            name, phone, village = t.names.person(), t.names.phone(), pick(rng, t.village_names)
         roll = rng.random()
         if day == today and roll < 0.5:
             test_time = None  # still to be tested tonight
@@ -187,7 +187,7 @@ def _fever_reports(t: Township) -> None:
             test_time = min(at + timedelta(hours=float(rng.uniform(0.5, 3))), _at(day, 23.5))
         rows.append(dict(
             reported_at=at, clinic=pick(rng, clinics), name=name, sex=sex, id_number=idn, phone=phone,
-            village=village, temperature=round(fever_threshold(day) + float(rng.uniform(0.1, 1.6)), 1),
+            village=village, temperature=round(t.fever(day) + float(rng.uniform(0.1, 1.6)), 1),
             symptoms=pick(rng, SYMPTOMS), onset_date=day - timedelta(days=int(rng.integers(0, 3))),
             handling=pick(rng, ("留观", "居家观察", "转诊"), p=(0.5, 0.4, 0.1)),
             test_time=test_time and test_time.replace(second=0, microsecond=0),
@@ -205,7 +205,7 @@ def _worked(t: Township, lead: dict, now: datetime, returned: dict, responsible,
     received = lead["received_at"]
     recent = now - received < timedelta(hours=24)
     if lead["grid"] is None and lead["village"] and not (recent and lead["outcome"] is None and rng.random() < 0.5):
-        cells = t.grids_by_village[VILLAGE_NAMES.index(lead["village"])]
+        cells = t.grids_by_village[t.village_names.index(lead["village"])]
         g = cells[int(rng.integers(len(cells)))]
         lead.update(grid=g["code"], matched_by="人工分派", assignee=responsible.get(g["code"]))
     if lead["id_number"] in returned:

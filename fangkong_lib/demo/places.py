@@ -7,12 +7,11 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ..config import TOWNSHIP_CODE
 from ..domain.places import place_table
 from ..ledgers import LEDGERS, PLACE_CATEGORIES
-from .context import VILLAGE_NAMES, Township
+from .context import Township
 from .draws import SURNAMES, pick, random_day
-from .geometry import N_VILLAGES, random_point_in
+from .geometry import random_point_in
 
 N_PLACES = 435
 CHECKLIST = ("code_posted", "scan_enforced", "temperature", "masks", "crowd_limit",
@@ -25,12 +24,12 @@ def add_places(t: Township) -> None:
     cat_p = np.array([6, 4, 4, 5, 3, 8, 6, 6, 3, 1, 1, 2, 2, 9, 2, 1, 4], dtype=float)
     cat_p /= cat_p.sum()
     for i in range(N_PLACES):
-        v = int(rng.integers(N_VILLAGES))
+        v = int(rng.integers(t.n_villages))
         pt = random_point_in(t.village_geoms[v], rng)
         cat = pick(rng, PLACE_CATEGORIES[:len(cat_p)], p=cat_p)  # the one 卫生院 comes with the sentinels
         t.places.append(dict(
-            code=f"ZKT{TOWNSHIP_CODE[-3:]}{i + 1:04d}", name=f"{VILLAGE_NAMES[v][:-1]}{pick(rng, SURNAMES)}记{cat}",
-            category=cat, village=VILLAGE_NAMES[v], address=f"城郊乡{VILLAGE_NAMES[v]}",
+            code=f"ZKT{t.code[-3:]}{i + 1:04d}", name=f"{t.village_names[v][:-1]}{pick(rng, SURNAMES)}记{cat}",
+            category=cat, village=t.village_names[v], address=f"{t.name}{t.village_names[v]}",
             manager=names.person(), manager_phone=names.phone(), code_posted=bool(rng.random() < 0.95),
             status="正常营业", staff_count=int(rng.integers(1, 60)), lon=round(pt.x, 6), lat=round(pt.y, 6),
         ))

@@ -10,22 +10,22 @@ import pandas as pd
 from ..actions.plans import TeamAssigner
 from ..domain.plans import make_plan
 from ..ledgers import RISK_CATEGORIES
-from ..policy import fever_threshold, load_regimes
-from .context import CATEGORY_WEIGHTS, ORIGINS, START_RETURNS, VILLAGE_NAMES, Township
+from ..policy import load_regimes
+from .context import CATEGORY_WEIGHTS, ORIGINS, START_RETURNS, Township
 from .draws import pick, random_day
 
 PROVINCES = ("北京市", "上海市", "浙江省", "江苏省", "广东省", "河南省", "安徽省", "山东省", "吉林省", "河北省")
 
 
-def add_people_away(t: Township, n: int = 640) -> None:
+def add_people_away(t: Township, n: int | None = None) -> None:
     """在外人员: residents away, where and since when, and whether they mean to return."""
     rng, names, today = t.rng, t.names, t.today
-    for _ in range(n):
+    for _ in range(t.n_away if n is None else n):
         v, g = t.home()
         idn, sex = t.new_person()
         intends = rng.random() < 0.25
         t.away.append(dict(
-            village=VILLAGE_NAMES[v], natural_village=g["natural_village"], group=f"{int(rng.integers(1, 9))}组",
+            village=t.village_names[v], natural_village=g["natural_village"], group=f"{int(rng.integers(1, 9))}组",
             grid=g["code"], householder=names.person(), name=names.person(), sex=sex, id_number=idn,
             phone=names.phone(), province=pick(rng, PROVINCES), city="", county="", township="",
             address="某区某街道某小区" + str(int(rng.integers(1, 30))) + "号楼",
@@ -39,14 +39,14 @@ def add_people_away(t: Township, n: int = 640) -> None:
         ))
 
 
-def add_returnees(t: Township, n: int = 520) -> None:
+def add_returnees(t: Township, n: int | None = None) -> None:
     """返乡报备 for ``n`` returnees; those who arrived and fall under a measure
     get a control with its tests and daily checks."""
     rng = t.rng
     regimes = load_regimes()
     t.team_of = TeamAssigner(t.out["grids"], t.out["natural_villages"], t.out["villages"], t.out["staff"])
     controls, tests, checks = [], [], []
-    for _ in range(n):
+    for _ in range(t.n_returnees if n is None else n):
         v, g = t.home()
         idn, sex = t.new_person()
         person = _returnee(t, v, g, idn, sex)
@@ -115,9 +115,9 @@ def _returnee(t: Township, v: int, g, idn: str, sex: str) -> dict:
     return dict(
         report_date=report, report_channel=pick(rng, ("豫事办", "电话", "村委", "微信")),
         name=names.person(), sex=sex, id_number=idn, phone=names.phone(),
-        village=VILLAGE_NAMES[v], natural_village=g["natural_village"], grid=g["code"],
-        household_address=f"郸城县城郊乡{VILLAGE_NAMES[v]}{g['natural_village']}",
-        residence_address=f"郸城县城郊乡{VILLAGE_NAMES[v]}{g['natural_village']}{int(rng.integers(1, 80))}号",
+        village=t.village_names[v], natural_village=g["natural_village"], grid=g["code"],
+        household_address=f"郸城县{t.name}{t.village_names[v]}{g['natural_village']}",
+        residence_address=f"郸城县{t.name}{t.village_names[v]}{g['natural_village']}{int(rng.integers(1, 80))}号",
         origin=origin, via="", travel_history=origin, risk_category=category,
         left_risk_date=left_risk, expected_arrival=expected, actual_arrival=arrival,
         transport=pick(rng, ("自驾", "火车", "飞机", "客车")),
@@ -137,9 +137,9 @@ def _control(t: Township, v: int, g, person: dict, plan) -> dict:
     released = plan.end + timedelta(days=1) if plan.end < today else None
     # 五包一: the roles and where each one's person comes from are policy
     # (policy/five_in_one.toml), the same rule the returnee workflow applies
-    team = t.team_of(g["code"], VILLAGE_NAMES[v], g["natural_village"])
+    team = t.team_of(g["code"], t.village_names[v], g["natural_village"])
     return dict(
-        village=VILLAGE_NAMES[v], natural_village=g["natural_village"], grid=g["code"],
+        village=t.village_names[v], natural_village=g["natural_village"], grid=g["code"],
         house_no=f"{int(rng.integers(1, 80))}号", name=person["name"], sex=person["sex"], id_number=person["id_number"],
         phone=person["phone"], measure=plan.measure, category=person["risk_category"], origin=person["origin"],
         found_via=pick(rng, ("报备", "排查", "大数据推送", "协查"), p=(0.8, 0.1, 0.07, 0.03)),
@@ -166,7 +166,7 @@ def _tests(t: Township, v: int, person: dict, plan) -> list[dict]:
             continue  # still to be sampled today
         late = d + timedelta(days=1)
         when = late if roll > 0.97 and d < today and late not in plan.test_dates else d
-        rows.append(dict(id_number=person["id_number"], name=person["name"], village=VILLAGE_NAMES[v],
+        rows.append(dict(id_number=person["id_number"], name=person["name"], village=t.village_names[v],
                          sample_date=when, method="上门" if "居家" in plan.measure else "集中",
                          result="待出" if when >= today else "阴性", sampler=t.doctors[v], note=""))
     return rows
@@ -180,7 +180,7 @@ DEMO_FEVERS = (37.8, 38.1)
 def _fevers_today(t: Township, checks: list[dict]) -> None:
     """At least two fevers on the demo day, at people under home measures."""
     today = [c for c in checks if c["date"] == t.today]
-    if any(max(c["temp_am"], c["temp_pm"] or 0) >= fever_threshold(t.today) for c in today):
+    if any(max(c["temp_am"], c["temp_pm"] or 0) >= t.fever(t.today) for c in today):
         return
     for check, value in zip(today[::max(1, len(today) // 2)], DEMO_FEVERS):
         check["temp_am"], check["symptoms"] = value, "发热"
@@ -193,7 +193,7 @@ def _daily_checks(t: Township, g, person: dict, plan) -> list[dict]:
     day = max(plan.start, person["actual_arrival"])
     last = min(plan.end, today)
     while day <= last:
-        fever = fever_threshold(day)
+        fever = t.fever(day)
         t_am = min(round(float(rng.normal(36.5, 0.22)), 1), 37.0)
         t_pm = min(round(float(rng.normal(36.6, 0.22)), 1), 37.1)
         if rng.random() < 0.004:

@@ -11,13 +11,16 @@ import pandas as pd
 from shapely.geometry import Point
 from shapely.ops import unary_union
 
-from ..config import TOWNSHIP_CODE
 from .context import Township
 from .draws import Names
 
 #: Constant of this section's own random stream.
 STREAM = 12_02
-HEALTH_CENTRE = "城郊乡卫生院"
+
+
+def health_centre(t: Township) -> str:
+    """The name of the township's health centre (城郊乡卫生院)."""
+    return f"{t.name}卫生院"
 
 
 def add_health_centre(t: Township) -> None:
@@ -32,8 +35,8 @@ def add_health_centre(t: Township) -> None:
     at = Point(round(near.x, 6), round(near.y, 6))
     if not geom.contains(at):
         at = geom.representative_point()
-    row = dict(code=f"ZKT{TOWNSHIP_CODE[-3:]}WSY1", name=HEALTH_CENTRE, category="卫生院",
-               village=t.village_rows[v]["name"], address="城郊乡政府驻地", manager=names.person(),
+    row = dict(code=f"ZKT{t.code[-3:]}WSY1", name=health_centre(t), category="卫生院",
+               village=t.village_rows[v]["name"], address=f"{t.name}政府驻地", manager=names.person(),
                manager_phone=names.phone(), code_posted=True, status="正常营业", staff_count=46, lon=at.x, lat=at.y)
     t.places.append(row)
     t.out["places"] = pd.concat([t.out["places"], pd.DataFrame([row])], ignore_index=True)

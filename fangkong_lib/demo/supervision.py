@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from ..config import DEMO_TODAY
-from .context import CHECKPOINTS, SUPERVISION_TEAMS, VILLAGE_NAMES, Township
+from .context import SUPERVISION_TEAMS, Township
 from .draws import pick, random_day
-from .geometry import N_VILLAGES
 
 STAGES = ("发现", "反馈", "整改中", "复查", "销号")
 
@@ -21,15 +20,15 @@ def add_problems(t: Township, n: int = 34) -> None:
     problems = t.problems
     for i in range(n):
         when = random_day(rng, date(2022, 3, 14), today)
-        v = int(rng.integers(N_VILLAGES))
+        v = int(rng.integers(t.n_villages))
         stage = STAGES[i] if i < len(STAGES) else pick(rng, STAGES, p=(0.06, 0.12, 0.2, 0.12, 0.5))
         if stage != "销号":  # open problems are recent: one found weeks ago would have moved on
             when = today - timedelta(days=(today - when).days % {"发现": 2, "反馈": 3, "整改中": 7, "复查": 9}[stage])
         cat = pick(rng, ("人员排查", "居家隔离", "卡点值守", "场所码", "聚集活动", "宣传", "台账资料", "物资"))
         problems.append(dict(
             problem_no=f"DC2022-{i + 1:03d}", date=when, team=teams[i % 3], method=pick(rng, ("明察", "暗访")),
-            target=VILLAGE_NAMES[v], target_type="村", village=VILLAGE_NAMES[v], category=cat,
-            description=f"{VILLAGE_NAMES[v]}{cat}工作不到位", unit=VILLAGE_NAMES[v] + "党支部",
+            target=t.village_names[v], target_type="村", village=t.village_names[v], category=cat,
+            description=f"{t.village_names[v]}{cat}工作不到位", unit=t.village_names[v] + "党支部",
             person=t.village_rows[v]["secretary"], leader=pick(rng, [s["name"] for s in t.staff if s["level"] == "网格长"]),
             measure="立即整改并书面报告", deadline=when + timedelta(days=2),
             done_date=min(when + timedelta(days=int(rng.integers(1, 3))), today) if stage in ("复查", "销号") else None,
@@ -44,10 +43,12 @@ def add_problems(t: Township, n: int = 34) -> None:
 def add_supervision_visits(t: Township) -> None:
     """督查记录 (see :func:`supervision_visits`)."""
     t.out["supervisions"] = pd.DataFrame(
-        supervision_visits(t.problems, t.places, SUPERVISION_TEAMS, t.rng, t.names, t.today))
+        supervision_visits(t.problems, t.places, SUPERVISION_TEAMS, t.rng, t.names, t.today,
+                           villages=t.village_names, checkpoints=t.checkpoints))
 
 
-def supervision_visits(problems, places, teams, rng, names, today: date, n_visits: int = 66) -> list[dict]:
+def supervision_visits(problems, places, teams, rng, names, today: date, n_visits: int = 66, *,
+                       villages, checkpoints) -> list[dict]:
     """督查记录: one row per visit of a team. Every problem came from a visit;
     most visits find nothing (60+ visits, 30+ problems)."""
     content = {"村": "人员排查、居家隔离、值班值守", "场所": "场所码张贴、扫码测温、消毒登记", "卡点": "卡点值守、登记查验"}
@@ -67,13 +68,13 @@ def supervision_visits(problems, places, teams, rng, names, today: date, n_visit
         method = pick(rng, ("明察", "暗访"))
         kind = pick(rng, ("村", "场所", "卡点"), p=(0.5, 0.3, 0.2))
         if kind == "村":
-            village = pick(rng, VILLAGE_NAMES)
+            village = pick(rng, villages)
             visit(when, team, method, village, kind, village)
         elif kind == "场所":
             place = places[int(rng.integers(len(places)))]
             visit(when, team, method, place["name"], kind, place["village"], place["code"])
         else:
-            visit(when, team, method, pick(rng, CHECKPOINTS), kind, None)
+            visit(when, team, method, pick(rng, checkpoints), kind, None)
     return sorted(visits.values(), key=lambda r: (r["date"], r["team"], r["target"]))
 
 

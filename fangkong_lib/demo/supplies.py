@@ -7,9 +7,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .context import CHECKPOINTS, VILLAGE_NAMES, Township
+from .context import Township
 from .draws import pick, random_day
-from .geometry import N_VILLAGES
 
 DONATION_ITEMS = (
     # item, unit, unit value (yuan)
@@ -48,7 +47,7 @@ def _donations(t: Township) -> list[dict]:
             qty = float(int(rng.integers(20, 160)))
             donations.append(dict(
                 voucher_no=f"JZ2022-{len(donations) + 1:03d}", date=random_day(rng, date(2022, 3, 12), today - timedelta(days=1)),
-                donor=donor, donor_type="单位", contact=names.person(), contact_phone=names.phone(),
+                donor=donor.replace("城郊乡", t.name), donor_type="单位", contact=names.person(), contact_phone=names.phone(),
                 directed="非定向", directed_to="", item=item, spec="", unit=unit, quantity=qty,
                 value=round(qty * price, 2),
                 expiry=random_day(rng, today + timedelta(days=5), date(2023, 6, 30)) if item in ("牛奶", "方便面", "矿泉水") else None,
@@ -66,7 +65,7 @@ def _donations(t: Township) -> list[dict]:
     # first-expired-first-out, so without it whether a short-dated lot is left
     # on the demo day would be chance, and the expiry warning might show nothing.
     donations.append(dict(
-        voucher_no=f"JZ2022-{len(donations) + 1:03d}", date=today - timedelta(days=3), donor=DONOR_FIRMS[0],
+        voucher_no=f"JZ2022-{len(donations) + 1:03d}", date=today - timedelta(days=3), donor=DONOR_FIRMS[0].replace("城郊乡", t.name),
         donor_type="单位", contact=donations[0]["contact"], contact_phone=donations[0]["contact_phone"],
         directed="定向", directed_to="乡卫生院", item="牛奶", spec="临期", unit="箱", quantity=12.0,
         value=round(12.0 * next(p for it, _, p in DONATION_ITEMS if it == "牛奶"), 2),
@@ -88,14 +87,14 @@ def _distributions(t: Township, donations: list[dict]) -> list[dict]:
             if q <= 0 or given + q > qty:
                 continue
             given += q
-            v = int(rng.integers(N_VILLAGES))
+            v = int(rng.integers(t.n_villages))
             rtype = pick(rng, ("卡点", "村", "隔离户", "志愿者"))
             dists.append(dict(
                 voucher_no=f"CK2022-{len(dists) + 1:03d}", date=random_day(rng, date(2022, 3, 20), today),
                 item=item, quantity=q, unit=next(u for it, u, _ in DONATION_ITEMS if it == item),
                 recipient_type=rtype,
-                recipient=pick(rng, CHECKPOINTS) if rtype == "卡点" else VILLAGE_NAMES[v],
-                village=VILLAGE_NAMES[v], taker=names.person(), handler="乡党政办", published=today,
+                recipient=pick(rng, t.checkpoints) if rtype == "卡点" else t.village_names[v],
+                village=t.village_names[v], taker=names.person(), handler="乡党政办", published=today,
                 location="乡政府物资库",
             ))
     return dists

@@ -43,7 +43,7 @@ from .supplies import add_supplies
 from .volunteers import add_volunteer_postings
 
 
-def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.DataFrame]:
+def generate(seed: int = 20220407, today: date = DEMO_TODAY, **identity) -> dict[str, pd.DataFrame]:
     """Return every ledger of the synthetic township as DataFrames.
 
     Parameters
@@ -52,6 +52,10 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
         Seed of the one random generator; the same seed gives the same township.
     today : date
         The demo day (2022-04-07, the township's report).
+    **identity
+        The township's identity and size (name, code, village names, people
+        away and returnees, geometry…; see :class:`~.context.Township`);
+        Chengjiao's when not given.
 
     Returns
     -------
@@ -59,8 +63,12 @@ def generate(seed: int = 20220407, today: date = DEMO_TODAY) -> dict[str, pd.Dat
         One frame per ledger key (plus ``problem_events``, ``supervisions``,
         ``village_reports``).
     """
-    t = Township.start(seed, today)
-    cells, polys = build_geometry(t.rng)
+    return build(Township.start(seed, today, **identity))
+
+
+def build(t: Township) -> dict[str, pd.DataFrame]:
+    """Run every section on ``t`` and return its ledgers as DataFrames."""
+    cells, polys = t.geometry if t.geometry is not None else build_geometry(t.rng)
     add_villages(t, cells, polys)
     cadres_by_village = add_grids(t, cells, polys)
     add_staff(t, cadres_by_village)
@@ -100,6 +108,6 @@ def build_demo(db=None, *, seed: int = 20220407, today: date = DEMO_TODAY) -> di
     for key in LEDGERS:
         frame = frames.get(key, pd.DataFrame())
         counts[key] = store.write_ledger(engine, key, frame, replace=True, user="demo", note=SYNTHETIC_NOTE)
-    store.set_meta(engine, synthetic="1", today=today.isoformat(), seed=str(seed),
+    store.set_meta(engine, synthetic="1", scale="township", today=today.isoformat(), seed=str(seed),
                    five_in_one="、".join(five_in_one_roles()), policy_hash=policy_hash())
     return counts

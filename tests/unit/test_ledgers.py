@@ -27,6 +27,8 @@ EXTRA_KEYS |= {"leads", "fever_reports"}
 EXTRA_KEYS |= {"party_members", "households", "grid_assignments"}
 # One fist (党员志愿者): where each volunteer is posted.
 EXTRA_KEYS |= {"volunteer_assignments"}
+# County scale: the townships (乡镇、街道) the villages belong to.
+EXTRA_KEYS |= {"townships"}
 
 
 def test_every_ledger_of_the_architecture_is_defined():
