@@ -113,6 +113,8 @@ def _owner_township(context, key: str) -> str | None:
     params = context.get_current_parameters()
     if key == "villages" and params.get("township"):
         return params["township"]
+    if key == "townships" and params.get("name"):
+        return params["name"]
     village = params.get("name") if key == "villages" else params.get(VILLAGE_COLUMN.get(key, "village"))
     conn = context.connection
     if village and key != "villages":

@@ -294,7 +294,8 @@ def build_county(db=None, *, seed: int = 20220407, today: date = DEMO_TODAY, fra
 
 def _write(engine, name: str, frames: dict[str, pd.DataFrame], counts: dict[str, int]) -> None:
     note = f"{SYNTHETIC_NOTE}：{COUNTY_NAME}{name}"
-    for key in LEDGERS:
-        frame = frames.get(key)
-        if frame is not None and len(frame):
-            counts[key] += store.write_ledger(engine, key, frame, user="demo", note=note)
+    with store.writing_for(name):  # rows naming no village (donations, township units) are this township's
+        for key in LEDGERS:
+            frame = frames.get(key)
+            if frame is not None and len(frame):
+                counts[key] += store.write_ledger(engine, key, frame, user="demo", note=note)
