@@ -111,14 +111,19 @@ COUNTY_COLOURS = ("#f7f7f2", "#fde0c5", "#f59e72", "#e4643c", "#b8322a")
 
 
 def county_bins(values: pd.Series) -> tuple[float, ...]:
-    """Five bins from 0 to the largest township's value, on round numbers.
+    """Five classes by the townships' quintiles (rounded, strictly
+    increasing): townships that differ by a few percent still look different.
 
-    >>> county_bins(pd.Series([0, 40, 95]))
-    (0, 1, 20, 40, 60)
+    >>> county_bins(pd.Series([113, 120, 126, 130, 135, 140, 151]))
+    (0, 121, 128, 133, 139)
+    >>> county_bins(pd.Series([0, 0, 0]))
+    (0, 1, 2, 3, 4)
     """
-    top = float(values.max()) if len(values) else 0.0
-    step = max(1, int(round(top / 4.0, -1 if top >= 40 else 0)))
-    return (0, 1, step, 2 * step, 3 * step)
+    qs = values.quantile([0.2, 0.4, 0.6, 0.8]).round().astype(int).tolist() if len(values) else [0] * 4
+    bins = [0]
+    for q in qs:
+        bins.append(max(q, bins[-1] + 1))
+    return tuple(bins)
 
 
 def make_county_map(townships: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, values: pd.Series, *,
