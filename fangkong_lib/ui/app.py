@@ -192,7 +192,7 @@ class App(w.VBox):
         name = page_name(name)
         message = ""
         try:
-            self.data.catch_up()  # writes by other kernels: one cheap query when there were none
+            self._catch_up_data()  # writes by other kernels: one cheap query when there were none
         except Exception as exc:  # shown to the user: Voilà hides tracebacks
             message = f"出错：无法读取最新数据（{exc}）"
         try:
@@ -210,6 +210,21 @@ class App(w.VBox):
             (button.add_class if other == name else button.remove_class)("fk-current")
         self._render_title()
         self._set_address(name)
+
+    def _catch_up_data(self) -> None:
+        data = self.page_data(self.scope)
+        data.catch_up()
+        if data is not self.data:
+            self.data.catch_up()
+
+    def catch_up(self) -> bool:
+        """Re-read what was written since the pages were drawn and recompute
+        the page shown (a preheated kernel calls this when its visitor
+        arrives). Returns True when the page changed."""
+        self._catch_up_data()
+        view = self.pages.get(self.current)
+        model = getattr(view, "model", None)
+        return bool(model is not None and model.catch_up())
 
     def set_scope(self, scope: Scope) -> None:
         """Show ``scope``: pages are built again on their data when next shown."""
