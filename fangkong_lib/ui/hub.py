@@ -169,7 +169,7 @@ def configure(c, settings: dict) -> None:
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
     c.JupyterHub.allow_named_servers = False
-    c.JupyterHub.default_url = "/hub/home"
+    c.JupyterHub.redirect_to_server = True  # after logging in: straight to the own server (spawned), the overview
     # Logins
     c.JupyterHub.authenticator_class = FangkongAuthenticator
     c.FangkongAuthenticator.db_url = settings["db_url"]
