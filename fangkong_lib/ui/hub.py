@@ -243,14 +243,14 @@ else:  # pragma: no cover
 
 
 try:
-    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileContentsManager
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
     from tornado import web
 except ImportError:  # pragma: no cover
-    AsyncLargeFileContentsManager = None
+    AsyncLargeFileManager = None
 
-if AsyncLargeFileContentsManager is not None:
+if AsyncLargeFileManager is not None:
 
-    class ReadOnlyContents(AsyncLargeFileContentsManager):
+    class ReadOnlyContents(AsyncLargeFileManager):
         """The dashboards' folder as the users' servers see it: read only
         (the notebooks are shared by every user)."""
 
