@@ -130,6 +130,8 @@ def write_config(state_dir: Path, db_url: str, *, port: int = 8000, failed_login
             "terminals_enabled": False,
             "root_dir": str(NOTEBOOKS_DIR),
             "contents_manager_class": "fangkong_lib.ui.hub.ReadOnlyContents",
+            # run the hub as a service account; as root (a container), say so
+            "allow_root": os.geteuid() == 0,
         },
         **voila,
     }, indent=1), encoding="utf-8")
