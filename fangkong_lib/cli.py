@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from . import __version__
-from .config import JUPYTER_DATA_DIR, NOTEBOOKS_DIR, REPO_DIR, database_url
+from .config import DATA_DIR, JUPYTER_DATA_DIR, NOTEBOOKS_DIR, REPO_DIR, database_url
 from .ledgers import AHEAD_DAYS, DATE_MIN, LEDGERS
 
 #: Hosts that only this machine can reach; any other bind address needs a token.
@@ -268,6 +268,71 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_hub(args) -> int:
+    """JupyterHub in front of the workbook: logins, one server per user."""
+    try:
+        from .ui import hub
+    except ImportError as exc:
+        raise UserError(f"缺少 Python 包 {exc.name}：pip install -e '.[hub]'") from None
+    if hub.FangkongAuthenticator is None:
+        raise UserError("缺少 JupyterHub 组件：pip install -e '.[hub]'")
+    from . import store
+    from .actions.users import apply_row_security
+
+    engine = _engine(args)
+    store.users_table.create(engine, checkfirst=True)
+    apply_row_security(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    shown = engine.url.render_as_string(hide_password=True)
+    config = hub.write_config(Path(args.state_dir), url, port=args.port, failed_logins=args.failed_logins,
+                              lockout_seconds=args.lockout_seconds, idle_timeout=args.idle_timeout)
+    print(f"防控工作台（多用户）：http://127.0.0.1:{args.port}/  （数据库 {shown}，状态目录 {config.parent}，Ctrl+C 停止）",
+          flush=True)
+    os.chdir(config.parent)
+    command = hub.hub_command(config)
+    os.execv(command[0], command)
+    return 0
+
+
+def cmd_user(args) -> int:
+    """Users and roles: the store's users table and the hub's logins, together."""
+    from .actions.users import add_user, list_users, update_user
+    from .config import ROLE_LABELS
+
+    try:
+        from .ui import hub
+    except ImportError as exc:
+        raise UserError(f"缺少 Python 包 {exc.name}：pip install -e '.[hub]'") from None
+    engine = _engine(args)
+    by = os.environ.get("FANGKONG_USER") or os.environ.get("USER") or "admin"
+    state = Path(args.state_dir)
+    if args.action == "list":
+        for u in list_users(engine):
+            scope = u["village"] or u["township"] or "全县"
+            state_text = "停用" if u["disabled"] else "启用"
+            print(f"{u['name']}\t{ROLE_LABELS[u['role']]}\t{scope}\t{u['full_name'] or ''}\t{state_text}")
+        return 0
+    password = getattr(args, "password", None)
+    if password is not None:
+        hub.check_password(password)
+    if args.action == "add":
+        if password is None and not hub.has_hub_login(state, args.name):
+            raise UserError(f"账号 {args.name} 没有自行注册过：请用 --password 设置密码")
+        add_user(engine, args.name, args.role, township=args.township or "", village=args.village or "",
+                 full_name=args.full_name or "", by=by)
+        hub.set_hub_login(state, args.name, password=password, authorized=True)
+        print(f"已添加账号 {args.name}（{ROLE_LABELS[args.role]}）")
+    elif args.action == "disable":
+        update_user(engine, args.name, by=by, disabled=True)
+        hub.set_hub_login(state, args.name, authorized=False)
+        print(f"已停用账号 {args.name}（已打开的会话不能再写入；重启其服务器或等空闲回收）")
+    elif args.action == "reset":
+        update_user(engine, args.name, by=by, disabled=False)
+        hub.set_hub_login(state, args.name, password=password, authorized=True)
+        print(f"已重设账号 {args.name} 的密码并启用")
+    return 0
+
+
 def _serve_token(args) -> tuple[str | None, str | None]:
     """The token given by ``--token-file``, ``--token`` or ``FANGKONG_TOKEN``
     (in that order) and where it came from; (None, None) when none is."""
@@ -490,6 +555,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cull-idle", metavar="SECONDS", type=_bounded(int, 1, 86400, "秒数"),
                    help="关闭的页面的内核空闲多少秒后回收（默认见 voila.json：540 秒；打开着的页面不回收）")
     p.set_defaults(func=cmd_serve)
+
+    from .config import ROLES
+
+    hub_dir = str(DATA_DIR / "hub")
+    p = sub.add_parser("hub", help="启动多用户服务（JupyterHub：登录、角色、每人一个会话）")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--port", type=_bounded(int, 1, 65535, "端口"), default=8000)
+    p.add_argument("--state-dir", default=hub_dir, help=f"JupyterHub 的状态目录（默认 {hub_dir}）")
+    p.add_argument("--failed-logins", type=_bounded(int, 1, 100, "次数"), default=5,
+                   help="连续输错密码几次后锁定（默认 5）")
+    p.add_argument("--lockout-seconds", type=_bounded(int, 1, 86400, "秒数"), default=600,
+                   help="锁定多少秒（默认 600）")
+    p.add_argument("--idle-timeout", type=_bounded(int, 60, 7 * 86400, "秒数"), default=3600,
+                   help="会话空闲多少秒后关闭（默认 3600）")
+    p.set_defaults(func=cmd_hub)
+
+    p = sub.add_parser("user", help="账号与角色：add / list / disable / reset")
+    user_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_text in (("add", "添加账号"), ("list", "列出账号"), ("disable", "停用账号"),
+                            ("reset", "重设密码（并启用）")):
+        q = user_sub.add_parser(name, help=help_text)
+        if name != "list":
+            q.add_argument("name", metavar="NAME", help="登录名（小写字母、数字、. _ -）")
+        if name == "add":
+            q.add_argument("--role", required=True, choices=ROLES)
+            q.add_argument("--township", help="乡镇（乡镇账号必填）")
+            q.add_argument("--village", help="村（村级账号必填，须在村台账中）")
+            q.add_argument("--full-name", help="姓名")
+        if name in ("add", "reset"):
+            q.add_argument("--password", required=name == "reset", help="密码（至少 8 个字符）")
+        q.add_argument("--db", help=db_help)
+        q.add_argument("--state-dir", default=hub_dir, help=f"JupyterHub 的状态目录（默认 {hub_dir}）")
+        q.set_defaults(func=cmd_user)
 
     p = sub.add_parser("template", help="生成台账的空白 Excel 模板")
     p.add_argument("ledger", choices=sorted(LEDGERS), metavar="LEDGER")

@@ -70,3 +70,17 @@ def tianditu_url() -> str:
         "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
         "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
     )
+
+
+# -- Who is working: logins on a county server (``fangkong hub``) ----------------
+
+#: The roles of ``fangkong user``: county sees every township, township its
+#: own, village its own village (and writes there only), viewer reads only.
+ROLES = ("county", "township", "village", "viewer")
+ROLE_LABELS = {"county": "县级", "township": "乡镇", "village": "村级", "viewer": "只读"}
+
+
+def hub_user_name() -> str | None:
+    """The name the user logged into the hub with (``JUPYTERHUB_USER``, set by
+    the hub's spawner in each user's own server); None in single-PC mode."""
+    return os.environ.get("JUPYTERHUB_USER") or None

@@ -252,6 +252,38 @@ meta_table = sa.Table(
 )
 
 
+# -- Users and roles (logins on a county server, ``fangkong hub``) -------------
+# Not a ledger: nobody imports or exports it. The hub keeps the passwords;
+# this table says who may see and write what. A user's rows in the hub and
+# here are written together by ``fangkong user``.
+users_table = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True, comment="登录名"),
+    sa.Column("full_name", sa.String(64), comment="姓名"),
+    sa.Column("role", sa.String(16), nullable=False, comment="角色"),
+    sa.Column("township", sa.Text, comment="乡镇"),
+    sa.Column("village", sa.Text, comment="村"),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False, comment="停用"),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("updated", sa.DateTime, nullable=False),
+    comment="用户与角色",
+)
+
+
+def find_user(bind, name: str | None) -> dict | None:
+    """The ``users`` row of login ``name`` as a dict, or None (no such user,
+    or a store without the table)."""
+    if not name:
+        return None
+    with _reading(bind) as conn:
+        if not sa.inspect(conn).has_table("users"):
+            return None
+        row = conn.execute(sa.select(users_table).where(users_table.c.name == name)).mappings().first()
+    return None if row is None else dict(row)
+
+
 # -- Engines -----------------------------------------------------------------
 
 
@@ -273,7 +305,34 @@ def _engine_for(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
+        sa.event.listen(engine, "connect", _session_scope)
     return engine
+
+
+def _session_scope(dbapi_connection, _record):
+    """On a county server (PostgreSQL), each new connection of a logged-in
+    user's server carries that user's role and scope as the settings
+    ``fangkong.role`` / ``fangkong.township`` / ``fangkong.village`` that the
+    row-level security policies read (``fangkong user`` / ``fangkong hub``
+    create them). The app sets them, from the hub's login, never the user;
+    an unknown or disabled login gets role ``none``: no rows at all."""
+    from .config import hub_user_name
+
+    name = hub_user_name()
+    if name is None:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT role, township, village, disabled FROM users WHERE name = %s", (name,))
+        row = cursor.fetchone()
+    except Exception:  # a store without the users table yet
+        dbapi_connection.rollback()
+        row = None
+    role, township, village = ("none", "", "") if row is None or row[3] else (row[0], row[1] or "", row[2] or "")
+    cursor.execute("SELECT set_config('fangkong.role', %s, false), set_config('fangkong.township', %s, false),"
+                   " set_config('fangkong.village', %s, false)", (role, township, village))
+    cursor.close()
+    dbapi_connection.commit()
 
 
 def get_engine(db: str | Path | Engine | None = None) -> Engine:

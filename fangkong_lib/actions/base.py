@@ -18,10 +18,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .. import store
+from ..config import hub_user_name
 from ..ingest.validate import Problem, validate_record
 from ..ledgers import get_ledger
 
-_CHUNK = 5000  # rows per statement of a bulk insert
+_CHUNK = 5000
+#: The audit user of writes the workbook makes by itself (e.g. plans
+#: recomputed after a rule change), not in anybody's name.
+SYSTEM_PREFIX = "系统"  # rows per statement of a bulk insert
 
 #: The lock each ledger is written under: writers of one subject queue up,
 #: so a check and the write it allows cannot be overtaken by another kernel.
@@ -81,6 +85,18 @@ def require_user(user: str | None) -> str:
     if not text:
         raise ActionError.about("user", "操作人", "请先填写操作人（谁录入的）")
     return text
+
+
+def check_writer(conn, user: str) -> None:
+    """Refuse a write by a viewer or a disabled login (read in the write's
+    own transaction). Names not in ``users`` (single-PC operators) pass."""
+    row = store.find_user(conn, user)
+    if row is None:
+        return
+    if row["disabled"]:
+        raise ActionError.about("user", "操作人", f"账号 {user} 已停用，不能录入", user)
+    if row["role"] == "viewer":
+        raise ActionError.about("user", "操作人", f"账号 {user} 为只读账号，不能录入", user)
 
 
 def lock(conn, subject: str) -> None:
@@ -215,11 +231,17 @@ def transaction(db, *subjects: str, user: str) -> Iterator[Tx]:
     """One transaction holding the locks of ``subjects`` (in a fixed order,
     so two actions never wait for each other crosswise). Everything written
     through it commits together, or nothing does; afterwards a Dataset passed
-    as ``db`` re-reads the ledgers that changed."""
+    as ``db`` re-reads the ledgers that changed.
+
+    In a hub session the write is signed by the logged-in user, whatever
+    ``user`` says; a viewer's or a disabled login's write is refused."""
+    if not (user or "").startswith(SYSTEM_PREFIX):  # derived data kept in step is signed by the system
+        user = hub_user_name() or user
     user = require_user(user)
     scope = getattr(db, "scope", None)
     writer = store.writing_for(scope.township) if scope is not None and scope.township else nullcontext()
     with writer, engine_of(db).begin() as conn:
+        check_writer(conn, user)
         for subject in sorted(set(subjects)):
             lock(conn, subject)
         tx = Tx(conn, user, scope=scope)

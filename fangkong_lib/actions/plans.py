@@ -35,10 +35,10 @@ from ..ingest.normalize import clean_text
 from ..ledgers import get_ledger
 from ..policy import (DEFAULT_JURISDICTION, NOT_PLAN_RULES, POLICY_DIR, PolicyError, Regime, five_in_one_roles,
                       forget_loaded_regimes, load_regimes)
-from .base import Tx, as_date, bulk_insert, engine_of, transaction
+from .base import SYSTEM_PREFIX, Tx, as_date, bulk_insert, engine_of, transaction
 
 #: Audit user of changes nobody typed (plans recomputed after a rule change).
-SYSTEM_USER = "系统（管控方案自动更新）"
+SYSTEM_USER = f"{SYSTEM_PREFIX}（管控方案自动更新）"
 #: Meta key holding the hash of the policy files the plans were computed with.
 POLICY_HASH_KEY = "policy_hash"
 #: Environment variable forcing one regime (by key) whatever the date.

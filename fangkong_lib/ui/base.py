@@ -18,6 +18,8 @@ from typing import Callable, Mapping
 
 import ipywidgets as w
 
+from ..actions.users import current_user
+from ..config import hub_user_name
 from ..views.html import html
 from ..views.tables import kpi_cards_html
 from .common import CSS, page_header, status_html
@@ -137,6 +139,10 @@ class PageView(w.VBox):
         self._status = w.HTML().add_class("fk-status")
         self._operator = operator_field()
         w.link((m, "operator"), (self._operator, "value"))
+        #: Who is working (hub login or single PC): signs writes, a viewer has no forms.
+        self.user = current_user(m.data.engine) if hub_user_name() else current_user()
+        if self.user.hub:
+            self._operator.layout.display = "none"
         self._kpis = KpiCards(m, self.kpi_labels)
         self._focus_title = w.HTML().add_class("fk-kpi-list-title")
         self._focus_body = w.HTML().add_class("fk-kpi-list-body")
@@ -180,9 +186,14 @@ class PageView(w.VBox):
 
     def header(self) -> w.HTML:
         """Title, navigation, synthetic-data banner and the CSS; inside the
-        app only the CSS (the app's header shows the rest)."""
+        app only the CSS (the app's header shows the rest). In a hub session,
+        the login and the hub's logout."""
+        who = ""
+        if self.user.hub:  # the login and the hub's logout (the hub serves /hub/ on the same origin)
+            who = str(html("<div class='fk-who'>当前用户：<b>{who}</b>{ro} · <a href='/hub/logout' target='_top'>退出登录</a></div>",
+                           who=self.user.label, ro="（只读）" if self.user.read_only else ""))
         top = CSS if self.embedded else page_header(self.title, self.model.data)
-        return w.HTML(top + EXTRA_CSS + BASE_CSS + self.extra_css).add_class("fk-page-header")
+        return w.HTML(top + who + EXTRA_CSS + BASE_CSS + self.extra_css).add_class("fk-page-header")
 
     def bind(self, widget: w.Widget, trait: str, css: str = "") -> w.Widget:
         """Link ``widget.value`` both ways to the model's ``trait``."""
@@ -216,14 +227,15 @@ class PageView(w.VBox):
 
     def layout_children(self) -> list[w.Widget]:
         children: list[w.Widget] = [self.header()]
-        if self.operator_note is not None:
+        if self.operator_note is not None and not hub_user_name():  # logged in: the login signs
             children.append(row(self._operator, safe_html("<span class='fk-note'>{note}</span>", "",
                                                           note=self.operator_note)))
         children += self.filter_bar()
         exports = self.export_bar()
         if exports:
             children.append(w.HBox(exports).add_class("fk-exports"))
-        children += [self._status, self._kpis, self._focus, *self.body(), *self.forms()]
+        forms = [] if self.user.read_only else self.forms()
+        children += [self._status, self._kpis, self._focus, *self.body(), *forms]
         return children
 
     # -- Rendering ------------------------------------------------------------------------

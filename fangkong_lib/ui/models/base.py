@@ -17,6 +17,7 @@ from typing import Any, Callable, Hashable
 
 import traitlets as t
 
+from ...config import hub_user_name
 from ...views.html import html
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,8 @@ class PageModel(t.HasTraits):
         self._map_cache = LRUCache(self.map_cache_size)
         self._generation = self._data_generation()
         super().__init__(**kwargs)
+        if hub_user_name():
+            self.operator = hub_user_name()
         if self.filters:
             self.observe(self._on_filter, names=list(self.filters))
         self.refresh()
@@ -166,6 +169,12 @@ class PageModel(t.HasTraits):
         if value and value not in allowed:
             raise t.TraitError(f"未知的{what}：{value}")
         return value
+
+    @t.validate("operator")
+    def _check_operator(self, proposal):
+        """Logged in through the hub, the operator is the login, whatever
+        the browser sends."""
+        return hub_user_name() or proposal["value"]
 
     @t.validate("village")
     def _check_village(self, proposal):
