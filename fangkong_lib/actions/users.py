@@ -181,26 +181,31 @@ def list_users(db) -> list[dict]:
 
 
 def scoped_tables(engine) -> list[str]:
-    """Tables with a ``village`` column, kept to a scope (``users`` itself
-    and ``villages``, the ledger that defines scopes, are not)."""
+    """The ledgers' tables (every one carries ``owner_township``), kept to a
+    scope; ``users`` and ``villages`` (the ledger that defines scopes) are not."""
     inspector = sa.inspect(engine)
     return sorted(t for t in inspector.get_table_names()
-                  if t not in ("users", "villages") and any(c["name"] == "village" for c in inspector.get_columns(t)))
+                  if t not in ("users", "villages") and any(c["name"] == store.OWNER for c in inspector.get_columns(t)))
 
 
-def _policy_condition(engine) -> str:
+def _policy_condition(engine, table: str) -> str:
+    """The row-level security condition of ``table``: a village login sees
+    its village's rows (and its township's rows that name no village), a
+    township login its township's rows (``owner_township``)."""
     setting = "coalesce(current_setting('fangkong.{0}', true), '')".format
-    has_township = any(c["name"] == "township" for c in sa.inspect(engine).get_columns("villages"))
-    if has_township:
-        in_township = f"village IN (SELECT v.name FROM villages v WHERE v.township = {setting('township')})"
-    else:  # one township per database: the demo's
-        in_township = f"{setting('township')} = '{TOWNSHIP_NAME}'"
+    columns = {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    village_column = store.VILLAGE_COLUMN.get(table, "village")
+    own_township = f"(SELECT v.{store.OWNER} FROM villages v WHERE v.name = {setting('village')})"
+    if village_column in columns:
+        in_village = f"{village_column} = {setting('village')}"
+    else:
+        in_village = f"{store.OWNER} = {own_township}"
     return (
         "CASE"
         f" WHEN {setting('role')} IN ('', 'county') THEN true"
         f" WHEN {setting('role')} = 'none' THEN false"
-        f" WHEN {setting('village')} <> '' THEN village = {setting('village')}"
-        f" WHEN {setting('township')} <> '' THEN {in_township}"
+        f" WHEN {setting('village')} <> '' THEN {in_village}"
+        f" WHEN {setting('township')} <> '' THEN {store.OWNER} = {setting('township')}"
         " ELSE true END"
     )
 
@@ -215,9 +220,9 @@ def apply_row_security(db) -> list[str]:
     if engine.dialect.name != "postgresql":
         return []
     tables = scoped_tables(engine)
-    condition = _policy_condition(engine)
     with engine.begin() as conn:
         for table in tables:
+            condition = _policy_condition(engine, table)
             conn.execute(sa.text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
             conn.execute(sa.text(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY'))
             conn.execute(sa.text(f'DROP POLICY IF EXISTS fangkong_scope ON "{table}"'))

@@ -103,6 +103,13 @@ class App(w.VBox):
     """
 
     def __init__(self, start: str = "overview", *, db=None, data=None, scope: Scope | None = None, **kwargs):
+        from ..actions.users import current_user
+
+        #: Who is working (a hub login, or the single PC's operator): their
+        #: township or village is the scope every page reads, in SQL.
+        self.user = current_user(db if data is None else data.url)
+        if scope is None and (self.user.township or self.user.village):
+            scope = Scope(self.user.township or None, self.user.village or None)
         if data is None:
             from ..dataset import Dataset
 
@@ -111,7 +118,9 @@ class App(w.VBox):
         self.scope = scope or Scope()
         #: The townships of a county database (none for a one-township one):
         #: the scope bar lets a county user go into one of them and back.
-        self.townships = store.townships(data.engine) if data.meta.get("scale") == "county" else []
+        county_user = not (self.user.township or self.user.village)
+        self.townships = (store.townships(data.engine)
+                          if data.meta.get("scale") == "county" and county_user else [])
         self.pages: dict = {}
         self.current = ""
         self.titles = {f.removesuffix(".ipynb"): t for f, t in PAGES}

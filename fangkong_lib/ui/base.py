@@ -130,6 +130,8 @@ class PageView(w.VBox):
             if data is None:
                 from ..dataset import Dataset
 
+                if township is None and village is None:  # a login's page reads its own scope
+                    township, village = current_user(db).scope.values()
                 data = Dataset.load(db, township=township, village=village)
             model = self.make_model(data)
         self.model = m = model
