@@ -235,6 +235,16 @@ class App(w.VBox):
         model = getattr(view, "model", None)
         return bool(model is not None and model.catch_up())
 
+    def catch_up_on_arrival(self) -> None:
+        """In a kernel Voilà preheated (the page drawn before anyone asked),
+        wait for the visitor, then :meth:`catch_up`; elsewhere (a plain
+        Voilà page, JupyterLab) this returns at once. Returns nothing, so
+        the notebook cell shows nothing."""
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+        self.catch_up()
+
     def set_scope(self, scope: Scope) -> None:
         """Show ``scope``: pages are built again on their data when next shown."""
         if scope == self.scope:
