@@ -8,6 +8,9 @@ that does not answer fails the tests (the fixture raises), it never skips.
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
 import os
 import sqlite3
 import subprocess
@@ -107,12 +110,17 @@ def test_logins_sessions_and_signed_writes(browser, hub, output_dir: Path):
         _login(page_t, base, TOWN, TOWN_PASS)
         _lands_on_overview(page_t, base, TOWN)
         screenshot(page_t, output_dir / "1-township-overview.png")
+        township_villages = page_t.locator(".fk-filter-village select option").all_inner_texts()[1:]
+        assert len(township_villages) == 17 and village in township_villages
 
         # The clerk logs in and lands on the overview, in a server of their own.
         page = clerk.new_page()
         _login(page, base, CLERK, CLERK_PASS)
         _lands_on_overview(page, base, CLERK)
         screenshot(page, output_dir / "2-clerk-overview.png")
+        # The clerk's pages read their village only: the filter offers no other.
+        assert page.locator(".fk-filter-village select option").all_inner_texts()[1:] == [village]
+        assert village in page.locator(".fk-app-title").inner_text()
 
         # The clerk cannot open the township user's (running) server.
         response = page.goto(base + f"user/{TOWN}/voila/render/overview.ipynb")
@@ -124,6 +132,15 @@ def test_logins_sessions_and_signed_writes(browser, hub, output_dir: Path):
         page.goto(base + f"user/{CLERK}/voila/render/returnees.ipynb")
         page.locator(".fk-person-select select").wait_for(timeout=120_000)
         assert not page.locator(".fk-operator input").is_visible()
+        # ... and so do the exports: every row of the CSV is of the clerk's village.
+        page.locator(".fk-export-csv").first.click()
+        link = page.locator("a.fk-download-link").first
+        link.wait_for()
+        text = base64.b64decode(link.get_attribute("href").split(",", 1)[1]).decode("utf-8-sig")
+        rows = [row for row in csv.reader(io.StringIO(text)) if row]
+        header = next(i for i, row in enumerate(rows) if "村" in row)
+        column = rows[header].index("村")
+        assert len(rows) > header + 1 and {row[column] for row in rows[header + 1:]} == {village}
         page.locator(".fk-filter-village select").select_option(label=village)
         page.locator(".fk-filter-status select").select_option(label="管控中")
         page.wait_for_function("() => document.querySelectorAll('.fk-person-select select option').length > 1")
