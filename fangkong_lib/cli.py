@@ -295,8 +295,9 @@ def cmd_hub(args) -> int:
 
 
 def cmd_user(args) -> int:
-    """Users and roles: the store's users table and the hub's logins, together."""
-    from .actions.users import add_user, list_users, update_user
+    """Users and roles: the store's users table and the hub's logins, together
+    (the same functions as the admin page, :mod:`fangkong_lib.ui.hub`)."""
+    from .actions.users import list_users
     from .config import ROLE_LABELS
 
     try:
@@ -316,19 +317,17 @@ def cmd_user(args) -> int:
     if password is not None:
         hub.check_password(password)
     if args.action == "add":
-        if password is None and not hub.has_hub_login(state, args.name):
-            raise UserError(f"账号 {args.name} 没有自行注册过：请用 --password 设置密码")
-        add_user(engine, args.name, args.role, township=args.township or "", village=args.village or "",
-                 full_name=args.full_name or "", by=by)
-        hub.set_hub_login(state, args.name, password=password, authorized=True)
+        hub.add_login(engine, state, args.name, args.role, township=args.township or "", village=args.village or "",
+                      full_name=args.full_name or "", password=password, by=by)
         print(f"已添加账号 {args.name}（{ROLE_LABELS[args.role]}）")
     elif args.action == "disable":
-        update_user(engine, args.name, by=by, disabled=True)
-        hub.set_hub_login(state, args.name, authorized=False)
+        hub.disable_login(engine, state, args.name, by=by)
         print(f"已停用账号 {args.name}（已打开的会话不能再写入；重启其服务器或等空闲回收）")
+    elif args.action == "enable":
+        hub.enable_login(engine, state, args.name, by=by)
+        print(f"已启用账号 {args.name}（密码不变）")
     elif args.action == "reset":
-        update_user(engine, args.name, by=by, disabled=False)
-        hub.set_hub_login(state, args.name, password=password, authorized=True)
+        hub.reset_login(engine, state, args.name, password, by=by)
         print(f"已重设账号 {args.name} 的密码并启用")
     return 0
 
@@ -571,10 +570,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="会话空闲多少秒后关闭（默认 3600）")
     p.set_defaults(func=cmd_hub)
 
-    p = sub.add_parser("user", help="账号与角色：add / list / disable / reset")
+    p = sub.add_parser("user", help="账号与角色：add / list / disable / enable / reset")
     user_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help_text in (("add", "添加账号"), ("list", "列出账号"), ("disable", "停用账号"),
-                            ("reset", "重设密码（并启用）")):
+                            ("enable", "启用账号（密码不变）"), ("reset", "重设密码（并启用）")):
         q = user_sub.add_parser(name, help=help_text)
         if name != "list":
             q.add_argument("name", metavar="NAME", help="登录名（小写字母、数字、. _ -）")

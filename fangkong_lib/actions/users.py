@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 import sqlalchemy as sa
 
@@ -26,10 +27,15 @@ from ..config import ROLE_LABELS, ROLES, TOWNSHIP_NAME, hub_user_name
 from .base import ActionError, check_writer, engine_of
 
 __all__ = ["SessionUser", "current_user", "add_user", "update_user", "list_users", "check_writer",
-           "apply_row_security", "scoped_tables", "NAME_PATTERN"]
+           "require_admin", "scope_choices", "apply_row_security", "scoped_tables", "NAME_PATTERN"]
 
 #: Login names: what the hub puts in URLs (/user/<name>/); letters, digits, . _ -.
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+#: Longest full name (姓名) of a login.
+MAX_FULL_NAME = 32
+#: What a person's name never holds: markup, control characters, and a
+#: leading character a spreadsheet would read as a formula.
+_BAD_FULL_NAME = re.compile(r"[<>&\"'`\x00-\x1f\x7f]|^[=+\-@|]")
 
 
 @dataclass(frozen=True)
@@ -106,8 +112,30 @@ def _village_township(conn, village: str) -> str | None:
     return (row[1] if len(row) > 1 else None) or TOWNSHIP_NAME
 
 
-def _checked(conn, name: str, role: str, township: str, village: str) -> tuple[str, str]:
+def require_admin(bind, name: str | None) -> dict:
+    """The ``users`` row of ``name`` when it is an enabled county login (who
+    may manage accounts from the admin page); ActionError for anyone else."""
+    row = store.find_user(bind, name)
+    if row is None or row["disabled"] or row["role"] != "county":
+        raise ActionError.about("user", "操作人", "只有县级账号登录后才能管理账号", name or "")
+    return row
+
+
+def scope_choices(db) -> tuple[list[str], list[tuple[str, str]]]:
+    """(townships, [(village, its township)]) a login may be kept to, from
+    the villages ledger (a one-township database: its township)."""
+    engine = engine_of(db)
+    villages = store.TABLES["villages"]
+    with engine.connect() as conn:
+        townships = sorted(_townships(conn))
+        rows = conn.execute(sa.select(villages.c.name).order_by(villages.c.name)).scalars().all()
+        return townships, [(v, _village_township(conn, v) or "") for v in rows if v]
+
+
+def _checked(conn, name: str, role: str, township: str, village: str, full_name: str = "") -> tuple[str, str]:
     problems = []
+    if len(full_name) > MAX_FULL_NAME or _BAD_FULL_NAME.search(full_name):
+        problems.append(f"姓名无效：至多 {MAX_FULL_NAME} 个字，不能含 < > & 引号、控制字符，不能以 = + - @ | 开头")
     if not NAME_PATTERN.match(name or ""):
         problems.append(f"登录名「{name}」无效：2–32 个小写字母、数字或 . _ -，以字母或数字开头")
     if role not in ROLES:
@@ -134,14 +162,22 @@ def _checked(conn, name: str, role: str, township: str, village: str) -> tuple[s
 
 
 def add_user(db, name: str, role: str, *, township: str = "", village: str = "", full_name: str = "",
-             by: str = "system") -> dict:
+             by: str = "system", admin: bool = False, then: Callable[[], None] | None = None) -> dict:
     """Register login ``name`` with its role and scope (checked against the
-    villages ledger), audited; ActionError when it exists or is invalid."""
+    villages ledger), audited; ActionError when it exists or is invalid.
+
+    ``admin``: ``by`` must be an enabled county login (the admin page; the
+    command line is the server's own account). ``then`` runs inside the
+    transaction after the row is written (the hub's login): if it raises,
+    nothing is written."""
     engine = engine_of(db)
     store.users_table.create(engine, checkfirst=True)
     now = datetime.now().replace(microsecond=0)
+    full_name = (full_name or "").strip()
     with engine.begin() as conn:
-        township, village = _checked(conn, name, role, township or "", village or "")
+        if admin:
+            require_admin(conn, by)
+        township, village = _checked(conn, name, role, township or "", village or "", full_name)
         if store.find_user(conn, name) is not None:
             raise ActionError(f"账号 {name} 已存在（改密码用 fangkong user reset）")
         values = {"name": name, "full_name": full_name or None, "role": role, "township": township or None,
@@ -149,13 +185,19 @@ def add_user(db, name: str, role: str, *, township: str = "", village: str = "",
         conn.execute(store.users_table.insert().values(**values))
         store.audit(conn, user=by, ledger="users", action="insert", row_key={"name": name},
                     after={k: v for k, v in values.items() if k not in ("created", "updated")})
+        if then is not None:
+            then()
     return values
 
 
-def update_user(db, name: str, *, by: str = "system", **values) -> dict:
-    """Change a user's row (``disabled=True`` to disable), audited."""
+def update_user(db, name: str, *, by: str = "system", admin: bool = False,
+                then: Callable[[], None] | None = None, **values) -> dict:
+    """Change a user's row (``disabled=True`` to disable), audited;
+    ``admin`` and ``then`` as for :func:`add_user`."""
     engine = engine_of(db)
     with engine.begin() as conn:
+        if admin:
+            require_admin(conn, by)
         before = store.find_user(conn, name)
         if before is None:
             raise ActionError(f"没有账号 {name}（fangkong user list 列出全部账号）")
@@ -164,6 +206,8 @@ def update_user(db, name: str, *, by: str = "system", **values) -> dict:
         store.audit(conn, user=by, ledger="users", action="update", row_key={"name": name},
                     before={k: before[k] for k in values if k != "updated"},
                     after={k: v for k, v in values.items() if k != "updated"})
+        if then is not None:
+            then()
     return {**before, **values}
 
 

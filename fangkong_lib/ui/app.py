@@ -50,7 +50,10 @@ PAGE_VIEWS = {
     "briefing": ("briefing", "BriefingPage"),
     "import": ("importer", "ImportPage"),
     "ledgers": ("ledgers", "LedgerPage"),
+    "users": ("users", "UsersPage"),
 }
+#: Pages about the whole server, not one township: shown as they are at county level.
+COUNTY_WIDE = frozenset({"users"})
 
 APP_CSS = """
 <style>
@@ -124,7 +127,8 @@ class App(w.VBox):
         self.pages: dict = {}
         self.current = ""
         self.titles = {f.removesuffix(".ipynb"): t for f, t in PAGES}
-        shown = [f.removesuffix(".ipynb") for f, _ in available_pages()]
+        admin = self.user.hub and self.user.role == "county"  # 用户管理 in the nav: county logins only
+        shown = [f.removesuffix(".ipynb") for f, _ in available_pages(admin=admin)]
         self._title = w.HTML().add_class("fk-app-title")
         self._nav_buttons: dict[str, w.Button] = {}
         for name in shown:
@@ -173,7 +177,9 @@ class App(w.VBox):
     def build(self, name: str):
         """The view of page ``name`` (built on first use, then kept)."""
         if name not in self.pages:
-            if self.at_county:
+            if name in COUNTY_WIDE:
+                self.pages[name] = self.view_class(name)(data=self.data, embedded=True)
+            elif self.at_county:
                 self.pages[name] = self._county_page() if name == "overview" else self._choose_first()
             else:
                 self.pages[name] = self.view_class(name)(data=self.page_data(self.scope), embedded=True)
@@ -266,6 +272,8 @@ class App(w.VBox):
             from ..config import COUNTY_NAME
 
             place, title = COUNTY_NAME, ("全县态势" if self.current == "overview" else self.titles[self.current])
+        elif self.current in COUNTY_WIDE:
+            place, title = self.data.township, self.titles[self.current]
         else:
             place, title = self.page_data(self.scope).township, self.titles[self.current]
         if self.scope.village:

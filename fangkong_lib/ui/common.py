@@ -31,11 +31,17 @@ PAGES = (
     ("briefing.ipynb", "每日简报"),
     ("import.ipynb", "台账导入"),
     ("ledgers.ipynb", "台账查询与导出"),
+    # the county server's accounts (county logins only)
+    ("users.ipynb", "用户管理"),
 )
+#: Pages the navigation shows only to a county login on the hub (the single
+#: PC has no logins; other logins may not manage accounts).
+ADMIN_PAGES = frozenset({"users.ipynb"})
 
 
-def available_pages() -> list[tuple[str, str]]:
-    return [(f, t) for f, t in PAGES if (NOTEBOOKS_DIR / f).exists()]
+def available_pages(*, admin: bool = False) -> list[tuple[str, str]]:
+    """The pages the navigation shows (``admin``: a county login on the hub)."""
+    return [(f, t) for f, t in PAGES if (NOTEBOOKS_DIR / f).exists() and (admin or f not in ADMIN_PAGES)]
 
 CSS = """
 <style>

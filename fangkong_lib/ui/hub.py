@@ -27,12 +27,20 @@ from pathlib import Path
 
 from ..config import DATA_DIR, JUPYTER_DATA_DIR, NOTEBOOKS_DIR, REPO_DIR
 
-__all__ = ["HUB_DIR", "LANDING", "hub_db_url", "set_hub_login", "has_hub_login", "check_password", "write_config", "configure", "hub_command"]
+__all__ = ["HUB_DIR", "LANDING", "hub_db_url", "hub_state_dir", "set_hub_login", "has_hub_login", "check_password",
+           "add_login", "disable_login", "enable_login", "reset_login", "write_config", "configure", "hub_command"]
 
 HUB_DIR = DATA_DIR / "hub"
 #: Where a user lands after logging in (relative to their server).
 LANDING = "/voila/render/overview.ipynb"
 MIN_PASSWORD = 8
+
+
+def hub_state_dir() -> Path:
+    """The hub's state folder: ``FANGKONG_HUB_DIR`` (set by the hub in each
+    user's server, so the admin page writes the logins the hub reads), else
+    the default."""
+    return Path(os.environ.get("FANGKONG_HUB_DIR") or HUB_DIR)
 
 
 def hub_db_url(state_dir: Path) -> str:
@@ -96,6 +104,60 @@ def check_password(password: str) -> str:
     if NativeAuthenticator(add_new_table=False).is_password_common(password):
         raise ValueError("密码太常见，请换一个")
     return password
+
+
+# -- Accounts: the store's users row and the hub's login, together ----------------------
+# The command line (`fangkong user`) and the admin page (用户管理) both call
+# these. The hub's login is written inside the users row's transaction: if it
+# fails, the row is not written either. ``admin=True`` (the page): ``by`` must
+# be an enabled county login, read in the same transaction.
+
+
+def add_login(db, state_dir: Path, name: str, role: str, *, township: str = "", village: str = "",
+              full_name: str = "", password: str | None = None, by: str, admin: bool = False) -> dict:
+    """Add user ``name`` with its role and scope, and its hub login with
+    ``password`` (None: approve the sign-up waiting under that name)."""
+    from ..actions.users import add_user
+
+    def login():
+        if password is not None:
+            check_password(password)
+        elif not has_hub_login(state_dir, name):
+            raise ValueError(f"账号 {name} 没有自行注册过：请设置密码")
+        set_hub_login(state_dir, name, password=password, authorized=True)
+
+    return add_user(db, name, role, township=township, village=village, full_name=full_name, by=by,
+                    admin=admin, then=login)
+
+
+def disable_login(db, state_dir: Path, name: str, *, by: str, admin: bool = False) -> dict:
+    """Disable ``name``: the users row, and the hub refuses the login."""
+    from ..actions.base import ActionError
+    from ..actions.users import update_user
+
+    if admin and name == by:
+        raise ActionError("不能停用自己正在使用的账号")
+    return update_user(db, name, by=by, admin=admin, disabled=True,
+                       then=lambda: set_hub_login(state_dir, name, authorized=False))
+
+
+def enable_login(db, state_dir: Path, name: str, *, by: str, admin: bool = False) -> dict:
+    """Enable ``name`` again, with the password it had."""
+    from ..actions.users import update_user
+
+    return update_user(db, name, by=by, admin=admin, disabled=False,
+                       then=lambda: set_hub_login(state_dir, name, authorized=True))
+
+
+def reset_login(db, state_dir: Path, name: str, password: str, *, by: str, admin: bool = False) -> dict:
+    """Set ``name``'s password and enable the login."""
+    from ..actions.users import update_user
+
+    def login():
+        check_password(password)
+        set_hub_login(state_dir, name, password=password, authorized=True)
+
+    return update_user(db, name, by=by, admin=admin, disabled=False, then=login)
 
 
 def _free_port() -> int:
@@ -193,6 +255,7 @@ def configure(c, settings: dict) -> None:
     c.Spawner.notebook_dir = str(NOTEBOOKS_DIR)
     c.Spawner.environment = {
         "FANGKONG_DB": settings["db_url"],
+        "FANGKONG_HUB_DIR": str(state),  # the admin page writes the hub's logins here
         "JUPYTER_PATH": str(JUPYTER_DATA_DIR),
         "JUPYTER_CONFIG_DIR": str(state / "jupyter_config"),
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_DIR), os.environ.get("PYTHONPATH", "")) if p),
