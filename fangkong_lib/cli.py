@@ -282,6 +282,7 @@ def cmd_hub(args) -> int:
     engine = _engine(args)
     store.users_table.create(engine, checkfirst=True)
     apply_row_security(engine)
+    _give_logins_roles(engine, Path(args.state_dir))
     url = engine.url.render_as_string(hide_password=False)
     shown = engine.url.render_as_string(hide_password=True)
     config = hub.write_config(Path(args.state_dir), url, port=args.port, failed_logins=args.failed_logins,
@@ -292,6 +293,39 @@ def cmd_hub(args) -> int:
     command = hub.hub_command(config)
     os.execv(command[0], command)
     return 0
+
+
+def _give_logins_roles(engine, state: Path) -> None:
+    """On PostgreSQL, every enabled login whose own database role the hub
+    does not know yet (made before roles existed) gets one."""
+    from .actions.users import list_users
+    from .ui import hub
+
+    if engine.dialect.name != "postgresql":
+        return
+    known = hub.role_secrets(state)
+    for user in list_users(engine):
+        if not user["disabled"] and user["name"] not in known:
+            _set_db_role(engine, state, user["name"])
+
+
+def _set_db_role(engine, state: Path, name: str, *, enabled: bool = True) -> None:
+    """Create/update login ``name``'s own database role (PostgreSQL) and keep
+    its new password where only the hub reads it; disabled: NOLOGIN, forgotten."""
+    import sqlalchemy as sa
+
+    from . import store
+    from .actions.users import ensure_db_role
+    from .ui import hub
+
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        password = ensure_db_role(engine, name, enabled=enabled)
+    except sa.exc.ProgrammingError as exc:
+        raise UserError(f"不能为账号 {name} 建数据库角色（连接数据库的账号需要 CREATEROLE 权限）："
+                        f"{getattr(exc.orig, 'diag', None) and exc.orig.diag.message_primary or exc.orig}") from None
+    hub.set_role_secret(state, name, store.find_user(engine, name)["db_role"], password)
 
 
 def cmd_user(args) -> int:
@@ -320,15 +354,18 @@ def cmd_user(args) -> int:
             raise UserError(f"账号 {args.name} 没有自行注册过：请用 --password 设置密码")
         add_user(engine, args.name, args.role, township=args.township or "", village=args.village or "",
                  full_name=args.full_name or "", by=by)
+        _set_db_role(engine, state, args.name)
         hub.set_hub_login(state, args.name, password=password, authorized=True)
         print(f"已添加账号 {args.name}（{ROLE_LABELS[args.role]}）")
     elif args.action == "disable":
         update_user(engine, args.name, by=by, disabled=True)
         hub.set_hub_login(state, args.name, authorized=False)
+        _set_db_role(engine, state, args.name, enabled=False)
         print(f"已停用账号 {args.name}（已打开的会话不能再写入；重启其服务器或等空闲回收）")
     elif args.action == "reset":
         update_user(engine, args.name, by=by, disabled=False)
         hub.set_hub_login(state, args.name, password=password, authorized=True)
+        _set_db_role(engine, state, args.name)
         print(f"已重设账号 {args.name} 的密码并启用")
     return 0
 

@@ -266,6 +266,7 @@ users_table = sa.Table(
     sa.Column("township", sa.Text, comment="乡镇"),
     sa.Column("village", sa.Text, comment="村"),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False, comment="停用"),
+    sa.Column("db_role", sa.String(63), comment="数据库角色（县级服务器上每个账号自己的 PostgreSQL 角色）"),
     sa.Column("created", sa.DateTime, nullable=False),
     sa.Column("updated", sa.DateTime, nullable=False),
     comment="用户与角色",

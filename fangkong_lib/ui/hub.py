@@ -27,12 +27,14 @@ from pathlib import Path
 
 from ..config import DATA_DIR, JUPYTER_DATA_DIR, NOTEBOOKS_DIR, REPO_DIR
 
-__all__ = ["HUB_DIR", "LANDING", "hub_db_url", "set_hub_login", "has_hub_login", "check_password", "write_config", "configure", "hub_command"]
+__all__ = ["HUB_DIR", "LANDING", "ROLE_SECRETS", "hub_db_url", "role_secrets", "set_role_secret", "user_db_url", "set_hub_login", "has_hub_login", "check_password", "write_config", "configure", "hub_command"]
 
 HUB_DIR = DATA_DIR / "hub"
 #: Where a user lands after logging in (relative to their server).
 LANDING = "/voila/render/overview.ipynb"
 MIN_PASSWORD = 8
+#: The logins' own database passwords (PostgreSQL), read by the hub only.
+ROLE_SECRETS = "db_roles.json"
 
 
 def hub_db_url(state_dir: Path) -> str:
@@ -68,6 +70,52 @@ def set_hub_login(state_dir: Path, name: str, *, password: str | None = None,
         session.commit()
     finally:
         session.close()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``path`` (mode 600 from the start), replacing it whole."""
+    tmp = path.with_name(path.name + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def role_secrets(state_dir: Path) -> dict:
+    path = Path(state_dir) / ROLE_SECRETS
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def set_role_secret(state_dir: Path, name: str, role: str | None, password: str | None) -> None:
+    """Keep (or, ``password`` None, forget) login ``name``'s database role and
+    password in the state folder's secrets file (mode 600), for the hub to
+    hand to that login's server only."""
+    state = Path(state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(state, 0o700)
+    found = role_secrets(state)
+    if password is None:
+        found.pop(name, None)
+    else:
+        found[name] = {"role": role, "password": password}
+    _write_private(state / ROLE_SECRETS, json.dumps(found, indent=1, sort_keys=True))
+
+
+def user_db_url(state_dir: Path, db_url: str, name: str) -> str:
+    """The store's URL for login ``name``'s server: on PostgreSQL with the
+    login's own role and password (the database keeps it to its scope),
+    never the owner's; on SQLite (one PC, no roles) the store itself.
+    RuntimeError when a PostgreSQL login has no role yet."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(db_url)
+    if not url.drivername.startswith("postgresql"):
+        return db_url
+    secret = role_secrets(state_dir).get(name)
+    if not secret:
+        raise RuntimeError(f"账号 {name} 还没有数据库角色：请运行 fangkong user reset {name}")
+    return url.set(username=secret["role"], password=secret["password"]).render_as_string(hide_password=False)
 
 
 def has_hub_login(state_dir: Path, name: str) -> bool:
@@ -109,7 +157,8 @@ def write_config(state_dir: Path, db_url: str, *, port: int = 8000, failed_login
     """Write the hub's configuration into ``state_dir``; return the config file.
 
     The cookie secret is created once (mode 600) and kept; the database URL
-    (with its password) goes into a file only the hub's account can read."""
+    (with its password: the owner's) goes into a file only the hub's account
+    can read, and never to a user's server (see :func:`user_db_url`)."""
     state = Path(state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o700)
@@ -192,7 +241,8 @@ def configure(c, settings: dict) -> None:
     c.Spawner.default_url = LANDING
     c.Spawner.notebook_dir = str(NOTEBOOKS_DIR)
     c.Spawner.environment = {
-        "FANGKONG_DB": settings["db_url"],
+        # each login's server connects as the login's own database role
+        "FANGKONG_DB": lambda spawner: user_db_url(state, settings["db_url"], spawner.user.name),
         "JUPYTER_PATH": str(JUPYTER_DATA_DIR),
         "JUPYTER_CONFIG_DIR": str(state / "jupyter_config"),
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_DIR), os.environ.get("PYTHONPATH", "")) if p),
