@@ -8,9 +8,12 @@ may see: in a hub session the logged-in user, in single-PC mode nobody in
 particular with the whole county in view.
 
 On PostgreSQL, :func:`apply_row_security` makes the database itself keep
-each login to its scope (row-level security on every table with a
-``village`` column); the app sets the session's scope per connection
-(:func:`fangkong_lib.store._session_scope`), never the user.
+each login to its scope (row-level security on every ledger table): a
+login's server connects as the login's own role (:func:`ensure_db_role`),
+and the policies read that role's scope from its ``users`` row, which no
+session setting can change. The owner's connections (CLI, import, demo,
+migrations) keep to the scope the app sets per connection
+(:func:`fangkong_lib.store._session_scope`), everything when none is set.
 """
 
 from __future__ import annotations
