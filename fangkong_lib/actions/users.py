@@ -348,6 +348,7 @@ def ensure_db_role(db, name: str, *, enabled: bool = True, new_password: bool = 
         return None
     role = db_role_name(engine, name)
     password = secrets.token_urlsafe(24) if enabled and new_password else None
+    apply_row_security(engine)  # never a role on a table without its policy
     with engine.begin() as conn:
         user = store.find_user(conn, name)
         if user is None:

@@ -75,6 +75,22 @@ def test_writes_are_signed_by_the_login_and_a_viewer_writes_nothing(tmp_path, mo
         current_user(engine)
 
 
+def test_a_login_server_gets_its_own_database_credentials_never_the_owners(tmp_path):
+    from fangkong_lib.ui import hub
+
+    owner = "postgresql+psycopg://fangkong:owner-secret@127.0.0.1/fangkong"
+    with pytest.raises(RuntimeError, match="fangkong user reset clerk-a"):  # no role yet: no server
+        hub.user_db_url(tmp_path, owner, "clerk-a")
+    hub.set_role_secret(tmp_path, "clerk-a", "fangkong_clerk-a", "role-secret")
+    url = sa.make_url(hub.user_db_url(tmp_path, owner, "clerk-a"))
+    assert (url.username, url.password, url.database) == ("fangkong_clerk-a", "role-secret", "fangkong")
+    assert (tmp_path / hub.ROLE_SECRETS).stat().st_mode & 0o777 == 0o600
+    hub.set_role_secret(tmp_path, "clerk-a", None, None)  # disabled: forgotten
+    with pytest.raises(RuntimeError):
+        hub.user_db_url(tmp_path, owner, "clerk-a")
+    assert hub.user_db_url(tmp_path, "sqlite:///x.sqlite", "clerk-a") == "sqlite:///x.sqlite"  # one PC
+
+
 @pytest.mark.postgres
 def test_each_login_has_its_own_database_role_kept_to_its_scope(postgres_url, monkeypatch):
     """On PostgreSQL the database itself keeps a login to its scope: its own
