@@ -316,7 +316,10 @@ def _session_scope(dbapi_connection, _record):
     ``fangkong.role`` / ``fangkong.township`` / ``fangkong.village`` that the
     row-level security policies read (``fangkong user`` / ``fangkong hub``
     create them). The app sets them, from the hub's login, never the user;
-    an unknown or disabled login gets role ``none``: no rows at all."""
+    an unknown or disabled login gets role ``none``: no rows at all. They
+    scope the owner's connections only: a login's server connects as the
+    login's own database role, which the policies keep to the scope of its
+    ``users`` row whatever these settings say."""
     from .config import hub_user_name
 
     name = hub_user_name()

@@ -260,8 +260,10 @@ def apply_row_security(db) -> list[str]:
         return []
     tables = scoped_tables(engine)
     with engine.begin() as conn:
-        owner = conn.exec_driver_sql("SELECT current_user").scalar()
+        owners = dict(conn.execute(sa.text("SELECT tablename, tableowner FROM pg_tables"
+                                           " WHERE schemaname = current_schema()")).all())
         for table in tables:
+            owner = owners[table]  # the table's owner, whoever applies this
             condition = _policy_condition(engine, table, owner)
             conn.execute(sa.text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
             conn.execute(sa.text(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY'))

@@ -10,7 +10,10 @@ on the overview. jupyterhub-idle-culler stops servers left idle.
 
 Everything the hub keeps lives in one state folder (default ``data/hub/``):
 its sqlite database, the cookie secret (mode 600), the generated
-``jupyterhub_config.py`` and the users' server configuration.
+``jupyterhub_config.py``, the users' server configuration and, on
+PostgreSQL, each login's own database password (``db_roles.json``, mode
+600): a login's server gets the store's URL with its login's role, never
+the owner's.
 
 Every user's server runs as the same operating-system user as the hub (an
 office server with one service account): the hub, not the operating system,
