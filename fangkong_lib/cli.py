@@ -282,6 +282,7 @@ def cmd_hub(args) -> int:
     engine = _engine(args)
     store.users_table.create(engine, checkfirst=True)
     apply_row_security(engine)
+    _give_logins_roles(engine, Path(args.state_dir))
     url = engine.url.render_as_string(hide_password=False)
     shown = engine.url.render_as_string(hide_password=True)
     config = hub.write_config(Path(args.state_dir), url, port=args.port, failed_logins=args.failed_logins,
@@ -292,6 +293,20 @@ def cmd_hub(args) -> int:
     command = hub.hub_command(config)
     os.execv(command[0], command)
     return 0
+
+
+def _give_logins_roles(engine, state: Path) -> None:
+    """On PostgreSQL, every enabled login whose own database role the hub
+    does not know yet (made before roles existed) gets one."""
+    from .actions.users import list_users
+    from .ui import hub
+
+    if engine.dialect.name != "postgresql":
+        return
+    known = hub.role_secrets(state)
+    for user in list_users(engine):
+        if not user["disabled"] and user["name"] not in known:
+            hub.sync_db_role(engine, state, user["name"])
 
 
 def cmd_user(args) -> int:

@@ -266,6 +266,7 @@ users_table = sa.Table(
     sa.Column("township", sa.Text, comment="乡镇"),
     sa.Column("village", sa.Text, comment="村"),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False, comment="停用"),
+    sa.Column("db_role", sa.String(63), comment="数据库角色（县级服务器上每个账号自己的 PostgreSQL 角色）"),
     sa.Column("created", sa.DateTime, nullable=False),
     sa.Column("updated", sa.DateTime, nullable=False),
     comment="用户与角色",
@@ -315,7 +316,10 @@ def _session_scope(dbapi_connection, _record):
     ``fangkong.role`` / ``fangkong.township`` / ``fangkong.village`` that the
     row-level security policies read (``fangkong user`` / ``fangkong hub``
     create them). The app sets them, from the hub's login, never the user;
-    an unknown or disabled login gets role ``none``: no rows at all."""
+    an unknown or disabled login gets role ``none``: no rows at all. They
+    scope the owner's connections only: a login's server connects as the
+    login's own database role, which the policies keep to the scope of its
+    ``users`` row whatever these settings say."""
     from .config import hub_user_name
 
     name = hub_user_name()

@@ -8,14 +8,18 @@ may see: in a hub session the logged-in user, in single-PC mode nobody in
 particular with the whole county in view.
 
 On PostgreSQL, :func:`apply_row_security` makes the database itself keep
-each login to its scope (row-level security on every table with a
-``village`` column); the app sets the session's scope per connection
-(:func:`fangkong_lib.store._session_scope`), never the user.
+each login to its scope (row-level security on every ledger table): a
+login's server connects as the login's own role (:func:`ensure_db_role`),
+and the policies read that role's scope from its ``users`` row, which no
+session setting can change. The owner's connections (CLI, import, demo,
+migrations) keep to the scope the app sets per connection
+(:func:`fangkong_lib.store._session_scope`), everything when none is set.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -27,7 +31,8 @@ from ..config import ROLE_LABELS, ROLES, TOWNSHIP_NAME, hub_user_name
 from .base import ActionError, check_writer, engine_of
 
 __all__ = ["SessionUser", "current_user", "add_user", "update_user", "list_users", "check_writer",
-           "require_admin", "scope_choices", "apply_row_security", "scoped_tables", "NAME_PATTERN"]
+           "require_admin", "scope_choices", "apply_row_security", "scoped_tables", "ensure_db_role", "db_role_name",
+           "NAME_PATTERN"]
 
 #: Login names: what the hub puts in URLs (/user/<name>/); letters, digits, . _ -.
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -232,10 +237,11 @@ def scoped_tables(engine) -> list[str]:
                   if t not in ("users", "villages") and any(c["name"] == store.OWNER for c in inspector.get_columns(t)))
 
 
-def _policy_condition(engine, table: str) -> str:
-    """The row-level security condition of ``table``: a village login sees
-    its village's rows (and its township's rows that name no village), a
-    township login its township's rows (``owner_township``)."""
+def _guc_condition(engine, table: str) -> str:
+    """The scope of the OWNER's connections (the app's own: CLI, import,
+    demo, a hub without per-login roles): the settings ``fangkong.role`` /
+    ``fangkong.township`` / ``fangkong.village`` the app sets per connection
+    (:func:`fangkong_lib.store._session_scope`); none set: everything."""
     setting = "coalesce(current_setting('fangkong.{0}', true), '')".format
     columns = {c["name"] for c in sa.inspect(engine).get_columns(table)}
     village_column = store.VILLAGE_COLUMN.get(table, "village")
@@ -254,22 +260,153 @@ def _policy_condition(engine, table: str) -> str:
     )
 
 
+def _login_condition(engine, table: str) -> str:
+    """The scope of a login's OWN database role (``users.db_role``): read
+    from the ``users`` row of ``current_user``, which no setting of the
+    session can change. A role without an enabled ``users`` row sees nothing."""
+    columns = {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    village_column = store.VILLAGE_COLUMN.get(table, "village")
+    row = f'"{table}"'
+    if village_column in columns:
+        in_village = f"{row}.{village_column} = u.village"
+    else:  # a table naming no village: the village's township (users.township)
+        in_village = f"{row}.{store.OWNER} = u.township"
+    return (
+        "EXISTS (SELECT 1 FROM users u WHERE u.db_role = current_user AND NOT u.disabled AND CASE"
+        " WHEN u.role = 'county' THEN true"
+        f" WHEN coalesce(u.village, '') <> '' THEN {in_village}"
+        f" WHEN coalesce(u.township, '') <> '' THEN {row}.{store.OWNER} = u.township"
+        " ELSE u.role = 'viewer' END)"
+    )
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _policy_condition(engine, table: str, owner: str) -> str:
+    """The row-level security condition of ``table``: the tables' owner
+    (``owner``) is kept to the scope the app sets on its connection; every
+    other role to the scope of its own login."""
+    return (f"CASE WHEN current_user = {_quoted(owner)} THEN ({_guc_condition(engine, table)})"
+            f" ELSE {_login_condition(engine, table)} END")
+
+
 def apply_row_security(db) -> list[str]:
-    """Row-level security on PostgreSQL: every table with a ``village``
-    column shows (and takes) only the rows of the session's scope; FORCE so
-    it holds for the tables' owner too (a superuser still bypasses it: the
-    app must not connect as one). Idempotent; returns the tables. No-op on
-    SQLite (a single PC has one user)."""
+    """Row-level security on PostgreSQL: every ledger table shows (and
+    takes) only the rows of the connection's scope; FORCE so it holds for
+    the tables' owner too (a superuser still bypasses it: the app must not
+    connect as one). A login's own role (:func:`ensure_db_role`) sees only
+    its own ``users`` row. The logins' roles get their grants again (a
+    migration may have added tables). Idempotent; returns the tables. No-op
+    on SQLite (a single PC has one user)."""
     engine = engine_of(db)
     if engine.dialect.name != "postgresql":
         return []
     tables = scoped_tables(engine)
     with engine.begin() as conn:
+        owners = dict(conn.execute(sa.text("SELECT tablename, tableowner FROM pg_tables"
+                                           " WHERE schemaname = current_schema()")).all())
         for table in tables:
-            condition = _policy_condition(engine, table)
+            owner = owners[table]  # the table's owner, whoever applies this
+            condition = _policy_condition(engine, table, owner)
             conn.execute(sa.text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
             conn.execute(sa.text(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY'))
             conn.execute(sa.text(f'DROP POLICY IF EXISTS fangkong_scope ON "{table}"'))
             conn.execute(sa.text(f'CREATE POLICY fangkong_scope ON "{table}" FOR ALL'
                                  f" USING ({condition}) WITH CHECK ({condition})"))
+        # users: the owner (not forced) sees every row, a login's role its own
+        conn.execute(sa.text("ALTER TABLE users ENABLE ROW LEVEL SECURITY"))
+        conn.execute(sa.text("DROP POLICY IF EXISTS fangkong_own_row ON users"))
+        conn.execute(sa.text("CREATE POLICY fangkong_own_row ON users FOR SELECT USING (db_role = current_user)"))
+        for user in conn.execute(sa.select(store.users_table).where(store.users_table.c.db_role.is_not(None))).mappings():
+            _grant(conn, user["db_role"], user["role"], tables)
     return tables
+
+
+# -- PostgreSQL: one database role per login ---------------------------------------------
+
+#: Tables every login's role reads whole (besides its scoped ledger rows).
+_READ = ("villages", "townships", "meta", "alembic_version")
+#: audit_log columns a login's role may read (what changed since, never before/after).
+_AUDIT_COLUMNS = "id, ts, ledger, action"
+
+
+def db_role_name(engine, name: str) -> str:
+    """The database role of login ``name``: ``<database>_<name>`` (roles are
+    shared by every database of the server; the database's name keeps two
+    stores on one server apart)."""
+    role = f"{engine.url.database}_{name}"
+    if len(role.encode()) > 63:
+        raise ActionError(f"数据库名与登录名合起来太长（{role}）：PostgreSQL 角色名最多 63 字节")
+    return role
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _grant(conn, role: str, user_role: str, tables: list[str]) -> None:
+    """The least a login's role needs: read its scope of the ledgers and the
+    tables every page reads, write (when not a viewer) its scope of the
+    ledgers, the audit log and the writers' lock rows of ``meta``; never
+    ownership, never a table's structure, never the users table's other rows."""
+    q = _ident(role)
+    existing = set(sa.inspect(conn).get_table_names())
+    conn.execute(sa.text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {q}"))
+    conn.execute(sa.text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {q}"))
+    database = conn.exec_driver_sql("SELECT current_database()").scalar()
+    conn.execute(sa.text(f"GRANT CONNECT ON DATABASE {_ident(database)} TO {q}"))
+    conn.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {q}"))
+    whole = [t for t in _READ if t in existing]
+    writes = user_role != "viewer"
+    for table in tables + whole + ["users"]:
+        conn.execute(sa.text(f'GRANT SELECT ON "{table}" TO {q}'))
+    if writes:
+        for table in tables + (["villages", "townships"] if user_role == "county" else []):
+            if table in existing:
+                conn.execute(sa.text(f'GRANT INSERT, UPDATE, DELETE ON "{table}" TO {q}'))
+        conn.execute(sa.text(f"GRANT INSERT, UPDATE, DELETE ON meta TO {q}"))
+        conn.execute(sa.text(f"GRANT INSERT ON audit_log TO {q}"))
+        conn.execute(sa.text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {q}"))
+    if user_role == "county":
+        conn.execute(sa.text(f"GRANT SELECT ON audit_log TO {q}"))
+    else:
+        conn.execute(sa.text(f"GRANT SELECT ({_AUDIT_COLUMNS}) ON audit_log TO {q}"))
+
+
+def _password_clause(conn, role: str, password: str) -> str:
+    """``PASSWORD '<scram verifier>'``: the password is hashed here (libpq),
+    so the server and its statement log never see it."""
+    raw = conn.connection.dbapi_connection
+    verifier = raw.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+    return f"PASSWORD {_quoted(verifier)}"
+
+
+def ensure_db_role(db, name: str, *, enabled: bool = True, new_password: bool = True) -> str | None:
+    """Create or update login ``name``'s own PostgreSQL role (LOGIN when
+    ``enabled``, NOLOGIN otherwise; NOSUPERUSER NOBYPASSRLS, owning
+    nothing) with the grants of its ``users`` role, and record it in
+    ``users.db_role``. Returns the new random password (for the hub's
+    secrets file), or None when none was set; None on SQLite too. The
+    connection's role needs CREATEROLE."""
+    engine = engine_of(db)
+    if engine.dialect.name != "postgresql":
+        return None
+    role = db_role_name(engine, name)
+    password = secrets.token_urlsafe(24) if enabled and new_password else None
+    apply_row_security(engine)  # never a role on a table without its policy
+    with engine.begin() as conn:
+        user = store.find_user(conn, name)
+        if user is None:
+            raise ActionError(f"没有账号 {name}（fangkong user list 列出全部账号）")
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        login = "LOGIN" if enabled and not user["disabled"] else "NOLOGIN"
+        # made without any privilege of its own; altered: only its login and password
+        options = login if exists else f"{login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
+        if password is not None:
+            options += " " + _password_clause(conn, role, password)
+        conn.exec_driver_sql(f"{'ALTER' if exists else 'CREATE'} ROLE {_ident(role)} {options}")
+        conn.execute(store.users_table.update().where(store.users_table.c.name == name).values(db_role=role))
+        _grant(conn, role, user["role"], scoped_tables(conn))
+    return password

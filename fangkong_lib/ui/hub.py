@@ -10,7 +10,10 @@ on the overview. jupyterhub-idle-culler stops servers left idle.
 
 Everything the hub keeps lives in one state folder (default ``data/hub/``):
 its sqlite database, the cookie secret (mode 600), the generated
-``jupyterhub_config.py`` and the users' server configuration.
+``jupyterhub_config.py``, the users' server configuration and, on
+PostgreSQL, each login's own database password (``db_roles.json``, mode
+600): a login's server gets the store's URL with its login's role, never
+the owner's.
 
 Every user's server runs as the same operating-system user as the hub (an
 office server with one service account): the hub, not the operating system,
@@ -27,13 +30,16 @@ from pathlib import Path
 
 from ..config import DATA_DIR, JUPYTER_DATA_DIR, NOTEBOOKS_DIR, REPO_DIR
 
-__all__ = ["HUB_DIR", "LANDING", "hub_db_url", "hub_state_dir", "set_hub_login", "has_hub_login", "check_password",
-           "add_login", "disable_login", "enable_login", "reset_login", "write_config", "configure", "hub_command"]
+__all__ = ["HUB_DIR", "LANDING", "ROLE_SECRETS", "hub_db_url", "hub_state_dir", "role_secrets", "set_role_secret",
+           "user_db_url", "set_hub_login", "has_hub_login", "check_password", "add_login", "disable_login",
+           "enable_login", "reset_login", "sync_db_role", "write_config", "configure", "hub_command"]
 
 HUB_DIR = DATA_DIR / "hub"
 #: Where a user lands after logging in (relative to their server).
 LANDING = "/voila/render/overview.ipynb"
 MIN_PASSWORD = 8
+#: The logins' own database passwords (PostgreSQL), read by the hub only.
+ROLE_SECRETS = "db_roles.json"
 
 
 def hub_state_dir() -> Path:
@@ -76,6 +82,52 @@ def set_hub_login(state_dir: Path, name: str, *, password: str | None = None,
         session.commit()
     finally:
         session.close()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``path`` (mode 600 from the start), replacing it whole."""
+    tmp = path.with_name(path.name + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def role_secrets(state_dir: Path) -> dict:
+    path = Path(state_dir) / ROLE_SECRETS
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def set_role_secret(state_dir: Path, name: str, role: str | None, password: str | None) -> None:
+    """Keep (or, ``password`` None, forget) login ``name``'s database role and
+    password in the state folder's secrets file (mode 600), for the hub to
+    hand to that login's server only."""
+    state = Path(state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    os.chmod(state, 0o700)
+    found = role_secrets(state)
+    if password is None:
+        found.pop(name, None)
+    else:
+        found[name] = {"role": role, "password": password}
+    _write_private(state / ROLE_SECRETS, json.dumps(found, indent=1, sort_keys=True))
+
+
+def user_db_url(state_dir: Path, db_url: str, name: str) -> str:
+    """The store's URL for login ``name``'s server: on PostgreSQL with the
+    login's own role and password (the database keeps it to its scope),
+    never the owner's; on SQLite (one PC, no roles) the store itself.
+    RuntimeError when a PostgreSQL login has no role yet."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(db_url)
+    if not url.drivername.startswith("postgresql"):
+        return db_url
+    secret = role_secrets(state_dir).get(name)
+    if not secret:
+        raise RuntimeError(f"账号 {name} 还没有数据库角色：请运行 fangkong user reset {name}")
+    return url.set(username=secret["role"], password=secret["password"]).render_as_string(hide_password=False)
 
 
 def has_hub_login(state_dir: Path, name: str) -> bool:
@@ -126,8 +178,10 @@ def add_login(db, state_dir: Path, name: str, role: str, *, township: str = "", 
             raise ValueError(f"账号 {name} 没有自行注册过：请设置密码")
         set_hub_login(state_dir, name, password=password, authorized=True)
 
-    return add_user(db, name, role, township=township, village=village, full_name=full_name, by=by,
+    done = add_user(db, name, role, township=township, village=village, full_name=full_name, by=by,
                     admin=admin, then=login)
+    sync_db_role(db, state_dir, name)
+    return done
 
 
 def disable_login(db, state_dir: Path, name: str, *, by: str, admin: bool = False) -> dict:
@@ -137,16 +191,20 @@ def disable_login(db, state_dir: Path, name: str, *, by: str, admin: bool = Fals
 
     if admin and name == by:
         raise ActionError("不能停用自己正在使用的账号")
-    return update_user(db, name, by=by, admin=admin, disabled=True,
+    done = update_user(db, name, by=by, admin=admin, disabled=True,
                        then=lambda: set_hub_login(state_dir, name, authorized=False))
+    sync_db_role(db, state_dir, name, enabled=False)
+    return done
 
 
 def enable_login(db, state_dir: Path, name: str, *, by: str, admin: bool = False) -> dict:
     """Enable ``name`` again, with the password it had."""
     from ..actions.users import update_user
 
-    return update_user(db, name, by=by, admin=admin, disabled=False,
+    done = update_user(db, name, by=by, admin=admin, disabled=False,
                        then=lambda: set_hub_login(state_dir, name, authorized=True))
+    sync_db_role(db, state_dir, name)
+    return done
 
 
 def reset_login(db, state_dir: Path, name: str, password: str, *, by: str, admin: bool = False) -> dict:
@@ -157,7 +215,31 @@ def reset_login(db, state_dir: Path, name: str, password: str, *, by: str, admin
         check_password(password)
         set_hub_login(state_dir, name, password=password, authorized=True)
 
-    return update_user(db, name, by=by, admin=admin, disabled=False, then=login)
+    done = update_user(db, name, by=by, admin=admin, disabled=False, then=login)
+    sync_db_role(db, state_dir, name)
+    return done
+
+
+def sync_db_role(db, state_dir: Path, name: str, *, enabled: bool = True) -> None:
+    """On PostgreSQL, create or update login ``name``'s own database role
+    (a new password, kept where only the hub reads it); disabled: NOLOGIN and
+    the password forgotten. Nothing on SQLite (one PC, no logins to the
+    database)."""
+    import sqlalchemy as sa
+
+    from .. import store
+    from ..actions.base import ActionError, engine_of
+    from ..actions.users import ensure_db_role
+
+    engine = engine_of(db)
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        password = ensure_db_role(engine, name, enabled=enabled)
+    except sa.exc.ProgrammingError as exc:
+        reason = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or exc.orig
+        raise ActionError(f"不能为账号 {name} 建数据库角色（连接数据库的账号需要 CREATEROLE 权限）：{reason}") from None
+    set_role_secret(state_dir, name, store.find_user(engine, name)["db_role"], password)
 
 
 def _free_port() -> int:
@@ -171,7 +253,8 @@ def write_config(state_dir: Path, db_url: str, *, port: int = 8000, failed_login
     """Write the hub's configuration into ``state_dir``; return the config file.
 
     The cookie secret is created once (mode 600) and kept; the database URL
-    (with its password) goes into a file only the hub's account can read."""
+    (with its password: the owner's) goes into a file only the hub's account
+    can read, and never to a user's server (see :func:`user_db_url`)."""
     state = Path(state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o700)
@@ -254,7 +337,8 @@ def configure(c, settings: dict) -> None:
     c.Spawner.default_url = LANDING
     c.Spawner.notebook_dir = str(NOTEBOOKS_DIR)
     c.Spawner.environment = {
-        "FANGKONG_DB": settings["db_url"],
+        # each login's server connects as the login's own database role
+        "FANGKONG_DB": lambda spawner: user_db_url(state, settings["db_url"], spawner.user.name),
         "FANGKONG_HUB_DIR": str(state),  # the admin page writes the hub's logins here
         "JUPYTER_PATH": str(JUPYTER_DATA_DIR),
         "JUPYTER_CONFIG_DIR": str(state / "jupyter_config"),

@@ -1,6 +1,6 @@
 """Users and roles in the store; every write signed by the login; on
 PostgreSQL the database itself keeps a login to its scope (row-level
-security with the scope set per connection by the app)."""
+security keyed on each login's own database role)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from fangkong_lib import store
 from fangkong_lib.actions import ActionError
 from fangkong_lib.actions.base import transaction
-from fangkong_lib.actions.users import add_user, apply_row_security, current_user, list_users, update_user
+from fangkong_lib.actions.users import (add_user, apply_row_security, current_user, ensure_db_role, list_users,
+                                        update_user)
 
 pytestmark = pytest.mark.store
 
@@ -74,64 +75,124 @@ def test_writes_are_signed_by_the_login_and_a_viewer_writes_nothing(tmp_path, mo
         current_user(engine)
 
 
+def test_a_login_server_gets_its_own_database_credentials_never_the_owners(tmp_path):
+    from fangkong_lib.ui import hub
+
+    owner = "postgresql+psycopg://fangkong:owner-secret@127.0.0.1/fangkong"
+    with pytest.raises(RuntimeError, match="fangkong user reset clerk-a"):  # no role yet: no server
+        hub.user_db_url(tmp_path, owner, "clerk-a")
+    hub.set_role_secret(tmp_path, "clerk-a", "fangkong_clerk-a", "role-secret")
+    url = sa.make_url(hub.user_db_url(tmp_path, owner, "clerk-a"))
+    assert (url.username, url.password, url.database) == ("fangkong_clerk-a", "role-secret", "fangkong")
+    assert (tmp_path / hub.ROLE_SECRETS).stat().st_mode & 0o777 == 0o600
+    hub.set_role_secret(tmp_path, "clerk-a", None, None)  # disabled: forgotten
+    with pytest.raises(RuntimeError):
+        hub.user_db_url(tmp_path, owner, "clerk-a")
+    assert hub.user_db_url(tmp_path, "sqlite:///x.sqlite", "clerk-a") == "sqlite:///x.sqlite"  # one PC
+
+
 @pytest.mark.postgres
-def test_row_level_security_keeps_a_login_to_its_scope(postgres_url, monkeypatch):
+def test_each_login_has_its_own_database_role_kept_to_its_scope(postgres_url, monkeypatch):
+    """On PostgreSQL the database itself keeps a login to its scope: its own
+    role (what its server connects as) sees and writes only its rows, whatever
+    settings code in its kernel changes; the owner (CLI, import) sees all."""
     server = sa.make_url(postgres_url)
     name = f"fangkong_t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        conn.exec_driver_sql("DO $$ BEGIN CREATE ROLE fk_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
-    owner_url = server.set(database=name).render_as_string(hide_password=False)
-    app_url = server.set(database=name, username="fk_app").render_as_string(hide_password=False)
+    with admin.connect() as conn:  # the store's owner as a county server has it: no superuser
+        conn.exec_driver_sql(f'CREATE ROLE "{name}_owner" LOGIN CREATEROLE')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER "{name}_owner"')
+    owner_url = server.set(database=name, username=f"{name}_owner").render_as_string(hide_password=False)
+    logins: list[sa.engine.Engine] = []
+
+    def login(user: str, password: str) -> sa.engine.Engine:
+        role = store.find_user(owner, user)["db_role"]
+        engine = sa.create_engine(server.set(database=name, username=role, password=password))
+        logins.append(engine)
+        return engine
+
+    def villages(conn) -> list[str]:
+        return sorted(r[0] for r in conn.execute(sa.text("SELECT village FROM returnees")))
+
     try:
         owner = _small_store(owner_url)
         add_user(owner, "clerk-a", "village", village="甲村")
         add_user(owner, "town", "township", township="城郊乡")
         add_user(owner, "look-b", "viewer", village="乙村")
         assert "returnees" in apply_row_security(owner)
-        assert apply_row_security(owner)  # again: idempotent
-        with owner.begin() as conn:
-            conn.exec_driver_sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO fk_app")
-            conn.exec_driver_sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO fk_app")
+        passwords = {u: ensure_db_role(owner, u) for u in ("clerk-a", "town", "look-b")}
+        assert store.find_user(owner, "clerk-a")["db_role"] == f"{name}_clerk-a"
+        assert apply_row_security(owner)  # again (the hub does at every start): idempotent, grants kept
+        with admin.connect() as conn:  # the server keeps only a SCRAM verifier of the role's password
+            assert conn.execute(sa.text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"),
+                                {"r": f"{name}_clerk-a"}).scalar().startswith("SCRAM-SHA-256$")
+        with owner.connect() as conn:  # least privilege: no superuser, no BYPASSRLS, owns nothing
+            flags = conn.execute(sa.text("SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles"
+                                         " WHERE rolname = :r"), {"r": f"{name}_clerk-a"}).one()
+            assert tuple(flags) == (False, False, False)
+            assert conn.execute(sa.text("SELECT count(*) FROM pg_tables WHERE tableowner = :r"),
+                                {"r": f"{name}_clerk-a"}).scalar() == 0
 
-        def seen(login: str | None) -> list[str]:
-            if login is None:
-                monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
-            else:
-                monkeypatch.setenv("JUPYTERHUB_USER", login)
-            engine = sa.create_engine(app_url)
-            sa.event.listen(engine, "connect", store._session_scope)
-            try:
-                with engine.connect() as conn:
-                    return sorted(r[0] for r in conn.execute(sa.text("SELECT village FROM returnees")))
-            finally:
-                engine.dispose()
-
-        assert seen(None) == ["乙村", "乙村", "甲村"]  # no login: the county server's own jobs
-        assert seen("clerk-a") == ["甲村"]
-        assert seen("town") == ["乙村", "乙村", "甲村"]
-        assert seen("look-b") == ["乙村", "乙村"]
-        assert seen("nobody") == []  # a login without a role sees nothing
-
-        # The clerk's connection cannot write another village's row either.
+        clerk = login("clerk-a", passwords["clerk-a"])
+        with clerk.connect() as conn:
+            assert villages(conn) == ["甲村"]
+            # what code in the clerk's kernel could try: widen the app's settings
+            conn.exec_driver_sql("SET fangkong.village = '乙村'")
+            conn.exec_driver_sql("SET fangkong.role = 'county'")
+            assert villages(conn) == ["甲村"]
+            assert [r[0] for r in conn.execute(sa.text("SELECT name FROM users"))] == ["clerk-a"]  # own row only
+            for statement in ("SELECT before FROM audit_log",  # other villages' people, as they were
+                              "ALTER TABLE returnees DISABLE ROW LEVEL SECURITY",
+                              "UPDATE users SET village = '乙村'", f'SET ROLE "{server.username}"'):
+                with pytest.raises(sa.exc.DBAPIError):
+                    with conn.begin_nested():
+                        conn.exec_driver_sql(statement)
+            conn.rollback()
+        # The clerk's server writes through the app's own actions (lock rows, audit) ...
         monkeypatch.setenv("JUPYTERHUB_USER", "clerk-a")
-        engine = sa.create_engine(app_url)
-        sa.event.listen(engine, "connect", store._session_scope)
-        try:
-            with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
-                with engine.begin() as conn:
-                    conn.execute(store.TABLES["returnees"].insert().values(
-                        name="外村人", id_number="411625199001010044", village="乙村"))
-            with engine.begin() as conn:  # its own village: fine
+        with transaction(clerk, "returnees", user="clerk-a") as tx:
+            tx.upsert("returnees", {"name": "本村人", "id_number": "411625199001010055", "village": "甲村"})
+        # ... but not another village's row, nor change one
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+            with clerk.begin() as conn:
                 conn.execute(store.TABLES["returnees"].insert().values(
-                    name="本村人", id_number="411625199001010055", village="甲村"))
-            with engine.begin() as conn:  # updating another village's rows touches none
-                assert conn.execute(sa.text("UPDATE returnees SET name = 'x' WHERE village = '乙村'")).rowcount == 0
-        finally:
+                    name="外村人", id_number="411625199001010044", village="乙村"))
+        with clerk.begin() as conn:
+            assert conn.execute(sa.text("UPDATE returnees SET name = 'x' WHERE village = '乙村'")).rowcount == 0
+
+        with login("town", passwords["town"]).connect() as conn:
+            assert villages(conn) == ["乙村", "乙村", "甲村", "甲村"]
+        with login("look-b", passwords["look-b"]).connect() as conn:
+            assert villages(conn) == ["乙村", "乙村"]
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):  # a viewer writes nothing
+                conn.exec_driver_sql("DELETE FROM returnees")
+
+        # The owner keeps everything; with a login's scope set by the app it keeps to it
+        monkeypatch.delenv("JUPYTERHUB_USER")
+        with owner.connect() as conn:
+            assert villages(conn) == ["乙村", "乙村", "甲村", "甲村"]
+        monkeypatch.setenv("JUPYTERHUB_USER", "look-b")
+        scoped = sa.create_engine(owner_url)
+        logins.append(scoped)
+        sa.event.listen(scoped, "connect", store._session_scope)
+        with scoped.connect() as conn:
+            assert villages(conn) == ["乙村", "乙村"]
+
+        # Disabled: the role cannot log in, and a connection still open sees nothing
+        still_open = clerk.connect()
+        update_user(owner, "clerk-a", disabled=True)
+        assert ensure_db_role(owner, "clerk-a", enabled=False) is None
+        assert villages(still_open) == []
+        still_open.close()
+        clerk.dispose()
+        with pytest.raises(sa.exc.OperationalError, match="not permitted to log in"):
+            login("clerk-a", passwords["clerk-a"]).connect()
+    finally:
+        for engine in logins:
             engine.dispose()
         store.get_engine(owner_url).dispose()
-    finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for user in ("clerk-a", "town", "look-b", "owner"):
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}_{user}"')
         admin.dispose()
