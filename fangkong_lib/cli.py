@@ -262,7 +262,8 @@ def cmd_serve(args) -> int:
     os.chdir(REPO_DIR)
     _dashboard_app().launch_instance(
         [str(NOTEBOOKS_DIR), "--no-browser", f"--port={args.port}", f"--Voila.ip={args.host}",
-         "--template=fangkong", *_cull_flags(args.cull_idle)],
+         "--template=fangkong", *_cull_flags(args.cull_idle),
+         *(["--VoilaConfiguration.preheat_kernel=False"] if args.no_preheat else [])],
         config=_token_config(token),
     )
     return 0
@@ -566,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_bounded(int, 1, 65535, "端口"), default=8866)
     p.add_argument("--token", help="访问令牌（会出现在进程列表中，建议改用 FANGKONG_TOKEN 或 --token-file）")
     p.add_argument("--token-file", metavar="FILE", help="从文件第一行读取访问令牌")
+    p.add_argument("--no-preheat", action="store_true",
+                   help="不预先启动总览页的内核（省内存约 200 MB；首次打开总览要多等几秒）")
     p.add_argument("--cull-idle", metavar="SECONDS", type=_bounded(int, 1, 86400, "秒数"),
                    help="关闭的页面的内核空闲多少秒后回收（默认见 voila.json：540 秒；打开着的页面不回收）")
     p.set_defaults(func=cmd_serve)

@@ -43,7 +43,8 @@ CULL_WAIT_S = 120
 @pytest.fixture(scope="module")
 def app_pair(browser, tmp_path_factory, demo_db: Path) -> Iterator[tuple[Path, str]]:
     db = build_demo_database(tmp_path_factory.mktemp("app-db") / "fangkong.sqlite", demo_db)
-    with running_server(db, tmp_path_factory.mktemp("app-server"), "--cull-idle", str(CULL_IDLE_S)) as url:
+    with running_server(db, tmp_path_factory.mktemp("app-server"), "--cull-idle", str(CULL_IDLE_S),
+                        "--no-preheat") as url:  # kernels counted here are the visitors' only
         yield db, url
 
 
@@ -176,3 +177,41 @@ def test_a_closed_tab_loses_its_kernel_and_an_open_one_keeps_working(browser, ap
         screenshot(staying, output_dir / "open-tab-after-culling.png")
     finally:
         context.close()
+
+
+def test_a_preheated_overview_shows_what_was_written_before_its_visitor_came(browser, tmp_path_factory, demo_db,
+                                                                              output_dir):
+    """voila.json keeps one overview kernel drawn ahead of the visitor; a
+    fever recorded after it was drawn (here by another program) is on the
+    page the visitor gets."""
+    from fangkong_lib import actions
+    from fangkong_lib.ui.models.overview import OverviewModel
+
+    db = build_demo_database(tmp_path_factory.mktemp("preheat-db") / "fangkong.sqlite", demo_db)
+    workdir = tmp_path_factory.mktemp("preheat-server")
+    with running_server(db, workdir) as url:
+        deadline = time.monotonic() + CULL_WAIT_S
+        log = workdir / "server.log"
+        while "is filled with 1 kernel" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "is filled with 1 kernel" in log.read_text(errors="replace")
+        person = person_without_fever(db)
+        actions.record_temperature(store.get_engine(str(db)), person["id_number"],
+                                   {"date": DEMO_DAY, "slot": "上午", "temperature": "38.6"}, user="另一程序")
+        from fangkong_lib.dataset import Dataset
+
+        fevers = OverviewModel(Dataset.load(str(db), reload=True)).kpis["fevers"]
+        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            page.goto(url + "voila/render/overview.ipynb")
+            card = page.locator(".fk-kpi", has_text="发热").first
+            card.wait_for()
+            page.wait_for_function("(n) => [...document.querySelectorAll('.fk-kpi')].some("
+                                   "k => k.innerText.includes('发热') && k.innerText.includes(String(n)))",
+                                   arg=fevers)
+            screenshot(page, output_dir / "preheated-overview.png")
+            assert str(fevers) in card.inner_text()
+        finally:
+            context.close()

@@ -127,7 +127,7 @@ def hostile_db(tmp_path_factory, demo_db: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_server(chromium_path: str, hostile_db: Path, tmp_path_factory) -> Iterator[str]:
-    with running_server(hostile_db, tmp_path_factory.mktemp("hostile-server")) as url:
+    with running_server(hostile_db, tmp_path_factory.mktemp("hostile-server"), "--no-preheat") as url:
         yield url
 
 

@@ -157,6 +157,6 @@ def test_the_export_bars_give_the_grids_with_their_counts_and_the_households_mas
 def test_only_the_pages_that_need_the_households_read_them(data):
     fresh = Dataset.load(data.url, reload=True)
     OverviewModel(fresh)  # its coverage cards come from the grids' counts
-    assert "households" not in fresh.ledgers
+    assert "households" not in fresh.ledgers.loaded()
     GridsModel(fresh)
-    assert "households" in fresh.ledgers and len(fresh.ledgers["households"]) == fresh.ledgers["grids"]["households"].sum()
+    assert "households" in fresh.ledgers.loaded() and len(fresh.ledgers["households"]) == fresh.ledgers["grids"]["households"].sum()
