@@ -176,6 +176,8 @@ def filter_round_trips(browser, base: str, n: int) -> tuple[list[float], int]:
     frame = _map_loaded(page)
     map_bytes = frame.evaluate("el => new Blob([el.srcdoc || '']).size")
     select = page.locator(".fk-filter-village select").first
+    if not page.locator(".fk-filter-village select").count():  # a county database opens on 全县态势
+        select = page.locator(".fk-county-measure select").first  # its filter: the figure the map shows
     options = select.locator("option").all_inner_texts()
     villages = [o for o in options[1:] if o.strip()][: n + 1]
     times = []
@@ -205,7 +207,9 @@ def page_memory(browser, base: str, server_pid: int) -> list[dict]:
         page = context.new_page()
         page.goto(f"{base}voila/render/{name}", timeout=TIMEOUT_MS)
         page.wait_for_function("() => { const el = document.querySelector('.fk-status');"
-                               " return el && el.innerText.trim().length > 0; }", timeout=TIMEOUT_MS)
+                               " return (el && el.innerText.trim().length > 0)"
+                               " || document.querySelector('.fk-choose-township'); }",  # a county page asks for a township
+                               timeout=TIMEOUT_MS)
         time.sleep(1.0)  # let the kernel settle (garbage, late widgets)
         mem = kernels(server_pid)
         rows.append({"after": name, "kernels": len(mem), "largest_MB": max(mem.values(), default=0.0),

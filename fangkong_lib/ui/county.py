@@ -22,7 +22,8 @@ class CountyPage(PageView):
 
     def build(self) -> None:
         m = self.model
-        self._measure = self.bind(w.Dropdown(options=list(MAP_MEASURES), description="地图指标"), "measure")
+        self._measure = self.bind(w.Dropdown(options=list(MAP_MEASURES), description="地图指标"), "measure",
+                                  "fk-county-measure")
         self._open = w.Dropdown(options=[("选择乡镇…", "")] + [(n, n) for n in m.townships],
                                 description="进入乡镇")
         self._open.observe(self._choose, names="value")
