@@ -318,3 +318,20 @@ def own_demo_server(tmp_path_factory, name: str, source: Path | None = None) -> 
     with running_server(db, tmp_path_factory.mktemp(f"{name}-server")) as url:
         yield db, url
 
+
+
+def person_without_fever(db, day) -> dict:
+    """Someone under control on ``day`` with no reading at or above 37.3 ℃
+    that day (the demo's), as their controls row."""
+    from fangkong_lib import store
+
+    engine = store.get_engine(str(db))
+    controls = store.load_ledger(engine, "controls")
+    checks = store.load_ledger(engine, "daily_checks")
+    on_day = checks[checks["date"] == str(day)]
+    hot = set(on_day.loc[(on_day["temp_am"] >= 37.3) | (on_day["temp_pm"] >= 37.3), "id_number"])
+    active = controls[(controls["start_date"] <= str(day)) & (controls["end_date"] >= str(day))
+                      & controls["released_date"].isna() & ~controls["id_number"].isin(hot)]
+    assert len(active), "the demo has nobody under control without a fever"
+    return active.sort_values(["village", "name"]).iloc[0].to_dict()
+

@@ -25,9 +25,11 @@ from fangkong_lib import store
 from fangkong_lib.views.returnees import person_label
 
 try:  # tests/ as a plain folder on sys.path, or as a package
-    from browser_support import RequestLog, build_demo_database, kernel_count, running_server, screenshot
+    from browser_support import (RequestLog, build_demo_database, kernel_count, running_server, screenshot,
+                              person_without_fever)
 except ImportError:  # pragma: no cover
-    from tests.browser_support import RequestLog, build_demo_database, kernel_count, running_server, screenshot
+    from tests.browser_support import (RequestLog, build_demo_database, kernel_count, running_server, screenshot,
+                                    person_without_fever)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -76,20 +78,10 @@ def wait_for_status(page, *parts: str) -> str:
     return text
 
 
-def person_without_fever(db: Path) -> dict:
-    engine = store.get_engine(str(db))
-    controls = store.load_ledger(engine, "controls")
-    checks = store.load_ledger(engine, "daily_checks")
-    day = checks[checks["date"] == str(DEMO_DAY)]
-    hot = set(day.loc[(day["temp_am"] >= 37.3) | (day["temp_pm"] >= 37.3), "id_number"])
-    active = controls[(controls["start_date"] <= str(DEMO_DAY)) & (controls["end_date"] >= str(DEMO_DAY))
-                      & controls["released_date"].isna() & ~controls["id_number"].isin(hot)]
-    return active.sort_values(["village", "name"]).iloc[0].to_dict()
-
 
 def test_pages_switch_in_one_kernel_and_a_write_shows_on_the_overview(browser, app_pair, output_dir):
     db, url = app_pair
-    person = person_without_fever(db)
+    person = person_without_fever(db, DEMO_DAY)
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     requests = RequestLog(context)
@@ -195,7 +187,7 @@ def test_a_preheated_overview_shows_what_was_written_before_its_visitor_came(bro
         while "is filled with 1 kernel" not in log.read_text(errors="replace") and time.monotonic() < deadline:
             time.sleep(0.5)
         assert "is filled with 1 kernel" in log.read_text(errors="replace")
-        person = person_without_fever(db)
+        person = person_without_fever(db, DEMO_DAY)
         actions.record_temperature(store.get_engine(str(db)), person["id_number"],
                                    {"date": DEMO_DAY, "slot": "上午", "temperature": "38.6"}, user="另一程序")
         from fangkong_lib.dataset import Dataset

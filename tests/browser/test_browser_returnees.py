@@ -23,9 +23,11 @@ from fangkong_lib import store
 from fangkong_lib.views.returnees import person_label
 
 try:  # tests/ as a plain folder on sys.path, or as a package
-    from browser_support import RequestLog, launch_chromium, own_demo_server, screenshot
+    from browser_support import (RequestLog, launch_chromium, own_demo_server, screenshot,
+                              person_without_fever)
 except ImportError:  # pragma: no cover
-    from tests.browser_support import RequestLog, launch_chromium, own_demo_server, screenshot
+    from tests.browser_support import (RequestLog, launch_chromium, own_demo_server, screenshot,
+                                    person_without_fever)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,19 +61,6 @@ def in_own_thread(scenario: Callable[..., None], *args) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(scenario, *args).result()
 
-
-def person_without_fever(db: Path) -> dict:
-    """Someone under control on the demo day with no reading at or above
-    37.3 ℃ that day: a village, their status and their row."""
-    engine = store.get_engine(str(db))
-    controls = store.load_ledger(engine, "controls")
-    checks = store.load_ledger(engine, "daily_checks")
-    day = checks[checks["date"] == str(DEMO_DAY)]
-    hot = set(day.loc[(day["temp_am"] >= 37.3) | (day["temp_pm"] >= 37.3), "id_number"])
-    active = controls[(controls["start_date"] <= str(DEMO_DAY)) & (controls["end_date"] >= str(DEMO_DAY))
-                      & controls["released_date"].isna() & ~controls["id_number"].isin(hot)]
-    assert len(active), "the demo has nobody under control without a fever"
-    return active.sort_values(["village", "name"]).iloc[0].to_dict()
 
 
 
@@ -188,7 +177,7 @@ def test_record_a_fever_on_the_returnee_page(chromium_path, returnee_db, returne
         if os.environ.get("FANGKONG_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{message} (FANGKONG_REQUIRE_BROWSER=1)", pytrace=False)
         pytest.skip(message)
-    person = person_without_fever(returnee_db)
+    person = person_without_fever(returnee_db, DEMO_DAY)
     in_own_thread(_record_a_fever, chromium_path, returnee_server, person, output_dir)
 
     # What the browser did is in the store, audited as the operator.
