@@ -191,20 +191,30 @@ class Tx:
 
 
 def bulk_insert(conn, table, fields: list, rows: list[tuple]) -> None:
-    """Bulk insert of value tuples (in ``fields`` order), done column by
-    column: lists joined as "a;b", and on SQLite SQLAlchemy's own value
-    conversions applied once per distinct value, then the rows go straight to
-    the driver with the statement compiled once (same stored form as
-    SQLAlchemy writes, a fraction of the per-row cost)."""
-    if not rows:
+    """Bulk insert of value tuples (in ``fields`` order): see
+    :func:`bulk_insert_columns`."""
+    if rows:
+        bulk_insert_columns(conn, table, fields, [list(col) for col in zip(*rows)])
+
+
+def bulk_insert_columns(conn, table, fields: list, columns: list[list]) -> None:
+    """Bulk insert of columns of values (one list per field of ``fields``,
+    all as long), in the caller's transaction. Lists are joined as "a;b"
+    once per distinct list; on SQLite SQLAlchemy's own value conversions are
+    applied once per distinct value and the rows go straight to the driver
+    with the statement compiled once (the same stored form as SQLAlchemy
+    writes, a fraction of the per-row cost); on PostgreSQL, through
+    SQLAlchemy's batched executemany, in chunks."""
+    if not columns or not columns[0]:
         return
+    n = len(columns[0])
     keys = [f.key for f in fields]
-    columns = [list(col) for col in zip(*rows)]
+    columns = list(columns)
     for j, fld in enumerate(fields):
         if fld.type == "list":
-            columns[j] = [store.to_db_value(fld, v) for v in columns[j]]
+            columns[j] = _joined_lists(fld, columns[j])
     village = store.VILLAGE_COLUMN.get(table.name, "village")
-    villages = columns[keys.index(village)] if village in keys else [None] * len(rows)
+    villages = columns[keys.index(village)] if village in keys else [None] * n
     keys, columns = keys + [store.OWNER], columns + [store.owners_for(conn, table.name, villages)]
     if conn.dialect.name != "sqlite":
         records = [dict(zip(keys, row)) for row in zip(*columns)]
@@ -224,6 +234,21 @@ def bulk_insert(conn, table, fields: list, rows: list[tuple]) -> None:
     out = list(zip(*ordered))
     for start in range(0, len(out), _CHUNK):
         conn.exec_driver_sql(compiled.string, out[start:start + _CHUNK])
+
+
+def _joined_lists(fld, values: list) -> list:
+    """A list column as stored ("a;b"), each distinct list joined once."""
+    done: dict = {}
+    out = []
+    for v in values:
+        if type(v) is list and all(type(item) is str for item in v):  # the usual lists: names, ISO dates
+            key = tuple(v)
+            if key not in done:
+                done[key] = store.to_db_value(fld, v)
+            out.append(done[key])
+        else:
+            out.append(store.to_db_value(fld, v))
+    return out
 
 
 @contextmanager

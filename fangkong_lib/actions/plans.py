@@ -35,7 +35,7 @@ from ..ingest.normalize import clean_text
 from ..ledgers import get_ledger
 from ..policy import (DEFAULT_JURISDICTION, NOT_PLAN_RULES, POLICY_DIR, PolicyError, Regime, five_in_one_roles,
                       forget_loaded_regimes, load_regimes)
-from .base import SYSTEM_PREFIX, Tx, as_date, bulk_insert, engine_of, transaction
+from .base import SYSTEM_PREFIX, Tx, as_date, bulk_insert_columns, engine_of, transaction
 
 #: Audit user of changes nobody typed (plans recomputed after a rule change).
 SYSTEM_USER = f"{SYSTEM_PREFIX}（管控方案自动更新）"
@@ -134,12 +134,28 @@ class TeamAssigner:
                 if row.get(match):
                     self._staff.setdefault((row["level"], match, row[match]), row["name"])
 
+        # a team depends on the place, and on the person only through a
+        # volunteer posted to the household: people of one place share it
+        self._by_household = any(s.kind == "volunteer" and s.column == "household" for s in self.sources)
+        self._teams: dict[tuple, tuple[str, ...]] = {}
+
     @property
     def roles(self) -> list[str]:
         return [s.role for s in self.sources]
 
     def __call__(self, grid: str | None, village: str | None = None,
                  natural_village: str | None = None, id_number: str | None = None) -> list[str]:
+        own = self._by_household and self._volunteers.posted_to_household(id_number)
+        key = (grid, village, natural_village, id_number if own else None)
+        try:
+            team = self._teams.get(key)
+        except TypeError:  # an unhashable value: not remembered
+            return self._team(grid, village, natural_village, id_number)
+        if team is None:
+            team = self._teams[key] = tuple(self._team(grid, village, natural_village, id_number))
+        return list(team)
+
+    def _team(self, grid, village, natural_village, id_number) -> list[str]:
         cell = self._grids.get(grid) or {}
         village = cell.get("village") or village
         natural = cell.get("natural_village") or natural_village
@@ -357,8 +373,8 @@ def _insert_plans(tx: Tx, targets: list[dict]) -> None:
         return
     ledger = get_ledger("controls")
     keys = sorted({k for t in targets for k in t})
-    bulk_insert(tx.conn, store.TABLES["controls"], [ledger[k] for k in keys],
-                [tuple(map(t.get, keys)) for t in targets])
+    bulk_insert_columns(tx.conn, store.TABLES["controls"], [ledger[k] for k in keys],
+                        [[t.get(k) for t in targets] for k in keys])
     store.audit(tx.conn, user=tx.user, ledger="controls", action="bulk_insert",
                 after={"rows": len(targets), "note": "管控方案", "keys": [t["id_number"] for t in targets]})
     tx.touched.add("controls")

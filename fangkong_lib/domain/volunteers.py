@@ -321,6 +321,10 @@ class TeamVolunteers:
                     self._village.setdefault(village, name)
         self._where = where
 
+    def posted_to_household(self, id_number: str | None) -> bool:
+        """Whether a volunteer is posted to this person's household."""
+        return _text(id_number) in self._household
+
     def __call__(self, id_number: str | None = None, grid: str | None = None, village: str | None = None,
                  natural_village: str | None = None, *, household: bool = True) -> str | None:
         if household and _text(id_number) in self._household:

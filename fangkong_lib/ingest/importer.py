@@ -25,18 +25,19 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from operator import itemgetter
+from typing import Callable, Iterator
 
 
 from .. import store
 from ..ledgers import Ledger, get_ledger
+from .columns import CleanColumns, ColumnValidator
 from .normalize import clean_text
-from .validate import ROW_RULES, Problem, coerce_value, shown, text_coercer
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 30
 IGNORED_HEADERS = {"序号", "编号序号", "No", "no", "NO", "行号", "不符合项"}  # 不符合项: computed on export
-CHUNK = 5000
+CHUNK = 20000  # rows cleaned at a time
 _HEADER_JUNK = re.compile(r"[\s*＊:：]|[（(]必填[）)]|[（(]选填[）)]")
 
 
@@ -102,23 +103,19 @@ class ImportResult:
 # -- Reading -------------------------------------------------------------------
 
 
-def _read_excel(path: Path) -> Iterator[tuple[int, list]]:
+def _read_excel(path: Path) -> Iterator[tuple[int, list[list], "Callable[[], list[list]]"]]:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types
         raise LedgerFileError(f"无法读取 Excel 文件 {path.name}：{exc}") from None
-    names = workbook.sheet_names
-    if not names:
+    if not workbook.sheet_names:
         raise LedgerFileError(f"文件 {path.name} 中没有工作表")
-    # the first sheet that has a header of this ledger is chosen by the caller;
-    # here every sheet is offered in order
-    for index, _name in enumerate(names):
+    for index in range(len(workbook.sheet_names)):
         sheet = workbook.get_sheet_by_index(index)
-        first_row = sheet.start[0] if sheet.start else 0
-        yield from enumerate(sheet.iter_rows(), start=first_row + 1)
-        yield (-1, [_name])  # sheet separator
+        first = sheet.start[0] + 1 if sheet.start else 1  # the rows start at the sheet's first used row
+        yield first, sheet.to_python(nrows=HEADER_SCAN_ROWS), sheet.to_python
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -130,20 +127,21 @@ def _decode(data: bytes, name: str) -> str:
     raise LedgerFileError(f"无法识别文件 {name} 的编码（支持 UTF-8 与 GBK/GB18030）")
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, list]]:
+def _read_csv(path: Path) -> Iterator[tuple[int, list[list], "Callable[[], list[list]]"]]:
     text = _decode(path.read_bytes(), path.name)
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-        yield i, row
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    yield 1, rows[:HEADER_SCAN_ROWS], lambda: rows
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, list]]:
-    """Rows of the file as (row number, cells). Sheets are separated by a
-    ``(-1, [sheet name])`` marker."""
+def read_sheets(path: Path) -> Iterator[tuple[int, list[list], "Callable[[], list[list]]"]]:
+    """The sheets of the file in order (a CSV file is one sheet), each as
+    (row number of its first row, its first :data:`HEADER_SCAN_ROWS` rows,
+    a function returning all its rows)."""
     path = Path(path)
     if not path.exists():
         raise LedgerFileError(f"文件不存在：{path}")
@@ -202,120 +200,6 @@ def find_header(rows: list[tuple[int, list]], ledger: Ledger) -> Header | None:
 # -- Importing -------------------------------------------------------------------
 
 
-def _cache_key(value):
-    try:
-        hash(value)
-    except TypeError:
-        return None
-    return (type(value), value)
-
-
-class _Validator:
-    """Cleans rows a chunk at a time, column by column. Each column has a
-    cache of cleaned values: village names, dates and categories repeat
-    thousands of times in a file. A column whose values do not repeat (ID
-    numbers, phones, names) stops caching after a first sample."""
-
-    SAMPLE = 2000
-
-    def __init__(self, ledger: Ledger, keys: list[str], villages: set[str] | None, today: date,
-                 default_year: int):
-        self.ledger, self.keys, self.villages = ledger, keys, villages
-        self.fields = [ledger[k] for k in keys]
-        self.caches: list[dict | None] = [{} for _ in keys]
-        self.seen = [0] * len(keys)
-        self.coercers = [self._coercer(f, today, default_year) for f in self.fields]
-        self.required = [j for j, f in enumerate(self.fields) if f.required]
-        self.village_pos = keys.index("village") if "village" in keys else None
-        self.rules = ROW_RULES.get(ledger.key, ())
-        wanted = {k for rule in self.rules for k in getattr(rule, "reads", keys)}
-        self.rule_inputs = [(k, j) for j, k in enumerate(keys) if k in wanted]
-
-    @staticmethod
-    def _coercer(fld, today, default_year):
-        if fld.type == "text":
-            return text_coercer(fld)
-        return lambda raw: coerce_value(fld, raw, default_year=default_year, today=today)
-
-    def _column(self, j: int, raws) -> list[tuple]:
-        coerce, cache = self.coercers[j], self.caches[j]
-        if cache is None:
-            return [coerce(raw) for raw in raws]
-        out = []
-        append = out.append
-        for raw in raws:
-            key = raw if type(raw) is str else (type(raw), raw)
-            try:
-                hit = cache.get(key)
-            except TypeError:  # unhashable
-                hit, key = None, None
-            if hit is None:
-                hit = coerce(raw)
-                if key is not None:
-                    cache[key] = hit
-            append(hit)
-        self.seen[j] += len(raws)
-        if self.seen[j] >= self.SAMPLE and len(cache) > 0.5 * self.seen[j]:
-            self.caches[j] = None  # values do not repeat: caching only costs
-        return out
-
-    def clean_chunk(self, rows: list[list]) -> Iterator[tuple[int, tuple, list[Problem]]]:
-        """For each row of the chunk: (index in chunk, values, problems).
-        Rows whose every mapped cell is blank are left out.
-
-        Work is done column by column (list comprehensions); rows are only
-        looked at one by one where a check needs a row."""
-        if not rows:
-            return
-        columns = [self._column(j, raws) for j, raws in enumerate(zip(*rows))]
-        width = len(columns)
-        bad = set()
-        for col in columns:
-            bad.update([i for i, h in enumerate(col) if h[1] is not None])
-        value_rows = list(zip(*[[h[0] for h in col] for col in columns]))
-        required, rules = self.required, self.rules
-        vpos, villages = self.village_pos, self.villages
-        check_village = vpos is not None and villages is not None
-        for i, values in enumerate(value_rows):
-            if i not in bad:
-                if values.count(None) == width:
-                    continue  # blank, or only a pre-filled 序号: not a row of data
-                if not (any(values[j] is None or values[j] == [] for j in required)
-                        or (check_village and values[vpos] is not None and values[vpos] not in villages)
-                        or (rules and self._breaks_a_rule(values))):
-                    yield i, values, []
-                    continue
-            yield i, values, self._row_problems(rows[i], [col[i] for col in columns], values)
-
-    def _breaks_a_rule(self, values: tuple) -> bool:
-        record = {k: values[j] for k, j in self.rule_inputs}  # only what the rules read
-        for rule in self.rules:
-            for _ in rule(record, record):
-                return True
-        return False
-
-    def _row_problems(self, raws: list, hits: list, values: tuple) -> list[Problem]:
-        """Every problem of one row (the slow path, for rows that have one)."""
-        problems = [Problem(f.key, f.label, shown(raw), h[1])
-                    for f, h, raw in zip(self.fields, hits, raws) if h[1] is not None]
-        if all(h == (None, None) for h in hits):
-            return problems
-        for j in self.required:
-            v = values[j]
-            if (v is None or v == "" or v == []) and hits[j][1] is None:
-                problems.append(Problem(self.keys[j], self.fields[j].label, "", "必填项为空"))
-        if self.village_pos is not None and self.villages is not None:
-            village = values[self.village_pos]
-            if village and village not in self.villages:
-                problems.append(Problem("village", self.fields[self.village_pos].label, village, "不是本乡的村"))
-        if not problems and self.rules:
-            record = dict(zip(self.keys, values))
-            for rule in self.rules:
-                for key, reason in rule(record, record):
-                    problems.append(Problem(key, self.ledger[key].label, shown(record.get(key)), reason))
-        return problems
-
-
 @dataclass
 class PreparedImport:
     """A file read, cleaned, validated and sorted out, ready to be compared
@@ -368,57 +252,41 @@ def prepare_import(
     ledger = get_ledger(ledger_key)
     path = Path(path)
     result = ImportResult(ledger=ledger_key, path=str(path))
-    rows = read_rows(path)
-    header, head, sheet_ended = _locate_header(rows, ledger, path)
+    header, rows, first = _locate_header(read_sheets(path), ledger, path)
     _check_header(header, ledger, path, result)
     villages = _villages(engine, result) if "village" in header.columns.values() else None
     order = sorted(header.columns)
     keys = [header.columns[i] for i in order]
-    validator = _Validator(ledger, keys, villages, today, default_year=today.year)
+    validator = ColumnValidator(ledger, keys, villages=villages, today=today, default_year=today.year)
     sorter = _Sorter(ledger, keys, result)
     bar = _progress(progress, path)
-    pick = _picker(order)
-    chunk: list[tuple[int, list]] = []
-    for item in _data_rows(head, rows, header.row, sheet_ended):
-        chunk.append(item)
-        if len(chunk) >= CHUNK:
-            sorter.consume(chunk, validator.clean_chunk([pick(cells) for _, cells in chunk]))
-            if bar is not None:
-                bar.update(len(chunk))
-            chunk = []
-    sorter.consume(chunk, validator.clean_chunk([pick(cells) for _, cells in chunk]))
+    data = rows[header.row + 1 - first:]  # the rows below the header, on its sheet only
+    if data and min(map(len, data)) <= order[-1]:  # short rows (CSV): padded to the last column read
+        data = [cells if len(cells) > order[-1] else list(cells) + [None] * (order[-1] + 1 - len(cells))
+                for cells in data]
+    pick = itemgetter(*order)  # the header maps at least two columns: a tuple per row
+    for start in range(0, len(data), CHUNK):
+        chunk = data[start:start + CHUNK]
+        sorter.consume(header.row + 1 + start, chunk, validator.clean(list(zip(*map(pick, chunk)))))
+        if bar is not None:
+            bar.update(len(chunk))
     if bar is not None:
-        bar.update(len(chunk))
         bar.close()
     return PreparedImport(ledger, path, keys, sorter.finish(), result, villages)
 
 
-def _locate_header(rows: Iterator[tuple[int, list]], ledger: Ledger,
-                   path: Path) -> tuple[Header, list[tuple[int, list]], bool]:
-    """The header, the rows read so far, and whether the header's sheet has
-    been read to its end. Sheets are tried in order; within a sheet only the
-    first :data:`HEADER_SCAN_ROWS` rows."""
-    head: list[tuple[int, list]] = []
-    header = None
-    for number, cells in rows:
-        if number == -1:  # end of a sheet: try the header on it
-            header = find_header(head, ledger)
-            if header:
-                return header, head, True
-            head = []
-            continue
-        head.append((number, cells))
-        if len(head) >= HEADER_SCAN_ROWS:
-            header = find_header(head, ledger)
-            if header:
-                return header, head, False
-    header = find_header(head, ledger)
-    if header is None:
-        examples = "、".join(f.label for f in ledger.fields if f.required)[:40]
-        raise LedgerFileError(
-            f"在 {path.name} 的前 {HEADER_SCAN_ROWS} 行中找不到「{ledger.label}」台账的表头（应有 {examples} 等列）"
-        )
-    return header, head, True
+def _locate_header(sheets, ledger: Ledger, path: Path) -> tuple[Header, list[list], int]:
+    """The header, all the rows of its sheet and the row number of the
+    first. Sheets are tried in order; within a sheet only the first
+    :data:`HEADER_SCAN_ROWS` rows."""
+    for first, head, everything in sheets:
+        header = find_header(list(enumerate(head, start=first)), ledger)
+        if header:
+            return header, everything(), first
+    examples = "、".join(f.label for f in ledger.fields if f.required)[:40]
+    raise LedgerFileError(
+        f"在 {path.name} 的前 {HEADER_SCAN_ROWS} 行中找不到「{ledger.label}」台账的表头（应有 {examples} 等列）"
+    )
 
 
 def _check_header(header: Header, ledger: Ledger, path: Path, result: ImportResult) -> None:
@@ -445,20 +313,6 @@ def _villages(engine, result: ImportResult) -> set[str] | None:
     return None
 
 
-def _data_rows(head: list[tuple[int, list]], rows: Iterator[tuple[int, list]], header_row: int,
-               sheet_ended: bool) -> Iterator[tuple[int, list]]:
-    """The rows below the header, on the header's sheet only."""
-    for number, cells in head:
-        if number > header_row:
-            yield number, cells
-    if sheet_ended:
-        return
-    for number, cells in rows:
-        if number == -1:
-            break  # only the sheet that had the header
-        yield number, cells
-
-
 class _Sorter:
     """Sorts out the cleaned rows: rejected with their problems, repeats of
     an earlier row (duplicates), and rows sharing a key with different
@@ -472,26 +326,38 @@ class _Sorter:
         self.seen: dict[tuple, int] = {}  # natural key → index in accepted
         self.conflicts: dict[int, list[int]] = {}
 
-    def consume(self, chunk: list[tuple[int, list]], cleaned) -> None:
+    def consume(self, first: int, rows: list[list], clean: CleanColumns) -> None:
+        """Sort out a chunk of rows (``first`` is the number of the first) and
+        what :class:`ColumnValidator` found in them."""
         result, accepted, seen = self.result, self.accepted, self.seen
-        for i, values, problems in cleaned:
-            number, cells = chunk[i]
-            result.read += 1
-            if problems:
-                result.rejected_rows.append(RejectedRow(number, _pad(cells, self.width),
-                                                        [p.sentence() for p in problems]))
-                continue
-            nk = tuple(values[p] for p in self.key_pos)
-            first = seen.get(nk)
-            if first is None:
+        problems, skip = clean.problems, clean.blank
+        result.read += len(rows) - len(skip)
+        for i, found in problems.items():
+            result.rejected_rows.append(RejectedRow(first + i, _pad(rows[i], self.width),
+                                                    [p.sentence() for p in found]))
+        items = zip(range(first, first + len(rows)), zip(*(clean.values[p] for p in self.key_pos)),
+                    zip(*clean.values), rows)
+        if problems or skip:
+            skip = skip | problems.keys()
+            items = [item for i, item in enumerate(items) if i not in skip]
+        else:
+            items = list(items)
+        keys = {item[1] for item in items}
+        if len(keys) == len(items) and seen.keys().isdisjoint(keys):  # the common case: no key seen twice
+            seen.update(zip((item[1] for item in items), range(len(accepted), len(accepted) + len(items))))
+            accepted.extend(items)
+            return
+        for number, nk, values, cells in items:
+            first_seen = seen.get(nk)
+            if first_seen is None:
                 seen[nk] = len(accepted)
                 accepted.append((number, nk, values, cells))
-            elif accepted[first][2] == values:
+            elif accepted[first_seen][2] == values:
                 result.duplicates += 1
             else:
-                self.conflicts.setdefault(first, []).append(number)
+                self.conflicts.setdefault(first_seen, []).append(number)
                 accepted.append((number, nk, values, cells))
-                self.conflicts.setdefault(len(accepted) - 1, []).append(accepted[first][0])
+                self.conflicts.setdefault(len(accepted) - 1, []).append(accepted[first_seen][0])
 
     def finish(self) -> list[tuple[int, tuple, tuple, list]]:
         """The rows to write; rejects the conflicting ones."""
@@ -513,18 +379,6 @@ class _Sorter:
         result.rejected = len(result.rejected_rows)
         result.rejected_rows.sort(key=lambda r: r.row)
         return accepted
-
-
-def _picker(order: list[int]):
-    """Cells of the mapped columns, in order (short rows padded with None)."""
-    last = max(order)
-
-    def pick(cells):
-        if len(cells) <= last:
-            cells = list(cells) + [None] * (last + 1 - len(cells))
-        return [cells[i] for i in order]
-
-    return pick
 
 
 def _pad(cells: list, width: int) -> list:

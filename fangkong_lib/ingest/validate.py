@@ -247,12 +247,27 @@ def reads(*keys: str):
     return mark
 
 
+def rows_where(finder: Callable[[Callable[[str], list]], Iterable[int]]):
+    """Give a row rule its column form, for whole files: ``finder(column)``
+    (``column(key)`` is a cleaned column, all None when absent) returns the
+    positions of the rows the rule may refuse (at least every one it does);
+    the rule itself then says why, row by row, for those only."""
+    def mark(rule):
+        rule.rows = finder
+        return rule
+    return mark
+
+
+@rows_where(lambda column: [i for i, (a, b) in enumerate(zip(column("expected_arrival"), column("actual_arrival")))
+                            if a is None and b is None])
 @reads("expected_arrival", "actual_arrival")
 def _arrival_given(record: dict, _raw) -> Iterable[tuple[str, str]]:
     if record.get("expected_arrival") is None and record.get("actual_arrival") is None:
         yield "expected_arrival", "预计到达时间与实际到达时间至少填一项"
 
 
+@rows_where(lambda column: [i for i, (idn, sex) in enumerate(zip(column("id_number"), column("sex")))
+                            if idn and sex and sex_from_id(idn) not in (None, sex)])
 @reads("id_number", "sex")
 def _sex_matches_id(record: dict, _raw) -> Iterable[tuple[str, str]]:
     idn, sex = record.get("id_number"), record.get("sex")
@@ -261,6 +276,8 @@ def _sex_matches_id(record: dict, _raw) -> Iterable[tuple[str, str]]:
 
 
 def _dates_in_order(first: str, second: str, what: str) -> RowRule:
+    @rows_where(lambda column: [i for i, (a, b) in enumerate(zip(column(first), column(second)))
+                                if a is not None and b is not None and b < a])
     @reads(first, second)
     def rule(record: dict, _raw):
         a, b = record.get(first), record.get(second)

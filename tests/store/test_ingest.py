@@ -153,6 +153,22 @@ def test_rejections_name_row_column_and_value(engine, tmp_path):
     assert store.count_rows(engine, "returnees") == 0
 
 
+def test_rows_named_as_excel_numbers_them_below_blank_top_rows(engine, tmp_path):
+    """A sheet whose first rows (and first column) are empty: the report
+    names the bad row by the number Excel shows."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    header = ["序号", "姓名", "性别", "身份证号码", "手机号码", "所属村", "来源地", "风险类别",
+              "预计返乡时间", "返乡时间", "交通方式", "报备日期", "备注(村里用)"]
+    for r, values in enumerate([header, row(1), row(2, idn=_id(2), phone="12812341234")], start=4):
+        for c, value in enumerate(values, start=2):
+            ws.cell(row=r, column=c, value=value)
+    wb.save(tmp_path / "low.xlsx")
+    res = run(engine, tmp_path / "low.xlsx")
+    assert (res.read, res.inserted, res.rejected, res.header_row) == (2, 1, 1, 4)
+    assert list(reasons(res)) == [6] and "手机号「12812341234」" in reasons(res)[6]
+
+
 def test_duplicates_and_conflicts(engine, tmp_path):
     rows = [
         row(1),
