@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 import urllib.error
 import urllib.request
 from contextlib import closing
@@ -304,7 +305,7 @@ def test_logins_sessions_and_signed_writes(browser, hub, output_dir: Path):
         assert (user, ledger) == (CLERK, "daily_checks")
         # The clerk closes the browser: from now on the clerk's server is idle (checked at the end).
         clerk.close()
-        clerk_gone = time.monotonic()
+        clerk_gone, clerk_gone_wall = time.monotonic(), time.time()
 
         # A wrong password is refused; repeated failures lock the login out.
         page_s = stranger.new_page()
@@ -334,8 +335,8 @@ def test_logins_sessions_and_signed_writes(browser, hub, output_dir: Path):
         page_a = admin.new_page()
         _login(page_a, base, ADMIN, ADMIN_PASS)
         _lands_on_overview(page_a, base, ADMIN)
-        page_a.goto(base + f"user/{ADMIN}/voila/render/users.ipynb")
-        page_a.locator(".fk-user-pending").wait_for(timeout=120_000)
+        page_a.locator(".fk-nav-users").click()  # in the app's navigation: county logins only
+        page_a.locator(".fk-user-pending").wait_for(state="attached", timeout=120_000)
         assert SIGNUP in page_a.locator(".fk-user-pending").inner_text()
         # Approve it with a role and a scope (no password: the one chosen at sign-up).
         page_a.locator(".fk-user-name input").fill(SIGNUP)
@@ -388,7 +389,13 @@ def test_logins_sessions_and_signed_writes(browser, hub, output_dir: Path):
             time.sleep(2)
         waited = time.monotonic() - clerk_gone
         assert not _servers_of(CLERK), f"the clerk's idle server still runs {waited:.0f} s after its browser left"
-        assert "Culling server" in log_path.read_text(errors="replace")
+        culled = [line for line in log_path.read_text(errors="replace").splitlines()
+                  if f"Culling server {CLERK} " in line]
+        assert culled, "the idle culler did not stop the clerk's server"
+        # when: the hub's log time (local), within the timeout and the rounds that bring activity in
+        stamp = datetime.strptime(culled[0].split()[1] + " " + culled[0].split()[2][:8], "%Y-%m-%d %H:%M:%S")
+        # (its last activity may be up to one page ping, 20 s, before the browser closed)
+        assert IDLE_TIMEOUT_S - 25 <= stamp.timestamp() - clerk_gone_wall <= CULL_DEADLINE_S, culled[0]
         assert _servers_of(TOWN), "the township user's open page lost its server"
         page_t.locator(".fk-nav-returnees").click()  # its kernel answers: another page opens
         page_t.locator(".fk-person-select select").wait_for(timeout=60_000)
