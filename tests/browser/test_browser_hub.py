@@ -76,7 +76,9 @@ def _servers_of(login: str) -> list[tuple[int, int, str]]:
             if f"JUPYTERHUB_USER={login}".encode() not in environ:
                 continue
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            found.append((int(entry.name), entry.stat().st_uid, command))
+            # the process's own uid (the /proc folder's owner can be root for a process that changed uid)
+            uids = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("Uid:"))
+            found.append((int(entry.name), int(uids.split()[1]), command))
         except OSError:
             continue
     return found
@@ -349,6 +351,7 @@ def test_logins_sessions_and_signed_writes(browser, hub, output_dir: Path):
         page_a.locator(".fk-user-name input").fill(ADDED)
         page_a.locator(".fk-user-full-name input").fill("新来的")
         page_a.locator(".fk-user-role select").select_option(label="只读")
+        page_a.locator(".fk-user-village select").select_option(label="（不限）")  # the form keeps the last scope
         page_a.locator(".fk-user-password input").fill(ADDED_PASS)
         page_a.locator(".fk-user-password2 input").fill(ADDED_PASS)
         page_a.locator("button.fk-user-add").click()
