@@ -320,8 +320,8 @@ def _hub_isolation(engine, hub, state: Path, url: str) -> None:
     if hub.isolating():
         problems = hub.isolation_problems(url)
         if problems:
-            raise UserError("以 root 运行时每个账号的会话用自己的系统账号运行，但这些读不到（请 chmod o+rx 或换到"
-                            "其他账号可读的位置）：" + "；".join(problems))
+            raise UserError("以 root 运行时每个账号的会话用自己的系统账号（fk-登录名）运行，但它们读不到这些（给括号里的"
+                            "文件夹 o+x、文件 o+r，或装到其他账号可进入的位置）：" + "；".join(problems))
         for user in users:
             hub.ensure_os_account(state, user["name"])
         hub.ensure_group()
@@ -332,7 +332,8 @@ def _hub_isolation(engine, hub, state: Path, url: str) -> None:
     else:
         import getpass
 
-        print(f"注意：未以 root 运行，所有账号的会话都以本系统账号（{getpass.getuser()}）运行：登录和会话由 JupyterHub 隔开，"
+        why = "FANGKONG_HUB_ISOLATE=0" if os.name == "posix" and os.geteuid() == 0 else "未以 root 运行"
+        print(f"注意：{why}，所有账号的会话都以本系统账号（{getpass.getuser()}）运行：登录和会话由 JupyterHub 隔开，"
               "但会话里运行的代码能读到状态目录（包括各账号的数据库密码）。县级服务器请以 root 启动（服务）", flush=True)
     scoped = [u["name"] for u in users if u["role"] != "county"]
     if engine.dialect.name == "sqlite" and scoped:
