@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP_INSTALL) -e '.[test,hub]'
+	$(PIP_INSTALL) -e '.[test,hub,ldap]'
 	touch $@
 
 serve: $(VENV)/.installed
@@ -52,7 +52,7 @@ lab: $(VENV)/.installed
 
 # Regenerate the pinned versions after changing pyproject.toml.
 lock: | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,hub]'
+	$(BIN)/pip install -q -e '.[test,hub,ldap]'
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:

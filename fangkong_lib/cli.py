@@ -280,20 +280,66 @@ def cmd_hub(args) -> int:
     from . import store
     from .actions.users import apply_row_security
 
+    ldap = None
+    if args.ldap:
+        try:
+            ldap = hub.read_ldap(Path(args.ldap))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if not hub.ldap_available():
+            raise UserError("缺少 Python 包 jupyterhub-ldapauthenticator：pip install -e '.[ldap]'")
     engine = _engine(args)
     store.users_table.create(engine, checkfirst=True)
     apply_row_security(engine)
     _give_logins_roles(engine, Path(args.state_dir))
     url = engine.url.render_as_string(hide_password=False)
     shown = engine.url.render_as_string(hide_password=True)
+    _hub_isolation(engine, hub, Path(args.state_dir), url)
     config = hub.write_config(Path(args.state_dir), url, port=args.port, failed_logins=args.failed_logins,
-                              lockout_seconds=args.lockout_seconds, idle_timeout=args.idle_timeout)
+                              lockout_seconds=args.lockout_seconds, idle_timeout=args.idle_timeout,
+                              cull_every=args.cull_every, ldap=ldap)
     print(f"防控工作台（多用户）：http://127.0.0.1:{args.port}/  （数据库 {shown}，状态目录 {config.parent}，Ctrl+C 停止）",
           flush=True)
+    if ldap:
+        print(f"登录：LDAP（{ldap['server_address']}）；角色和范围仍由 users 表决定", flush=True)
+    os.umask(0o077)  # whatever the hub writes from now on is its own
     os.chdir(config.parent)
     command = hub.hub_command(config)
     os.execv(command[0], command)
     return 0
+
+
+def _hub_isolation(engine, hub, state: Path, url: str) -> None:
+    """As root: every enabled login gets its OS account, a SQLite store is
+    shared with them through their group, and what they cannot reach is an
+    error. Not root: say plainly that the OS does not keep users apart.
+    SQLite with logins kept to a scope: a loud warning (see README)."""
+    from .actions.users import list_users
+
+    users = [u for u in list_users(engine) if not u["disabled"]]
+    if hub.isolating():
+        problems = hub.isolation_problems(url)
+        if problems:
+            raise UserError("以 root 运行时每个账号的会话用自己的系统账号（fk-登录名）运行，但它们读不到这些（给括号里的"
+                            "文件夹 o+x、文件 o+r，或装到其他账号可进入的位置）：" + "；".join(problems))
+        for user in users:
+            hub.ensure_os_account(state, user["name"])
+        hub.ensure_group()
+        if engine.dialect.name == "sqlite":
+            hub.share_sqlite(Path(engine.url.database))
+        print("隔离：每个账号的会话以自己的系统账号（fk-登录名）运行，读不到状态目录中的密码和数据库账号，"
+              "也读不到别人的会话文件", flush=True)
+    else:
+        import getpass
+
+        why = "FANGKONG_HUB_ISOLATE=0" if os.name == "posix" and os.geteuid() == 0 else "未以 root 运行"
+        print(f"注意：{why}，所有账号的会话都以本系统账号（{getpass.getuser()}）运行：登录和会话由 JupyterHub 隔开，"
+              "但会话里运行的代码能读到状态目录（包括各账号的数据库密码）。县级服务器请以 root 启动（服务）", flush=True)
+    scoped = [u["name"] for u in users if u["role"] != "county"]
+    if engine.dialect.name == "sqlite" and scoped:
+        print("警告：数据库是 SQLite 文件，每个会话都能打开整个文件：乡镇、村级和只读账号的范围只由工作台的页面保证，"
+              f"数据库本身不限制（{len(scoped)} 个这样的账号）。多个科室共用的县级服务器请改用 PostgreSQL（--db）",
+              file=sys.stderr, flush=True)
 
 
 def _give_logins_roles(engine, state: Path) -> None:
@@ -585,7 +631,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lockout-seconds", type=_bounded(int, 1, 86400, "秒数"), default=600,
                    help="锁定多少秒（默认 600）")
     p.add_argument("--idle-timeout", type=_bounded(int, 60, 7 * 86400, "秒数"), default=3600,
-                   help="会话空闲多少秒后关闭（默认 3600）")
+                   help="浏览器关闭后，会话空闲多少秒后关闭（默认 3600；打开着的页面不算空闲）")
+    p.add_argument("--cull-every", type=_bounded(int, 5, 86400, "秒数"),
+                   help="每隔多少秒检查一次空闲会话（默认空闲时限的一半，至多 600）")
+    p.add_argument("--ldap", metavar="FILE.toml",
+                   help="用本县的 LDAP 目录登录（服务器、TLS、绑定 DN 或搜索、允许的组；见 README）")
     p.set_defaults(func=cmd_hub)
 
     p = sub.add_parser("user", help="账号与角色：add / list / disable / enable / reset")

@@ -30,6 +30,10 @@ except ImportError:  # pragma: no cover
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# In-process tests add hub logins as root too: they must not make OS accounts
+# on the machine (tests/browser/test_browser_hub.py turns it on for its hub).
+os.environ.setdefault("FANGKONG_HUB_ISOLATE", "0")
+
 
 def _skip_or_fail(reason: str, require_env: str) -> NoReturn:
     """Skip the test, or fail it if the environment variable ``require_env`` is 1."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from ..views.html import escape_text
 from .base import PageView, safe_html
 from .forms import form_box, labelled, row, section
 from .models.users import UsersModel
@@ -24,6 +25,9 @@ class UsersPage(PageView):
         if not m.allowed:
             return
         self._table = self.html_view("table_html", "fk-users-table")
+        self._pending = w.HTML().add_class("fk-user-pending")
+        m.observe(self._show_pending, names="pending")
+        self._show_pending()
         # add
         self._name = self.bind(labelled(w.Text(description="登录名", placeholder="小写字母、数字、. _ -"),
                                         "fk-user-name", "260px"), "new_name")
@@ -59,6 +63,12 @@ class UsersPage(PageView):
         self._reset = w.Button(description="重设密码并启用").add_class("fk-user-reset")
         self._reset.on_click(lambda _b: m.reset())
 
+    def _show_pending(self, _change=None) -> None:
+        names = self.model.pending
+        self._pending.value = (
+            '<div class="fk-note">待批准的自行注册：' + "、".join(escape_text(n) for n in names)
+            + '。在下面「添加账号」填写登录名、角色和范围，密码留空，即批准。</div>' if names else "")
+
     def _township_chosen(self, change) -> None:
         options = self.model.village_options_of(change["new"])
         if self.model.new_village not in [v for _, v in options]:
@@ -84,6 +94,7 @@ class UsersPage(PageView):
             return []
         return [
             section("添加账号"),
+            self._pending,
             form_box("新账号（村级账号选村即可，乡镇自动带出）", [
                 row(self._name, self._full_name, self._role),
                 row(self._township, self._village),

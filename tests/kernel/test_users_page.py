@@ -211,3 +211,20 @@ def _descendants(widget):
     for child in getattr(widget, "children", ()):
         yield child
         yield from _descendants(child)
+
+
+def test_a_sign_up_waits_on_the_page_and_is_approved_with_a_role_and_no_password(server):
+    engine, state, url = server
+    hub.set_hub_login(state, "newbie", password="Signed-up-44", authorized=False)  # as /hub/signup does
+    page = UsersPage(db=url)
+    m = page.model
+    assert m.pending == ["newbie"] and "newbie" in page._pending.value and "待批准" in page._pending.value
+    # a name that did not sign up still needs a password
+    fill(m, new_name="nobody-x", new_role="viewer")
+    assert not m.add() and "请设置密码" in m.status
+    fill(m, new_name="newbie", new_role="village", new_village="甲村")
+    assert m.add(), m.status
+    assert "已批准注册 newbie" in m.status and m.pending == [] and page._pending.value == ""
+    stored, authorized = hub_login(state, "newbie")
+    assert authorized and bcrypt.checkpw(b"Signed-up-44", stored)  # the password chosen at sign-up
+    assert user_row(engine, "newbie")["village"] == "甲村"

@@ -11,6 +11,8 @@ trait). No password or hash is ever read into the page.
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import traitlets as t
 
@@ -38,6 +40,8 @@ class UsersModel(PageModel):
 
     filters = ()
     table_html = t.Unicode("")
+    #: sign-ups waiting for approval (their names), see :meth:`add`
+    pending = t.List(t.Unicode())
     new_name = t.Unicode("")
     new_full_name = t.Unicode("")
     new_role = t.Unicode("village")
@@ -101,6 +105,25 @@ class UsersModel(PageModel):
             (f"{u['name']}（{u['full_name'] or ''}，{'停用' if u['disabled'] else '启用'}）", u["name"])
             for u in self.users]
 
+    # -- The hub's accounts: here, or through the hub's service --------------------------
+
+    def _account(self, action: str, **params):
+        """Do ``action`` for this login: under the hub through its accounts
+        service (this server's OS account cannot write the hub's files),
+        otherwise (tests, a hub-less server) with the functions themselves."""
+        if os.environ.get(hub.ACCOUNTS_URL):
+            return hub.accounts_call(action, **params)
+        engine, state, by = self.data.engine, self.hub_dir, self.user.name
+        if action == "pending":
+            return hub.pending_signups(state, [u["name"] for u in list_users(engine)])
+        name = params.pop("name")
+        call = {"disable": hub.disable_login, "enable": hub.enable_login}.get(action)
+        if action == "add":
+            return hub.add_login(engine, state, name, params.pop("role"), by=by, admin=True, **params)
+        if action == "reset":
+            return hub.reset_login(engine, state, name, params["password"], by=by, admin=True)
+        return call(engine, state, name, by=by, admin=True)
+
     # -- The list --------------------------------------------------------------------
 
     def compute(self) -> str:
@@ -113,6 +136,7 @@ class UsersModel(PageModel):
         frame["disabled"] = frame["disabled"].map(lambda d: "停用" if d else "启用")
         self.table_html = frame_html(frame.rename(columns=COLUMNS), css_class="fk-table fk-users",
                                      empty="还没有账号")
+        self.pending = self._account("pending") or []
         self.kpis = {"users": len(self.users), "enabled": sum(not u["disabled"] for u in self.users),
                      "disabled": sum(bool(u["disabled"]) for u in self.users)}
         return f"共 {len(self.users)} 个账号"
@@ -141,12 +165,13 @@ class UsersModel(PageModel):
         """Add the account of the add form; its passwords are cleared after."""
         def action():
             password = self._passwords(self.new_password, self.new_password2)
-            if password is None:
-                raise ValueError("请设置密码（输入两次）")
             name = self.new_name.strip()
-            hub.add_login(self.data.engine, self.hub_dir, name, self.new_role, township=self.new_township,
-                          village=self.new_village, full_name=self.new_full_name, password=password,
-                          by=self.user.name, admin=True)
+            if password is None and name not in self.pending:
+                raise ValueError("请设置密码（输入两次）；批准自行注册的账号时密码留空")
+            self._account("add", name=name, role=self.new_role, township=self.new_township,
+                          village=self.new_village, full_name=self.new_full_name, password=password)
+            if password is None:
+                return f"已批准注册 {name}（{ROLE_LABELS[self.new_role]}），可以登录了"
             return f"已添加账号 {name}（{ROLE_LABELS[self.new_role]}）"
 
         ok = self._run(action)
@@ -163,7 +188,7 @@ class UsersModel(PageModel):
     def disable(self) -> bool:
         def action():
             name = self._chosen()
-            hub.disable_login(self.data.engine, self.hub_dir, name, by=self.user.name, admin=True)
+            self._account("disable", name=name)
             return f"已停用账号 {name}（已打开的会话不能再写入）"
 
         return self._run(action)
@@ -171,7 +196,7 @@ class UsersModel(PageModel):
     def enable(self) -> bool:
         def action():
             name = self._chosen()
-            hub.enable_login(self.data.engine, self.hub_dir, name, by=self.user.name, admin=True)
+            self._account("enable", name=name)
             return f"已启用账号 {name}（密码不变）"
 
         return self._run(action)
@@ -182,7 +207,7 @@ class UsersModel(PageModel):
             password = self._passwords(self.reset_password, self.reset_password2)
             if password is None:
                 raise ValueError("请输入新密码（两次）")
-            hub.reset_login(self.data.engine, self.hub_dir, name, password, by=self.user.name, admin=True)
+            self._account("reset", name=name, password=password)
             return f"已重设账号 {name} 的密码并启用"
 
         ok = self._run(action)
