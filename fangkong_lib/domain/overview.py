@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Callable, Hashable
 
 import pandas as pd
 
@@ -48,6 +49,10 @@ KPI_LABELS = {
 KPI_LABELS.update(volunteer_gap_labels())  # 党员志愿者: households and checkpoint shifts short
 
 
+#: ``memo(key, build)``: ``build()`` once per key for the same data (see :func:`summarize_overview`).
+Memo = Callable[[Hashable, Callable[[], Any]], Any]
+
+
 @dataclass
 class Overview:
     """What the overview shows for one date and filter."""
@@ -84,30 +89,46 @@ def fevers_on(daily_checks: pd.DataFrame, day: date, threshold: float | None = N
     return rows[hot.fillna(False)]
 
 
+def no_memo(_key, build):
+    """The ``memo`` of the figures when nothing is kept: compute now."""
+    return build()
+
+
 def summarize_overview(
     data: Data,
     day: date,
     *,
     village: str | None = None,
     measure: str | None = None,
+    memo: Memo | None = None,
 ) -> Overview:
     """KPIs, the per-village table and per-grid counts for one date and filter.
 
     ``village`` limits everything to one administrative village; ``measure``
     limits the control figures (people under control, tests, fevers) to one
     measure. Supplies are township-wide and ignore both filters.
+
+    ``memo(key, build)``, when given, returns ``build()`` computed once per
+    ``key`` for the same ``data`` (a page's cache, dropped when the data are
+    re-read): what does not depend on the village (the measures in force on
+    the day, computed row by row; the stock; the command's tables) is
+    computed for the township once and then filtered; the figures are the
+    same as without it.
     """
+    memo = memo or no_memo
     ts = _ts(day)
     villages = data["villages"]["name"].tolist()
     away = filter_village(data["away"], village)
     returnees = filter_village(data["returnees"], village)
     controls_all = filter_village(data["controls"], village)
-    active = active_controls(controls_all, day, measure)
+    # the measure in force is a property of each control row: the township's once, then one village's rows
+    active = filter_village(memo(("active_controls", day, measure),
+                                 lambda: active_controls(data["controls"], day, measure)), village)
     schedule = test_schedule(active, data["tests"], day)
     fevers = fevers_on(filter_village(data["daily_checks"], village), day)
     fevers = fevers[fevers["id_number"].isin(active["id_number"])]
     problems = filter_village(data["problems"], village)
-    stock = stock_by_item(data["donations"], data["distributions"], day)
+    stock = memo(("stock", day), lambda: stock_by_item(data["donations"], data["distributions"], day))
 
     away_now = away[(away["returned"] != True) & (away["left_date"].isna() | (away["left_date"] <= ts))]  # noqa: E712
     # the same list the returnee page acts on: pre-registered and not yet
@@ -138,7 +159,7 @@ def summarize_overview(
         stock_value=float(stock["stock_value"].sum().round(2)),
     )
 
-    command = command_figures(data, day, village=village)  # 指挥调度
+    command = command_figures(data, day, village=village, memo=memo)  # 指挥调度
     kpis.update(command.kpis)
 
     def per_village(frame: pd.DataFrame) -> pd.Series:
@@ -160,7 +181,7 @@ def summarize_overview(
     table = table.astype(int)
 
     # 党员志愿者: households in home isolation and checkpoint shifts short of people
-    volunteer_gaps = volunteer_gap_figures(data, day, village) if "volunteer_assignments" in data else {}
+    volunteer_gaps = volunteer_gap_figures(data, day, village, memo=memo) if "volunteer_assignments" in data else {}
     kpis.update({key: len(rows) for key, rows in volunteer_gaps.items()})
 
     grids = data["grids"]["code"]

@@ -132,6 +132,8 @@ class PageModel(t.HasTraits):
     filters: tuple[str, ...] = ("village",)
     #: Size of the rendered-map cache.
     map_cache_size = 16
+    #: Size of the cache of figures computed once per data generation (:meth:`memo`).
+    memo_size = 64
     #: KPI keys whose card opens a list (see :meth:`kpi_list`).
     kpi_lists: tuple[str, ...] = ()
     #: The page keeps one live map (:meth:`show_live_map`): its view shows
@@ -155,6 +157,7 @@ class PageModel(t.HasTraits):
         self._map_cache = LRUCache(self.map_cache_size)
         self._generation = self._data_generation()
         self._live_key, self._live_document, self._live_version = None, "", 0
+        self._memo = LRUCache(self.memo_size)
         super().__init__(**kwargs)
         if hub_user_name():
             self.operator = hub_user_name()
@@ -220,6 +223,7 @@ class PageModel(t.HasTraits):
         if self.stale:
             self._map_cache = LRUCache(self.map_cache_size)
             self._live_key = None  # the geometry may have changed too: a new document
+            self._memo = LRUCache(self.memo_size)
             self._generation = self._data_generation()
         try:
             message = self.compute()
@@ -230,6 +234,17 @@ class PageModel(t.HasTraits):
             self.status, self.error = f"出错：{exc}", True
             return
         self.status, self.error = message, False
+
+    def memo(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """``build()`` once for ``key`` while the data stay the same (dropped
+        when the data are re-read): the figures a filter change does not
+        change (the township's on a day) are computed once and then only
+        filtered. Pass it as the ``memo`` of the domain's figures."""
+        marker = ("memo", key)
+        cached = self._memo.get(marker)
+        if cached is None:
+            cached = self._memo.put(marker, (build(),))
+        return cached[0]
 
     def cached_map(self, key: Hashable, build: Callable[[], str]) -> str:
         """The map document for ``key`` (the filters it depends on), built once."""

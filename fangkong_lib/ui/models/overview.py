@@ -68,13 +68,14 @@ class OverviewModel(PageModel):
     def compute(self) -> str:
         if self.day is None:
             raise ValueError("请选择日期")
-        ov = summarize_overview(self.data.ledgers, self.day, village=self.village or None,
-                                measure=self.measure or None)
+        # what a village or measure filter does not change is computed once per day (and data)
+        memo, day, village = self.memo, self.day, self.village or None
+        ov = summarize_overview(self.data.ledgers, day, village=village, measure=self.measure or None, memo=memo)
         self.overview = ov
-        self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, self.day, self.village or None)
-        self.kpis |= watch_kpis(self.data, self.day)  # 卡口值守 and 医疗哨点
+        self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, day, village, memo=memo)
+        self.kpis |= memo(("watch_kpis", day), lambda: watch_kpis(self.data, day))  # 卡口值守 and 医疗哨点
         grid_kpis, self.incomplete_grids = overview_coverage(self.data.ledgers, load_coverage_policy(),
-                                                             village=self.village or None)  # 网格责任
+                                                             village=village, memo=memo)  # 网格责任
         self.kpis |= grid_kpis
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True) + self._leads_html()
@@ -85,7 +86,9 @@ class OverviewModel(PageModel):
 
     def _leads_html(self) -> str:
         """Open and overdue leads by source, and who must act (线索核查)."""
-        leads = lead_status(self.data.ledgers["leads"], lead_moment(self.day, self.data.today))
+        day = self.day
+        leads = self.memo(("lead_status", day),
+                          lambda: lead_status(self.data.ledgers["leads"], lead_moment(day, self.data.today)))
         return leads_summary_html(leads[leads["village"] == self.village] if self.village else leads)
 
     def _map_title(self) -> str:
