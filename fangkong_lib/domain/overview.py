@@ -17,7 +17,9 @@ from ..policy import fever_threshold
 from .alerts import arrivals_expected
 from .supplies import stock_by_item  # the one stock computation, re-exported
 from .command import COMMAND_KPI_LABELS, command_figures
-from .controls import Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, test_schedule
+from .controls import (
+    Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, parsed_test_dates, test_schedule,
+)
 from .volunteers import gap_labels as volunteer_gap_labels, volunteer_gap_figures
 
 __all__ = [
@@ -115,6 +117,8 @@ def summarize_overview(
     computed for the township once and then filtered; the figures are the
     same as without it.
     """
+    # each row's test dates parsed once for the ledger (only worth it when kept)
+    parsed = memo(("test_dates",), lambda: parsed_test_dates(data["controls"])) if memo else None
     memo = memo or no_memo
     ts = _ts(day)
     villages = data["villages"]["name"].tolist()
@@ -124,7 +128,14 @@ def summarize_overview(
     # the measure in force is a property of each control row: the township's once, then one village's rows
     active = filter_village(memo(("active_controls", day, measure),
                                  lambda: active_controls(data["controls"], day, measure)), village)
-    schedule = test_schedule(active, data["tests"], day)
+    if village and parsed is not None:  # the township's schedule once, per village, then one village's rows
+        schedule = filter_village(memo(("test_schedule", day, measure), lambda: test_schedule(
+            memo(("active_controls", day, measure), lambda: active_controls(data["controls"], day, measure)),
+            data["tests"], day, parsed, per_village=True)), village).reset_index(drop=True)
+        if schedule.empty:
+            schedule = test_schedule(active.iloc[0:0], data["tests"], day)
+    else:
+        schedule = test_schedule(active, data["tests"], day, parsed)
     fevers = fevers_on(filter_village(data["daily_checks"], village), day)
     fevers = fevers[fevers["id_number"].isin(active["id_number"])]
     problems = filter_village(data["problems"], village)
@@ -163,7 +174,7 @@ def summarize_overview(
     kpis.update(command.kpis)
 
     def per_village(frame: pd.DataFrame) -> pd.Series:
-        return frame.groupby("village").size().reindex(villages, fill_value=0) if len(frame) else pd.Series(0, index=villages)
+        return frame["village"].value_counts().reindex(villages, fill_value=0) if len(frame) else pd.Series(0, index=villages)
 
     table = pd.DataFrame(index=pd.Index(villages, name="村"))
     table["在外人员"] = per_village(away_now)
@@ -186,7 +197,7 @@ def summarize_overview(
 
     grids = data["grids"]["code"]
     by_grid = active.groupby("grid").size().reindex(grids, fill_value=0) if len(active) else pd.Series(0, index=grids)
-    bad_rows = bad_test_date_rows(controls_all)
+    bad_rows = bad_test_date_rows(controls_all, parsed)
 
     return Overview(
         day=day,

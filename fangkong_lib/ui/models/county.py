@@ -66,7 +66,9 @@ class CountyModel(PageModel):
     def compute(self) -> str:
         from ...dataset import county_shapes, county_table
 
-        self.table = table = county_table(self.data, self.day)
+        # counted by the database once per day and data generation: another measure only recolours the map
+        day = self.day
+        self.table = table = self.memo(("county_table", day), lambda: county_table(self.data, day))
         total = table.loc["合计"]
         kpis = {key: int(total[col]) for key, (_, col) in COUNTY_KPIS.items() if col}
         self.kpis = {"townships": len(table) - 1, **kpis}
