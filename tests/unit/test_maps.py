@@ -177,3 +177,23 @@ def escape_text_markup(text):
     from fangkong_lib.views.html import html
 
     return html("{t}", t=text)
+
+
+def test_the_county_live_update_escapes_township_names():
+    from datetime import date
+
+    import pandas as pd
+
+    from fangkong_lib.views.page_maps import county_map_update
+
+    towns = gpd.GeoDataFrame({"name": [EVIL, "虎岗乡"]},
+                             geometry=[shapely.box(115.1, 33.6, 115.2, 33.7), shapely.box(115.2, 33.6, 115.3, 33.7)],
+                             crs="EPSG:4326")
+    update = county_map_update(towns, pd.Series({EVIL: 30, "虎岗乡": 3}), county="郸城县", measure="</b>在外人员",
+                               day=date(2022, 4, 7))
+    text = json.dumps(update, ensure_ascii=False)
+    assert "<img" not in text and "</b>在外人员" not in text
+    layer = update["layers"]["townships"]
+    assert layer["key"] == "name" and escape_text(EVIL) in layer["styles"] and escape_text(EVIL) in layer["tips"]
+    assert layer["styles"][escape_text(EVIL)]["fillColor"] != layer["styles"]["虎岗乡"]["fillColor"]
+    assert "&lt;/b&gt;在外人员" in update["panels"]["topleft"] and "&lt;/b&gt;在外人员" in update["panels"]["bottomright"]
