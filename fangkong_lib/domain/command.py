@@ -228,7 +228,8 @@ class CommandFigures:
     rows: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def command_figures(data: Mapping[str, pd.DataFrame], day: date, *, village: str | None = None) -> CommandFigures:
+def command_figures(data: Mapping[str, pd.DataFrame], day: date, *, village: str | None = None,
+                    memo=None) -> CommandFigures:
     """Duty gaps at the HQ and the village HQs on ``day``, open and overdue
     tasks, and the villages' late and missing 17:00 reports; ``village``
     narrows them to one village (and the HQ's own duty).
@@ -236,17 +237,30 @@ def command_figures(data: Mapping[str, pd.DataFrame], day: date, *, village: str
     Duty gaps count the shifts on ``day`` that the roster leaves short
     (:func:`duty_gaps_on`). Before the roster (or the daily reports) began,
     nothing is counted as short (or missing).
+
+    ``memo(key, build)`` (see :func:`~.overview.summarize_overview`): the
+    township's tables of the day are computed once, then one village's rows
+    are taken (tasks, reports and the short shifts of its posts).
     """
-    tasks = task_table(data["tasks"], day) if "tasks" in data else pd.DataFrame(columns=["stage", "overdue"])
-    reports = village_report_status(data, day)
+    once = memo or (lambda _key, build: build())
+    tasks = once(("tasks", day), lambda: task_table(data["tasks"], day) if "tasks" in data
+                 else pd.DataFrame(columns=["stage", "overdue"]))
+    reports = once(("village_reports", day), lambda: village_report_status(data, day))
     if not _started(data.get("village_reports"), day):
         reports = reports.iloc[0:0]  # before the daily reports began, none is missing
     if village:
         tasks = tasks[tasks["village"] == village]
         reports = reports[reports.index == village]
     open_ = tasks[tasks["stage"] != loop.CLOSED]
-    gaps = duty_gaps_on(data, day, village=village) if _started(data.get("duty_shifts"), day) else \
-        pd.DataFrame(columns=ROSTER_COLUMNS)
+    if not _started(data.get("duty_shifts"), day):
+        gaps = pd.DataFrame(columns=ROSTER_COLUMNS)
+    elif memo is None:
+        gaps = duty_gaps_on(data, day, village=village)
+    else:  # every post's short shifts once; then the HQ's and the village's posts
+        gaps = once(("duty_gaps", day), lambda: duty_gaps_on(data, day))
+        if village:
+            posts = duty_posts(data, village=village)
+            gaps = gaps[gaps["post"].isin(posts["name"])].reset_index(drop=True)
     rows = {
         "duty_gaps": gaps,
         "tasks_open": open_,

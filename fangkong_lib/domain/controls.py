@@ -69,10 +69,21 @@ def parse_test_dates(value) -> tuple[date, ...] | None:
         return None
 
 
-def _planned_tests(controls: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+def parsed_test_dates(controls: pd.DataFrame) -> pd.Series:
+    """:func:`parse_test_dates` of every row of ``controls`` (by its index):
+    what :func:`test_schedule` and :func:`bad_test_date_rows` take as
+    ``parsed`` when a page parses the ledger once."""
+    return controls["test_dates"].map(parse_test_dates)
+
+
+def _planned_tests(controls: pd.DataFrame, parsed: pd.Series | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """One row per planned test (column ``planned``, a Timestamp) and a mask
-    over ``controls`` of the rows whose test dates cannot be read."""
-    parsed = controls["test_dates"].map(parse_test_dates)
+    over ``controls`` of the rows whose test dates cannot be read.
+    ``parsed``: :func:`parsed_test_dates` of a ledger ``controls`` is rows of."""
+    if parsed is not None and parsed.index.is_unique and controls.index.isin(parsed.index).all():
+        parsed = parsed.loc[controls.index]
+    else:
+        parsed = controls["test_dates"].map(parse_test_dates)
     bad = parsed.isna()
     plan = controls.loc[~bad.to_numpy(dtype=bool), ["id_number", "name", "village", "grid"]]
     plan = plan.assign(planned=parsed[~bad]).explode("planned")
@@ -81,7 +92,7 @@ def _planned_tests(controls: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return plan, bad
 
 
-def bad_test_date_rows(controls: pd.DataFrame) -> pd.DataFrame:
+def bad_test_date_rows(controls: pd.DataFrame, parsed: pd.Series | None = None) -> pd.DataFrame:
     """Control rows whose planned test dates (核酸日期) cannot be read.
 
     ``row`` is the row's number in the controls ledger as loaded (1-based,
@@ -96,7 +107,7 @@ def bad_test_date_rows(controls: pd.DataFrame) -> pd.DataFrame:
     """
     if controls.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in BAD_ROW_COLUMNS})
-    _, bad = _planned_tests(controls)
+    _, bad = _planned_tests(controls, parsed)
     rows = controls[bad.to_numpy(dtype=bool)]
     return pd.DataFrame({
         "row": [int(i) + 1 if isinstance(i, (int, np.integer)) else i for i in rows.index],
@@ -123,7 +134,8 @@ def describe_bad_rows(bad_rows: pd.DataFrame, ledger_name: str = "管控台账")
     ]
 
 
-def test_schedule(controls: pd.DataFrame, tests: pd.DataFrame, day: date) -> pd.DataFrame:
+def test_schedule(controls: pd.DataFrame, tests: pd.DataFrame, day: date,
+                  parsed: pd.Series | None = None, *, per_village: bool = False) -> pd.DataFrame:
     """One row per planned test of each control row with its state on ``day``.
 
     A planned test on date t is done when a sample was taken on t or later,
@@ -131,24 +143,29 @@ def test_schedule(controls: pd.DataFrame, tests: pd.DataFrame, day: date) -> pd.
     ``due`` (planned today, not yet done), ``overdue`` (planned before today,
     not done), ``planned`` (later). Rows whose test dates cannot be read are
     left out (see :func:`bad_test_date_rows`).
+
+    ``per_village``: each village's rows as if scheduled on their own (a
+    person's tests follow one another within a village), so that one
+    village's rows of the township's schedule are that village's schedule.
     """
     cols = ["id_number", "name", "village", "grid", "planned", "done_on", "state"]
     if controls.empty:
         return pd.DataFrame(columns=cols)
-    plan, _ = _planned_tests(controls)
+    plan, _ = _planned_tests(controls, parsed)
     if plan.empty:
         return pd.DataFrame(columns=cols)
+    person = ["village", "id_number"] if per_village else ["id_number"]
     plan = plan.sort_values(["id_number", "planned"])
-    plan["next"] = plan.groupby("id_number")["planned"].shift(-1)
+    plan["next"] = plan.groupby(person)["planned"].shift(-1)
     ts = pd.Timestamp(day)
     samples = tests.loc[tests["sample_date"] <= ts, ["id_number", "sample_date"]]
     merged = plan.reset_index(drop=True).merge(samples, on="id_number", how="left")
     in_window = (merged["sample_date"] >= merged["planned"]) & (
         merged["next"].isna() | (merged["sample_date"] < merged["next"])
     )
-    done = merged[in_window].groupby(["id_number", "planned"])["sample_date"].min()
+    done = merged[in_window].groupby([*person, "planned"])["sample_date"].min()
     plan = plan.reset_index(drop=True)
-    key = pd.MultiIndex.from_frame(plan[["id_number", "planned"]])
+    key = pd.MultiIndex.from_frame(plan[[*person, "planned"]])
     plan["done_on"] = done.reindex(key).to_numpy()
     plan["state"] = np.where(
         plan["done_on"].notna(),

@@ -247,13 +247,18 @@ def check_step(row: Mapping, level: str, approve: bool, rules: GatheringRules | 
     return []
 
 
-def gathering_figures(gatherings: pd.DataFrame, day: date, *, village: str | None = None) -> dict[str, int]:
+def gathering_figures(gatherings: pd.DataFrame, day: date, *, village: str | None = None,
+                      table: pd.DataFrame | None = None) -> dict[str, int]:
     """The figures the overview and the daily briefing show for ``day``:
     ``gatherings_pending`` (reports waiting for the village or township),
     ``gatherings_breaching`` (gatherings on or after ``day`` breaking a rule)
-    and ``gatherings_7d`` (gatherings in the next 7 days)."""
-    rows = gatherings if not village else gatherings[gatherings["village"] == village]
-    table = gathering_table(rows)
+    and ``gatherings_7d`` (gatherings in the next 7 days). ``table``: the
+    township's :func:`gathering_table` when already computed (each row's
+    figures are its own)."""
+    if table is None:
+        table = gathering_table(gatherings if not village else gatherings[gatherings["village"] == village])
+    elif village:
+        table = table[table["village"] == village]
     ts = pd.Timestamp(day)
     reported = pd.to_datetime(table["reported_at"])
     known = table[reported.isna() | (reported < ts + pd.Timedelta(days=1))]

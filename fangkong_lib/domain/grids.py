@@ -335,12 +335,19 @@ UNLINKED_COLUMNS = ("household_no", "head", "village", "natural_village", "grid"
 
 
 def overview_coverage(ledgers: Mapping[str, pd.DataFrame], policy: CoveragePolicy, *,
-                      village: str | None = None) -> tuple[dict[str, float], pd.DataFrame]:
+                      village: str | None = None, memo=None) -> tuple[dict[str, float], pd.DataFrame]:
     """The overview's coverage cards (:data:`OVERVIEW_KPI_LABELS`: households
     not linked, grids not fully linked) and those grids (columns of
     :data:`BEHIND_COLUMNS`, least covered first), from the grids' 户数 and
-    已联户数 (the households themselves are not read)."""
-    grids = incomplete_grids(ledgers["grids"], policy, village=village)
+    已联户数 (the households themselves are not read). With ``memo`` (see
+    :func:`~.overview.summarize_overview`) the township's grids are ranked
+    once and one village's taken from them (each grid's figures are its own)."""
+    if memo is None:
+        grids = incomplete_grids(ledgers["grids"], policy, village=village)
+    else:
+        grids = memo(("incomplete_grids", policy), lambda: incomplete_grids(ledgers["grids"], policy))
+        if village:
+            grids = grids[grids["village"] == village].reset_index(drop=True)
     return {"grid_unlinked": int(grids["unlinked"].sum()), "grid_incomplete": len(grids)}, grids
 
 

@@ -517,19 +517,17 @@ def leads_by_source(table: pd.DataFrame, at: datetime | None = None) -> pd.DataF
     """Per source (rows in :data:`LEAD_SOURCES` order): 线索 (received),
     未办结 (open), 已逾期 (open past the deadline), 待分派, 已办结,
     逾期办结 and 今日新增 (received on the day of ``at``)."""
-    rows = []
     day = pd.Timestamp(at).normalize() if at is not None else None
-    for source in LEAD_SOURCES:
-        part = table[table["source"] == source]
-        status = part["status"]
-        rows.append({
-            "来源": source, "线索": len(part),
-            "今日新增": int((pd.to_datetime(part["received_at"]) >= day).sum()) if day is not None else 0,
-            "未办结": int(part["open"].sum()), "已逾期": int((part["open"] & part["overdue"]).sum()),
-            "待分派": int((status == UNASSIGNED).sum()), "已办结": int((status == DONE).sum()),
-            "逾期办结": int((status == DONE_LATE).sum()),
-        })
-    return pd.DataFrame(rows).set_index("来源")
+    status, open_ = table["status"], table["open"].astype(bool)
+    flags = pd.DataFrame({
+        "线索": 1,
+        "今日新增": (pd.to_datetime(table["received_at"]) >= day) if day is not None else False,
+        "未办结": open_, "已逾期": open_ & table["overdue"].astype(bool),
+        "待分派": status == UNASSIGNED, "已办结": status == DONE, "逾期办结": status == DONE_LATE,
+    }, index=table.index).astype(int)
+    counts = flags.groupby(table["source"].to_numpy()).sum().reindex(list(LEAD_SOURCES), fill_value=0)
+    counts.index.name = "来源"
+    return counts.astype(int)
 
 
 def summarize_leads(table: pd.DataFrame, at: datetime) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Callable, Hashable
 
 import pandas as pd
 
@@ -16,7 +17,9 @@ from ..policy import fever_threshold
 from .alerts import arrivals_expected
 from .supplies import stock_by_item  # the one stock computation, re-exported
 from .command import COMMAND_KPI_LABELS, command_figures
-from .controls import Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, test_schedule
+from .controls import (
+    Data, active_controls, bad_test_date_rows, describe_bad_rows, filter_village, parsed_test_dates, test_schedule,
+)
 from .volunteers import gap_labels as volunteer_gap_labels, volunteer_gap_figures
 
 __all__ = [
@@ -46,6 +49,10 @@ KPI_LABELS = {
     **COMMAND_KPI_LABELS,  # 指挥调度: duty gaps, open and overdue tasks, villages' late and missing reports
 }
 KPI_LABELS.update(volunteer_gap_labels())  # 党员志愿者: households and checkpoint shifts short
+
+
+#: ``memo(key, build)``: ``build()`` once per key for the same data (see :func:`summarize_overview`).
+Memo = Callable[[Hashable, Callable[[], Any]], Any]
 
 
 @dataclass
@@ -84,30 +91,55 @@ def fevers_on(daily_checks: pd.DataFrame, day: date, threshold: float | None = N
     return rows[hot.fillna(False)]
 
 
+def no_memo(_key, build):
+    """The ``memo`` of the figures when nothing is kept: compute now."""
+    return build()
+
+
 def summarize_overview(
     data: Data,
     day: date,
     *,
     village: str | None = None,
     measure: str | None = None,
+    memo: Memo | None = None,
 ) -> Overview:
     """KPIs, the per-village table and per-grid counts for one date and filter.
 
     ``village`` limits everything to one administrative village; ``measure``
     limits the control figures (people under control, tests, fevers) to one
     measure. Supplies are township-wide and ignore both filters.
+
+    ``memo(key, build)``, when given, returns ``build()`` computed once per
+    ``key`` for the same ``data`` (a page's cache, dropped when the data are
+    re-read): what does not depend on the village (the measures in force on
+    the day, computed row by row; the stock; the command's tables) is
+    computed for the township once and then filtered; the figures are the
+    same as without it.
     """
+    # each row's test dates parsed once for the ledger (only worth it when kept)
+    parsed = memo(("test_dates",), lambda: parsed_test_dates(data["controls"])) if memo else None
+    memo = memo or no_memo
     ts = _ts(day)
     villages = data["villages"]["name"].tolist()
     away = filter_village(data["away"], village)
     returnees = filter_village(data["returnees"], village)
     controls_all = filter_village(data["controls"], village)
-    active = active_controls(controls_all, day, measure)
-    schedule = test_schedule(active, data["tests"], day)
+    # the measure in force is a property of each control row: the township's once, then one village's rows
+    active = filter_village(memo(("active_controls", day, measure),
+                                 lambda: active_controls(data["controls"], day, measure)), village)
+    if village and parsed is not None:  # the township's schedule once, per village, then one village's rows
+        schedule = filter_village(memo(("test_schedule", day, measure), lambda: test_schedule(
+            memo(("active_controls", day, measure), lambda: active_controls(data["controls"], day, measure)),
+            data["tests"], day, parsed, per_village=True)), village).reset_index(drop=True)
+        if schedule.empty:
+            schedule = test_schedule(active.iloc[0:0], data["tests"], day)
+    else:
+        schedule = test_schedule(active, data["tests"], day, parsed)
     fevers = fevers_on(filter_village(data["daily_checks"], village), day)
     fevers = fevers[fevers["id_number"].isin(active["id_number"])]
     problems = filter_village(data["problems"], village)
-    stock = stock_by_item(data["donations"], data["distributions"], day)
+    stock = memo(("stock", day), lambda: stock_by_item(data["donations"], data["distributions"], day))
 
     away_now = away[(away["returned"] != True) & (away["left_date"].isna() | (away["left_date"] <= ts))]  # noqa: E712
     # the same list the returnee page acts on: pre-registered and not yet
@@ -138,11 +170,11 @@ def summarize_overview(
         stock_value=float(stock["stock_value"].sum().round(2)),
     )
 
-    command = command_figures(data, day, village=village)  # 指挥调度
+    command = command_figures(data, day, village=village, memo=memo)  # 指挥调度
     kpis.update(command.kpis)
 
     def per_village(frame: pd.DataFrame) -> pd.Series:
-        return frame.groupby("village").size().reindex(villages, fill_value=0) if len(frame) else pd.Series(0, index=villages)
+        return frame["village"].value_counts().reindex(villages, fill_value=0) if len(frame) else pd.Series(0, index=villages)
 
     table = pd.DataFrame(index=pd.Index(villages, name="村"))
     table["在外人员"] = per_village(away_now)
@@ -160,12 +192,12 @@ def summarize_overview(
     table = table.astype(int)
 
     # 党员志愿者: households in home isolation and checkpoint shifts short of people
-    volunteer_gaps = volunteer_gap_figures(data, day, village) if "volunteer_assignments" in data else {}
+    volunteer_gaps = volunteer_gap_figures(data, day, village, memo=memo) if "volunteer_assignments" in data else {}
     kpis.update({key: len(rows) for key, rows in volunteer_gaps.items()})
 
     grids = data["grids"]["code"]
     by_grid = active.groupby("grid").size().reindex(grids, fill_value=0) if len(active) else pd.Series(0, index=grids)
-    bad_rows = bad_test_date_rows(controls_all)
+    bad_rows = bad_test_date_rows(controls_all, parsed)
 
     return Overview(
         day=day,

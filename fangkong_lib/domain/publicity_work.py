@@ -165,10 +165,11 @@ FIGURE_LABELS = {"publicity_behind": "宣传滞后村", "publicity_coverage": "�
 
 
 def publicity_figures(publicity: pd.DataFrame, villages: pd.DataFrame, day: date, *,
-                      village: str | None = None) -> dict[str, int]:
+                      village: str | None = None, coverage: pd.DataFrame | None = None) -> dict[str, int]:
     """The figures the overview and the briefing show: villages behind, and
-    the leaflet coverage of all households (percent)."""
-    cov = publicity_coverage(publicity, villages, day)
+    the leaflet coverage of all households (percent). ``coverage``: the
+    township's :func:`publicity_coverage` on ``day`` when already computed."""
+    cov = publicity_coverage(publicity, villages, day) if coverage is None else coverage
     if village:
         cov = cov[cov["village"] == village]
     households = int(cov["households"].sum())

@@ -251,17 +251,20 @@ def gap_labels(policy: VolunteerPolicy | None = None) -> dict[str, str]:
 
 
 def volunteer_gap_figures(data: Mapping[str, pd.DataFrame], day: date, village: str | None = None,
-                          policy: VolunteerPolicy | None = None) -> dict[str, pd.DataFrame]:
+                          policy: VolunteerPolicy | None = None, memo=None) -> dict[str, pd.DataFrame]:
     """What the overview and the briefing say about the volunteers on ``day``:
     ``volunteer_households`` (home-isolated households without a volunteer in
     every required post, :func:`household_cover`) and
     ``checkpoint_short_shifts`` (the day's checkpoint shifts short of people,
     :func:`checkpoint_shifts`; none on a day the duty roster does not cover
     at all, before it was kept). ``village`` limits the households;
-    checkpoints are the township's."""
+    checkpoints are the township's (with ``memo``, see
+    :func:`~.overview.summarize_overview`, computed once for the day)."""
     controls = filter_village(data["controls"], village)
     homes = household_cover(controls, data["volunteer_assignments"], day, policy)
-    shifts = checkpoint_shifts(data["duty_posts"], data["duty_shifts"], day, policy)
+    shifts = (memo or (lambda _key, build: build()))(
+        ("checkpoint_shifts", day, None if policy is None else id(policy)),
+        lambda: checkpoint_shifts(data["duty_posts"], data["duty_shifts"], day, policy))
     rostered = data["duty_shifts"]
     if not (_ts(rostered["date"]) == pd.Timestamp(day)).any():
         shifts = shifts.iloc[0:0]

@@ -202,8 +202,18 @@ class PageView(w.VBox):
         w.link((self.model, trait), (widget, "value"))
         return widget.add_class(css) if css else widget
 
-    def map_frame(self, trait: str = "map_html") -> w.HTML:
-        """The map box: shows the model's sandboxed iframe."""
+    def map_frame(self, trait: str = "map_html") -> w.DOMWidget:
+        """The map box: shows the model's sandboxed iframe. A model with a
+        live map (``live_map``) gets a :class:`~fangkong_lib.ui.livemap.LiveMap`:
+        the iframe stays and a filter change updates its layers."""
+        if self.model.live_map and trait == "map_html":
+            from .livemap import LiveMap
+
+            live = LiveMap(document=self.model.map_html, update=self.model.map_update,
+                           layout=w.Layout(width="100%")).add_class("fk-map-box")
+            w.dlink((self.model, "map_html"), (live, "document"))
+            w.dlink((self.model, "map_update"), (live, "update"))
+            return live
         frame = w.HTML(layout=w.Layout(width="100%")).add_class("fk-map-box")
         frame.value = getattr(self.model, trait)
         self.model.observe(lambda change: setattr(frame, "value", change["new"]), names=trait)
@@ -221,6 +231,8 @@ class PageView(w.VBox):
 
     def map_export(self, name: Callable[[], str], trait: str = "map_html", **kwargs) -> MapExportBar:
         """导出地图: the very document the map frame shows (HTML and PNG)."""
+        if trait == "map_html":
+            return MapExportBar(self.model.shown_map_html, name, **kwargs)
         return MapExportBar(lambda: getattr(self.model, trait), name, **kwargs)
 
     def say(self, message: str, error: bool = False) -> None:

@@ -199,6 +199,33 @@ def _features(gdf: gpd.GeoDataFrame, props: dict[str, Iterable]) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
+#: Grid outlines: a cell of the chosen village, any other cell.
+GRID_HIGHLIGHT, GRID_STROKE = "#1f4e79", "#8a8a8a"
+
+
+def grid_layer_state(grids: gpd.GeoDataFrame, counts: pd.Series | None = None, *,
+                     highlight_village: str | None = None,
+                     count_label: str = "管控中") -> tuple[list[str], list[dict], list[Markup]]:
+    """What :func:`add_grid_layer` draws for each cell, in ``grids``' order:
+    its escaped code (the feature's id), its Leaflet style and its tooltip
+    (escaped HTML). The live map's update carries the same (one function,
+    so a map updated in place shows what a map drawn anew would)."""
+    values = (counts.reindex(grids["code"]).fillna(0).astype(int).to_numpy()
+              if counts is not None else np.zeros(len(grids), dtype=int))
+    members = grids["member"] if "member" in grids else [""] * len(grids)
+    tips = [
+        html("<b>{code}</b><br>{v} · {nv}<br>联户党员：{mem}<br>{label}：{n} 人",
+             code=code, v=v, nv=nv, mem=mem, label=count_label, n=int(n))
+        for code, v, nv, mem, n in zip(grids["code"], grids["village"], grids["natural_village"], members, values)
+    ]
+    ramp = np.clip(np.searchsorted(np.asarray(CONTROL_BINS), values, side="right") - 1, 0, len(CONTROL_COLOURS) - 1)
+    chosen = (grids["village"] == highlight_village).to_numpy() if highlight_village else np.zeros(len(grids), bool)
+    styles = [{"fillColor": CONTROL_COLOURS[i], "fillOpacity": 0.85,
+               "color": GRID_HIGHLIGHT if hl else GRID_STROKE, "weight": 1.6 if hl else 0.5}
+              for i, hl in zip(ramp, chosen)]
+    return [escape_text(c) for c in grids["code"]], styles, tips
+
+
 def add_grid_layer(
     m: folium.Map,
     grids: gpd.GeoDataFrame,
@@ -214,18 +241,12 @@ def add_grid_layer(
     ``counts`` is indexed by grid code; missing codes count as 0. Cells of
     ``highlight_village`` get a darker outline.
     """
-    values = (counts.reindex(grids["code"]).fillna(0).astype(int).to_numpy()
-              if counts is not None else np.zeros(len(grids), dtype=int))
-    tips = [
-        html("<b>{code}</b><br>{v} · {nv}<br>联户党员：{mem}<br>{label}：{n} 人",
-             code=code, v=v, nv=nv, mem=mem, label=count_label, n=int(n))
-        for code, v, nv, mem, n in zip(grids["code"], grids["village"], grids["natural_village"],
-                                       grids.get("member", [""] * len(grids)), values)
-    ]
+    codes, styles, tips = grid_layer_state(grids, counts, highlight_village=highlight_village,
+                                           count_label=count_label)
     data = _features(grids, {
-        "code": [escape_text(c) for c in grids["code"]],
-        "fill": [_bins_colour(v) for v in values],
-        "hl": [bool(highlight_village) and v == highlight_village for v in grids["village"]],
+        "code": codes,
+        "fill": [s["fillColor"] for s in styles],
+        "hl": [s["color"] == GRID_HIGHLIGHT for s in styles],
         "tip": tips,
     })
     folium.GeoJson(
@@ -234,7 +255,7 @@ def add_grid_layer(
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.85,
-            "color": "#1f4e79" if f["properties"]["hl"] else "#8a8a8a",
+            "color": GRID_HIGHLIGHT if f["properties"]["hl"] else GRID_STROKE,
             "weight": 1.6 if f["properties"]["hl"] else 0.5,
         },
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
@@ -348,6 +369,20 @@ def add_points_layer(m: folium.Map, points: gpd.GeoDataFrame, *, label: str | No
     return m
 
 
+def village_values_state(villages: gpd.GeoDataFrame, values: pd.Series, *, bins: Sequence[float],
+                         colours: Sequence[str], unit: str = "",
+                         highlight_village: str | None = None) -> tuple[list[str], list[dict], list[Markup]]:
+    """What :func:`add_village_values_layer` draws for each area, in
+    ``villages``' order: its escaped name (the feature's id), its style and
+    its tooltip (escaped HTML); the live map's update carries the same."""
+    vals = values.reindex(villages["name"]).fillna(0).to_numpy()
+    tips = [html("<b>{n}</b>：{v}{unit}", n=n, v=f"{v:,.0f}", unit=unit) for n, v in zip(villages["name"], vals)]
+    styles = [{"fillColor": _bins_colour(v, bins, colours), "fillOpacity": 0.75,
+               "color": GRID_HIGHLIGHT if hl else GRID_STROKE, "weight": 3 if hl else 0.8}
+              for v, hl in zip(vals, [bool(highlight_village) and n == highlight_village for n in villages["name"]])]
+    return [escape_text(n) for n in villages["name"]], styles, tips
+
+
 def add_village_values_layer(
     m: folium.Map,
     villages: gpd.GeoDataFrame,
@@ -361,17 +396,15 @@ def add_village_values_layer(
 ) -> folium.Map:
     """Villages filled by a value each (``values`` indexed by village name,
     binned by ``bins`` into ``colours``), the value in the tooltip."""
-    vals = values.reindex(villages["name"]).fillna(0).to_numpy()
-    fills = [_bins_colour(v, bins, colours) for v in vals]
-    tips = [html("<b>{n}</b>：{v}{unit}", n=n, v=f"{v:,.0f}", unit=unit)
-            for n, v in zip(villages["name"], vals)]
-    hl = [bool(highlight_village) and n == highlight_village for n in villages["name"]]
-    data = _features(villages, {"tip": tips, "fill": fills, "hl": hl})
+    names, styles, tips = village_values_state(villages, values, bins=bins, colours=colours, unit=unit,
+                                               highlight_village=highlight_village)
+    data = _features(villages, {"tip": tips, "fill": [s["fillColor"] for s in styles],
+                                "hl": [s["color"] == GRID_HIGHLIGHT for s in styles], "name": names})
     folium.GeoJson(
         data,
         name=name,
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
-                                  "color": "#1f4e79" if f["properties"]["hl"] else "#8a8a8a",
+                                  "color": GRID_HIGHLIGHT if f["properties"]["hl"] else GRID_STROKE,
                                   "weight": 3 if f["properties"]["hl"] else 0.8},
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
@@ -438,10 +471,14 @@ def _js_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+def title_html(title: str, subtitle: str = "") -> Markup:
+    """The title box's content (escaped): ``title`` and an optional ``subtitle``."""
+    return html("<h4>{title}</h4>", title=title) + (html("<div>{s}</div>", s=subtitle) if subtitle else "")
+
+
 def add_title(m: folium.Map, title: str, subtitle: str = "") -> folium.Map:
     """The title box (top left): ``title`` and an optional ``subtitle``."""
-    body = html("<h4>{title}</h4>", title=title) + (html("<div>{s}</div>", s=subtitle) if subtitle else "")
-    _MapPanel(body, "topleft", "max-width:60%").add_to(m)
+    _MapPanel(title_html(title, subtitle), "topleft", "max-width:60%").add_to(m)
     return m
 
 
@@ -597,6 +634,7 @@ def make_overview_map(
     note: str = "",
     count_label: str = "管控中",
     legend_title: str = "管控人数（按网格）",
+    live: bool = False,
 ) -> folium.Map:
     """Grid cells coloured by a count per cell (people under control by
     default), village boundaries, natural villages, legend, scale and notes,
@@ -604,6 +642,7 @@ def make_overview_map(
     situation map is :func:`fangkong_lib.views.situation.make_situation_map`.
 
     With ``village`` the map zooms to that village and outlines its cells.
+    ``live``: the page may update the map in place (:func:`overview_map_update`).
     """
     naturals = _naturals_as_points(naturals)
     if basemap == "amap":
@@ -615,7 +654,181 @@ def make_overview_map(
     add_village_layer(m, villages)
     add_natural_village_layer(m, naturals)
     add_village_labels(m, villages)
+    if live:
+        add_live_updates(m, {"grids": f"网格（{count_label}）"})
     return m
+
+
+def overview_map_update(grids: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, counts: pd.Series | None = None, *,
+                        village: str | None = None, title: str | None = None, subtitle: str = "",
+                        count_label: str = "管控中") -> dict:
+    """The :func:`live_update` that brings a live :func:`make_overview_map`
+    to ``counts``, ``village`` and ``subtitle`` (``villages`` in the datum
+    of the map shown: converted for AMap)."""
+    codes, styles, tips = grid_layer_state(grids, counts, highlight_village=village, count_label=count_label)
+    return live_update({"grids": live_layer("code", codes, styles, tips)},
+                       panels={"topleft": title_html(title or "", subtitle)} if title else {},
+                       bounds=area_bounds(villages, village))
+
+
+# -- The live map: one document, its layers updated in place ---------------------------
+
+#: Panels a live update may refill (the boxes of :func:`make_map_frame`).
+LIVE_PANELS = ("topleft", "topright", "bottomleft", "bottomright")
+#: Style keys a live update may set, and the kind of value each takes.
+LIVE_STYLE_KEYS = {"fillColor": "colour", "color": "colour", "weight": "number", "fillOpacity": "number",
+                   "opacity": "number"}
+
+
+class _LiveUpdates(MacroElement):
+    """The listener of a live map (see :func:`add_live_updates`)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map, layers) {
+            var KINDS = {{ this.kinds|tojson }}, PANELS = {{ this.panels|tojson }};
+            var COLOUR = /^#[0-9a-fA-F]{3,8}$/, live = {}, bounds = null;
+            function cleanStyle(style) {
+                var out = {};
+                if (!style || typeof style !== "object") return out;
+                Object.keys(KINDS).forEach(function (k) {
+                    var v = style[k];
+                    if (KINDS[k] === "colour" ? (typeof v === "string" && COLOUR.test(v))
+                            : (typeof v === "number" && isFinite(v) && v >= 0 && v <= 20)) out[k] = v;
+                });
+                return out;
+            }
+            Object.keys(layers).forEach(function (key) {
+                // resetStyle (after a hover) must come back to the live style, not the first one
+                var layer = layers[key], first = layer.options.style;
+                layer.options.style = function (feature) {
+                    var base = typeof first === "function" ? first(feature) : (first || {}), state = live[key];
+                    var props = feature && feature.properties, id = state && props ? props[state.key] : undefined;
+                    return state && state.styles[id] ? Object.assign({}, base, state.styles[id]) : base;
+                };
+            });
+            function fit() { if (bounds) { map.invalidateSize({animate: false}); map.fitBounds(bounds, {animate: false}); } }
+            function apply(update) {
+                if (!update || typeof update !== "object") return false;
+                var specs = update.layers || {};
+                Object.keys(specs).forEach(function (key) {
+                    var layer = layers[key], spec = specs[key];
+                    if (!layer || !spec || typeof spec.key !== "string") return;
+                    var styles = {}, tips = spec.tips || {};
+                    Object.keys(spec.styles || {}).forEach(function (id) { styles[id] = cleanStyle(spec.styles[id]); });
+                    live[key] = {key: spec.key, styles: styles};
+                    layer.eachLayer(function (feature) {
+                        var props = feature.feature && feature.feature.properties;
+                        if (!props) return;
+                        var id = props[spec.key];
+                        if (styles[id] && feature.setStyle) feature.setStyle(styles[id]);
+                        if (typeof tips[id] === "string") props.tip = tips[id];  // escaped HTML (views/html.py)
+                    });
+                });
+                var panels = update.panels || {};
+                Object.keys(panels).forEach(function (where) {
+                    if (PANELS.indexOf(where) < 0 || typeof panels[where] !== "string") return;
+                    var box = map.getContainer().querySelector(".fk-panel.fk-" + where);
+                    if (box) box.innerHTML = panels[where];  // escaped HTML (views/html.py)
+                });
+                var b = update.bounds, flat = Array.isArray(b) && b.length === 2 && Array.isArray(b[0])
+                    && Array.isArray(b[1]) ? b[0].concat(b[1]) : [];
+                if (flat.length === 4 && flat.every(function (v) { return typeof v === "number" && isFinite(v); })) {
+                    bounds = [[flat[0], flat[1]], [flat[2], flat[3]]];
+                    fit();
+                }
+                return true;
+            }
+            // after the frame's own refit (its first bounds): the bounds shown now
+            window.addEventListener("load", fit);
+            window.addEventListener("resize", fit);
+            var state = document.getElementById("fk-live-state");  // an exported map: the state it shows
+            if (state) { try { apply(JSON.parse(state.textContent)); } catch (e) { /* the first state stays */ } }
+            if (window.parent === window) return;
+            window.addEventListener("message", function (event) {
+                if (event.source !== window.parent) return;  // only the page that shows this map
+                var data = event.data;
+                if (!data || data.type !== "fk-live-map" || !data.update) return;
+                if (apply(data.update)) window.parent.postMessage({type: "fk-live-applied", version: data.update.version}, "*");
+            });
+            window.parent.postMessage({type: "fk-live-ready"}, "*");
+        })({{ this._parent.get_name() }}, {{ this.layers_js }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, layers: dict[str, str]):
+        super().__init__()
+        self._name = "LiveUpdates"
+        self.layers = dict(layers)
+        self.kinds, self.panels = LIVE_STYLE_KEYS, LIVE_PANELS
+
+    def render(self, **kwargs):
+        found = {child.layer_name: child.get_name() for child in self._parent._children.values()
+                 if isinstance(child, folium.GeoJson)}
+        missing = [name for name in self.layers.values() if name not in found]
+        if missing:
+            raise ValueError(f"live map: no GeoJSON layer named {missing}")
+        self.layers_js = "{" + ", ".join(f"{json.dumps(key)}: {found[name]}" for key, name in self.layers.items()) + "}"
+        super().render(**kwargs)
+
+
+def add_live_updates(m: folium.Map, layers: dict[str, str]) -> folium.Map:
+    """Let the page that shows ``m`` update it in place (add it after the layers).
+
+    ``layers`` maps a key of the update to the name of a GeoJSON layer of
+    ``m``. The map then takes :func:`live_update` payloads posted by its
+    parent page (and from no one else), sets the styles, tooltips (escaped
+    HTML), panels and bounds they carry, and posts back
+    ``{"type": "fk-live-applied", "version": …}``; an exported document
+    applies the state written into it by :func:`with_live_state`.
+    """
+    _LiveUpdates(layers).add_to(m)
+    return m
+
+
+def live_layer(key: str, ids: Sequence[str], styles: Sequence[dict], tips: Sequence[Markup]) -> dict:
+    """One layer of a :func:`live_update`: per feature (by its property
+    ``key``, e.g. an escaped grid code) a style and a tooltip (escaped HTML)."""
+    for style in styles:
+        bad = set(style) - set(LIVE_STYLE_KEYS)
+        if bad:
+            raise ValueError(f"live map: style keys {sorted(bad)}")
+    for tip in tips:
+        if not isinstance(tip, Markup):  # data reaches a tooltip only through views.html
+            raise TypeError("live map tooltips must be Markup built with views.html.html()")
+    return {"key": key, "styles": dict(zip(ids, styles)), "tips": {i: str(t) for i, t in zip(ids, tips)}}
+
+
+def live_update(layers: dict[str, dict], *, panels: dict[str, Markup] | None = None,
+                bounds: Sequence[float] | None = None) -> dict:
+    """What a live map is told to show: ``layers`` (from :func:`live_layer`),
+    ``panels`` (position → escaped HTML, e.g. :func:`title_html`) and the
+    ``bounds`` to fit (minx, miny, maxx, maxy)."""
+    panels = dict(panels or {})
+    for where, body in panels.items():
+        if where not in LIVE_PANELS:
+            raise ValueError(f"panel position {where!r}")
+        if not isinstance(body, Markup):
+            raise TypeError("live map panels must be Markup built with views.html.html()")
+    update = {"layers": layers, "panels": {k: str(v) for k, v in panels.items()}}
+    if bounds is not None:
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        update["bounds"] = [[miny, minx], [maxy, maxx]]
+    return update
+
+
+def with_live_state(document: str, update: dict) -> str:
+    """``document`` (a live map) that shows ``update`` as soon as it opens:
+    the map export of a live map is the document shown, in the state shown."""
+    state = json.dumps(update, ensure_ascii=False, separators=(",", ":"))
+    state = state.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    state = state.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    tag = f'<script type="application/json" id="fk-live-state">{state}</script>'
+    at = document.find("<body>")
+    if at < 0:
+        raise ValueError("not a map document")
+    at += len("<body>")
+    return document[:at] + tag + document[at:]
 
 
 def render_map(m: folium.Map) -> str:

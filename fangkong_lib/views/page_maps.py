@@ -17,9 +17,10 @@ from .maps import (
     make_overview_map,
     _features, add_points_layer, add_village_labels, add_village_layer, add_village_values_layer, legend_rows,
     make_map_frame, simplify_coverage, value_legend_entries,
+    add_live_updates, area_bounds, join_html, live_layer, live_update, title_html, village_values_state,
 )
 
-__all__ = ["make_county_map", "make_leads_map", "make_places_map", "make_problems_map", "make_supplies_map", "PROBLEM_BINS", "PROBLEM_COLOURS",
+__all__ = ["county_map_update", "make_county_map", "make_leads_map", "make_places_map", "make_problems_map", "make_supplies_map", "PROBLEM_BINS", "PROBLEM_COLOURS",
            "VALUE_BINS", "VALUE_COLOURS", "QTY_BINS"]
 
 #: Open problems per village: bins and colours (0 first).
@@ -128,22 +129,19 @@ def county_bins(values: pd.Series) -> tuple[float, ...]:
 
 def make_county_map(townships: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, values: pd.Series, *,
                     county: str, measure: str, day: date, township: str | None = None,
-                    note: str = "") -> folium.Map:
+                    note: str = "", live: bool = False) -> folium.Map:
     """The county overview: townships filled by ``measure`` (``values``
     indexed by township name), villages' boundaries drawn thin.
 
     Both layers are simplified as coverages (:func:`simplify_coverage`), so
-    the map stays small however many villages the county has.
+    the map stays small however many villages the county has. ``live``: the
+    page may update it in place (:func:`county_map_update`).
     """
     townships = simplify_coverage(townships, 0.002)
     villages = simplify_coverage(villages, 0.0008)
-    bins = county_bins(values)
-    total = int(values.sum()) if len(values) else 0
-    m = make_map_frame(
-        townships, focus=township or None, title=f"{county}各乡镇{measure}",
-        subtitle=f"合计 {total:,} · {day.isoformat()}", notes=note,
-        legend=legend_rows(f"{measure}（按乡镇）", value_legend_entries(bins, COUNTY_COLOURS)),
-    )
+    title, subtitle, legend, bins = _county_texts(values, county=county, measure=measure, day=day)
+    m = make_map_frame(townships, focus=township or None, title=title, subtitle=subtitle, notes=note,
+                       legend=legend)
     add_village_values_layer(m, townships, values, bins=bins, colours=COUNTY_COLOURS, unit="",
                              name=f"{measure}（按乡镇）", highlight_village=township or None)
     if len(villages):
@@ -153,4 +151,27 @@ def make_county_map(townships: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, val
             smooth_factor=1.0,
         ).add_to(m)
     add_village_labels(m, townships)
+    if live:
+        add_live_updates(m, {"townships": f"{measure}（按乡镇）"})
     return m
+
+
+def _county_texts(values: pd.Series, *, county: str, measure: str, day: date):
+    """Title, subtitle, legend rows and bins of the county map for ``measure``."""
+    bins = county_bins(values)
+    total = int(values.sum()) if len(values) else 0
+    legend = legend_rows(f"{measure}（按乡镇）", value_legend_entries(bins, COUNTY_COLOURS))
+    return f"{county}各乡镇{measure}", f"合计 {total:,} · {day.isoformat()}", legend, bins
+
+
+def county_map_update(townships: gpd.GeoDataFrame, values: pd.Series, *, county: str, measure: str, day: date,
+                      township: str | None = None) -> dict:
+    """The :func:`~fangkong_lib.views.maps.live_update` that brings a live
+    :func:`make_county_map` to ``measure`` and its ``values``: fills,
+    tooltips, title and legend."""
+    title, subtitle, legend, bins = _county_texts(values, county=county, measure=measure, day=day)
+    names, styles, tips = village_values_state(townships, values, bins=bins, colours=COUNTY_COLOURS, unit="",
+                                               highlight_village=township or None)
+    return live_update({"townships": live_layer("name", names, styles, tips)},
+                       panels={"topleft": title_html(title, subtitle), "bottomright": join_html(legend)},
+                       bounds=area_bounds(townships, township or None))

@@ -213,13 +213,27 @@ def map_frame(page, timeout_s: float = TIMEOUT_MS / 1000):
     return frame
 
 
+#: The versions the live maps (fangkong_lib/ui/livemap.js) show.
+LIVE_VERSIONS = "() => [...document.querySelectorAll('.fk-live-map')].map(el => el.dataset.fkLiveVersion || '')"
+#: True once every live map shows an update newer than ``before`` (its
+#: :data:`LIVE_VERSIONS` before the change) and the last its page sent.
+LIVE_MAPS_APPLIED = """before => [...document.querySelectorAll('.fk-live-map')].every((el, i) =>
+    el.dataset.fkLiveWanted && el.dataset.fkLiveWanted !== before[i] && el.dataset.fkLiveVersion === el.dataset.fkLiveWanted)"""
+
+
 def change_filter(page, change, *status_parts: str):
     """Run ``change`` (a filter action) and wait until the page shows the
-    result (status line with ``status_parts``, no error); returns the new map frame."""
+    result (status line with ``status_parts``, no error, a live map showing
+    the new state); returns the map frame (the same one for a live map)."""
     previous = status_text(page)
     page.locator("iframe.fk-map").evaluate(f"el => el.setAttribute('{SEEN_MARK}', '')")
+    live_before = page.evaluate(LIVE_VERSIONS)
     change()
     wait_for_status(page, previous, *status_parts)
+    page.wait_for_function(LIVE_MAPS_APPLIED, arg=live_before)
+    # a live map keeps its iframe (and a new document is a new iframe)
+    page.locator(f".fk-live-map iframe.fk-map[{SEEN_MARK}]").evaluate_all(
+        f"els => els.forEach(el => el.removeAttribute('{SEEN_MARK}'))")
     return map_frame(page)
 
 
@@ -250,6 +264,22 @@ def map_features(frame) -> dict:
     )
     counts["fills"] = Counter(counts["fills"])
     return counts
+
+
+def grid_tips(frame) -> dict[str, str]:
+    """Grid code → the text of its tooltip, as the map would show it now."""
+    return frame.evaluate(
+        """() => {
+            const map = Object.keys(window).filter(k => k.startsWith('map_'))
+                .map(k => window[k]).find(v => v instanceof L.Map);
+            const asText = html => new DOMParser().parseFromString(String(html), 'text/html').body.textContent;
+            const out = {};
+            map.eachLayer(layer => {
+                const props = layer.feature && layer.feature.properties;
+                if (layer._path && props && props.code) out[props.code] = asText(props.tip);
+            });
+            return out;
+        }""")
 
 
 def coloured_grids(features: dict) -> int:
@@ -398,18 +428,30 @@ def test_overview_filters_update_figures_and_map(
     village_grids = int((grids["village"] == village).sum())
     assert village_grids > 0
     villages = page.locator(".fk-filter-village select")
+    page.locator("iframe.fk-map").evaluate("el => { el.__fkSameFrame = true; }")
+    tips_before = grid_tips(frame)
     frame = change_filter(page, lambda: villages.select_option(label=village), village, "集中隔离")
     one_village = map_features(frame)
     screenshot(page, output_dir / "3-village.png")
     assert village_table_rows(page) == [village, "合计"]
     assert one_village["grids"] == N_GRIDS
     assert one_village["highlighted"] == village_grids
+    # the live map: the same iframe (no new document), updated in place to the new state
+    assert page.locator("iframe.fk-map").count() == 1
+    assert page.locator("iframe.fk-map").evaluate("el => el.__fkSameFrame === true")
+    # only the village's people count now: fewer cells coloured, the map shows it
+    assert one_village["fills"] != isolated["fills"] and coloured_grids(one_village) < coloured_grids(isolated)
+    assert village in frame.locator(".fk-panel.fk-topleft").inner_text()
 
     # Before anyone came back: nobody under control, every cell the zero colour.
     day = page.locator(".fk-filter-day input")
     frame = change_filter(page, lambda: day.fill("2022-03-01"), "2022-03-01")
     early = map_features(frame)
     screenshot(page, output_dir / "4-early-date.png")
+    assert page.locator("iframe.fk-map").evaluate("el => el.__fkSameFrame === true")  # still updated in place
+    early_tips = grid_tips(frame)  # the tooltips too: nobody under control in any cell
+    assert early_tips.keys() == tips_before.keys() and early_tips != tips_before
+    assert all(tip.endswith("管控中：0 人") for tip in early_tips.values())
     assert kpi_value(page, "under_control") == 0
     assert early["grids"] == N_GRIDS
     assert early["highlighted"] == village_grids

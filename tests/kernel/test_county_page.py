@@ -51,8 +51,10 @@ def test_the_county_overview_compares_townships_and_matches_the_township_overvie
         ov.kpis["open_problems"])
     assert "虎岗乡" in model.table_html and "合计" in model.table_html
     assert on_map("虎岗乡", model.map_html) and len(model.map_html) < 2_000_000
+    map_before = model.map_html
     model.measure = "在外人员"
-    assert on_map("各乡镇在外人员", model.map_html) and "在外人员" in model.status
+    assert on_map("各乡镇在外人员", model.map_update["panels"]["topleft"]) and "在外人员" in model.status
+    assert model.map_html is map_before  # the live map is recoloured, not drawn again
     with pytest.raises(traitlets.TraitError):
         model.township = "<script>alert(1)</script>"
     model.township = "虎岗乡"

@@ -21,24 +21,37 @@ def test_default_is_the_demo_day(model):
     assert "<iframe" in model.map_html and "合计" in model.table_html
 
 
+def _fills(update) -> list[str]:
+    return [style["fillColor"] for style in update["layers"]["grids"]["styles"].values()]
+
+
 def test_filters_change_kpis_map_and_table_together(model, demo_data):
-    before = dict(model.kpis), model.map_html, model.table_html
+    before = dict(model.kpis), model.map_html, model.table_html, model.map_update
     model.measure = "集中隔离"
     assert model.kpis["under_control"] == model.kpis["集中隔离"] < before[0]["under_control"]
-    assert model.map_html != before[1]
+    # the live map keeps its document; the update recolours its cells
+    assert model.map_html is before[1]
+    assert model.map_update["version"] > before[3]["version"] and _fills(model.map_update) != _fills(before[3])
     village = demo_data.village_names[3]
     model.village = village
     assert model.kpis["away"] < before[0]["away"]
     assert village in model.table_html and demo_data.village_names[4] not in model.table_html
+    outlined = [s for s in model.map_update["layers"]["grids"]["styles"].values() if s["color"] == "#1f4e79"]
+    assert len(outlined) == int((demo_data.grids["village"] == village).sum()) > 0
+    assert village in model.map_update["panels"]["topleft"]
+    exported = model.shown_map_html()  # 导出地图: the document shown, in the state shown
+    assert exported != model.map_html and "fk-live-state" in exported
     model.day = date(2022, 3, 1)
     assert model.kpis["under_control"] == 0 and model.kpis["arrived_today"] == 0
 
 
-def test_map_is_cached_per_filter(model):
+def test_the_map_document_is_built_once_per_basemap(model):
     first = model.map_html
     model.measure = "三天两检"
     model.measure = ""
     assert model.map_html is first
+    model.basemap = "osm"
+    assert model.map_html != first and "openstreetmap" in model.map_html.lower()
 
 
 def test_bad_filter_values_are_refused(model):
@@ -64,7 +77,7 @@ def test_page_widgets_follow_the_model(model):
     page._measure.value = "居家隔离"
     assert model.measure == "居家隔离"
     assert 'data-kpi="under_control"' in page._kpis.value
-    assert page._map.value == model.map_html
+    assert page._map.document == model.map_html and page._map.update == model.map_update
 
 
 def rows_in(table_html: str) -> int:
@@ -111,12 +124,16 @@ def test_overview_map_export_is_the_map_shown(model):
     """Issue 11.8: 导出地图 exported a different builder's map; it must be the
     document in the map frame, for the same filters."""
     from fangkong_lib.ui.exportbar import MapExportBar, document_of
+    from fangkong_lib.views.maps import with_live_state
 
     page = OverviewPage(model)
     model.measure = "居家隔离"
     bar = page._map_export
-    assert isinstance(bar, MapExportBar) and bar._map_html() == page._map.value == model.map_html
-    assert "居家隔离" in document_of(page._map.value)
+    assert isinstance(bar, MapExportBar) and page._map.document == model.map_html
+    # the live map's document with the update it shows written in
+    exported = document_of(bar._map_html())
+    assert exported == with_live_state(document_of(page._map.document), page._map.update)
+    assert "居家隔离" in exported
 
 
 def test_people_list_is_masked(model):

@@ -19,6 +19,7 @@ import traitlets as t
 
 from ...config import hub_user_name
 from ...views.html import html
+from ...views.maps import map_iframe, with_live_state
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +132,13 @@ class PageModel(t.HasTraits):
     filters: tuple[str, ...] = ("village",)
     #: Size of the rendered-map cache.
     map_cache_size = 16
+    #: Size of the cache of figures computed once per data generation (:meth:`memo`).
+    memo_size = 64
     #: KPI keys whose card opens a list (see :meth:`kpi_list`).
     kpi_lists: tuple[str, ...] = ()
+    #: The page keeps one live map (:meth:`show_live_map`): its view shows
+    #: ``map_html`` and posts ``map_update`` into it instead of replacing it.
+    live_map = False
 
     village = t.Unicode(ALL)
     operator = t.Unicode("")  # 操作人: recorded as the audit user of every write
@@ -140,6 +146,8 @@ class PageModel(t.HasTraits):
     error = t.Bool(False)
     kpis = t.Dict()
     map_html = t.Unicode("")
+    #: The live map's last update (a views.maps.live_update with its ``version``).
+    map_update = t.Dict()
     focus = t.Unicode("")  # the KPI whose list is open ("" = none)
     focus_title = t.Unicode("")
     focus_html = t.Unicode("")
@@ -148,6 +156,8 @@ class PageModel(t.HasTraits):
         self.data = data
         self._map_cache = LRUCache(self.map_cache_size)
         self._generation = self._data_generation()
+        self._live_key, self._live_document, self._live_version = None, "", 0
+        self._memo = LRUCache(self.memo_size)
         super().__init__(**kwargs)
         if hub_user_name():
             self.operator = hub_user_name()
@@ -212,6 +222,8 @@ class PageModel(t.HasTraits):
         filters, not data)."""
         if self.stale:
             self._map_cache = LRUCache(self.map_cache_size)
+            self._live_key = None  # the geometry may have changed too: a new document
+            self._memo = LRUCache(self.memo_size)
             self._generation = self._data_generation()
         try:
             message = self.compute()
@@ -223,10 +235,42 @@ class PageModel(t.HasTraits):
             return
         self.status, self.error = message, False
 
+    def memo(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """``build()`` once for ``key`` while the data stay the same (dropped
+        when the data are re-read): the figures a filter change does not
+        change (the township's on a day) are computed once and then only
+        filtered. Pass it as the ``memo`` of the domain's figures."""
+        marker = ("memo", key)
+        cached = self._memo.get(marker)
+        if cached is None:
+            cached = self._memo.put(marker, (build(),))
+        return cached[0]
+
     def cached_map(self, key: Hashable, build: Callable[[], str]) -> str:
         """The map document for ``key`` (the filters it depends on), built once."""
         cached = self._map_cache.get(key)
         return cached if cached is not None else self._map_cache.put(key, build())
+
+    def show_live_map(self, key: Hashable, document: Callable[[], str], update: Callable[[], dict], *,
+                      height: int = 560, title: str = "地图") -> None:
+        """The live map: the map ``document`` (a rendered live map, see
+        :func:`fangkong_lib.views.maps.add_live_updates`) is built only when
+        ``key`` (what its geometry depends on: basemap, area) or the data
+        changed; every call sets ``map_update`` to ``update()`` with a new
+        ``version``, which the view posts into the map shown."""
+        if key != self._live_key or not self.map_html:
+            self._live_document = document()
+            self.map_html = map_iframe(self._live_document, height=height, title=title)
+            self._live_key = key
+        self._live_version += 1
+        self.map_update = {**update(), "version": self._live_version}
+
+    def shown_map_html(self) -> str:
+        """The map iframe as the page shows it now (what 导出地图 exports):
+        a live map's document with its last update written in."""
+        if not self.live_map or not self.map_update:
+            return self.map_html
+        return map_iframe(with_live_state(self._live_document, self.map_update))
 
     # -- KPI cards open their lists -------------------------------------------------
 

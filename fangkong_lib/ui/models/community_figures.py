@@ -23,11 +23,17 @@ FIGURE_LABELS = {**gat.FIGURE_LABELS, "publicity_behind": pub.FIGURE_LABELS["pub
 LISTS = ("gatherings_pending", "gatherings_breaching", "gatherings_7d", "publicity_behind")
 
 
-def community_figures(ledgers, day: date, village: str | None = None) -> dict[str, int]:
+def community_figures(ledgers, day: date, village: str | None = None, memo=None) -> dict[str, int]:
     """Gatherings waiting, breaking the rules and coming up; villages behind
-    with publicity and the leaflet coverage."""
-    publicity = pub.publicity_figures(ledgers["publicity"], ledgers["villages"], day, village=village)
-    return {**gat.gathering_figures(ledgers["gatherings"], day, village=village),
+    with publicity and the leaflet coverage. ``memo`` (a page's
+    :meth:`~.base.PageModel.memo`): the township's publicity coverage once per day."""
+    once = memo or (lambda _key, build: build())
+    coverage = once(("publicity_coverage", day),
+                    lambda: pub.publicity_coverage(ledgers["publicity"], ledgers["villages"], day))
+    publicity = pub.publicity_figures(ledgers["publicity"], ledgers["villages"], day, village=village,
+                                      coverage=coverage)
+    table = once(("gathering_table",), lambda: gat.gathering_table(ledgers["gatherings"]))
+    return {**gat.gathering_figures(ledgers["gatherings"], day, village=village, table=table),
             "publicity_behind": publicity["publicity_behind"]}
 
 

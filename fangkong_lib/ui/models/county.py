@@ -11,8 +11,8 @@ from __future__ import annotations
 import traitlets as t
 
 from ...config import COUNTY_NAME, SYNTHETIC_NOTE
-from ...views.maps import map_iframe, render_map
-from ...views.page_maps import make_county_map
+from ...views.maps import render_map
+from ...views.page_maps import county_map_update, make_county_map
 from ...views.tables import frame_html
 from .base import PageModel
 
@@ -36,6 +36,7 @@ class CountyModel(PageModel):
     """State of the county overview."""
 
     filters = ("measure",)
+    live_map = True  # another measure recolours the map shown, the document stays
     measure = t.Unicode("管控中")
     township = t.Unicode("")  # the township chosen to open ("" = the county)
     table_html = t.Unicode("")
@@ -65,7 +66,9 @@ class CountyModel(PageModel):
     def compute(self) -> str:
         from ...dataset import county_shapes, county_table
 
-        self.table = table = county_table(self.data, self.day)
+        # counted by the database once per day and data generation: another measure only recolours the map
+        day = self.day
+        self.table = table = self.memo(("county_table", day), lambda: county_table(self.data, day))
         total = table.loc["合计"]
         kpis = {key: int(total[col]) for key, (_, col) in COUNTY_KPIS.items() if col}
         self.kpis = {"townships": len(table) - 1, **kpis}
@@ -74,9 +77,10 @@ class CountyModel(PageModel):
             self._shapes = county_shapes(self.data)
         values = table.drop(index="合计")[self.measure]
         note = f"数据来源：{SYNTHETIC_NOTE}" if self.data.synthetic else "数据来源：各乡镇台账"
-        self.map_html = self.cached_map(
-            (self.measure, tuple(values)),
-            lambda: map_iframe(render_map(make_county_map(
+        self.show_live_map(
+            (), lambda: render_map(make_county_map(
                 self._shapes, self.data.villages, values, county=COUNTY_NAME, measure=self.measure,
-                day=self.day, note=note)), title="全县态势图"))
+                day=self.day, note=note, live=True)),
+            lambda: county_map_update(self._shapes, values, county=COUNTY_NAME, measure=self.measure, day=self.day),
+            height=560, title="全县态势图")
         return f"{COUNTY_NAME} {len(table) - 1} 个乡镇 · {self.day.isoformat()} · 地图按「{self.measure}」着色"

@@ -19,7 +19,7 @@ from ...domain.overview import CONTROL_MEASURES, summarize_overview
 from ...policy.grid_coverage import load_coverage_policy
 from ...ingest.normalize import mask_frame
 from ...ledgers import get_ledger
-from ...views.maps import make_overview_map, map_iframe, render_map
+from ...views.maps import make_overview_map, overview_map_update, render_map, to_gcj02
 from ...views.tables import frame_html, people_table_html, village_table_html
 from ...domain.leads import lead_moment, lead_status
 from ...views.leads import leads_summary_html
@@ -37,7 +37,7 @@ class OverviewModel(PageModel):
     """State of the overview: filters in, figures out."""
 
     filters = ("village", "measure", "day", "basemap")
-    map_cache_size = 32
+    live_map = True  # a filter change updates the map shown, the document stays
     kpi_lists = ("away", "arriving_3d", "arrived_today", "under_control", *CONTROL_MEASURES, "tests_due",
                  "tests_done_today", "tests_overdue", "fevers", "open_problems", "stock_items", "stock_value",
                  *COMMUNITY_LISTS, *COMMAND_KPI_LABELS)
@@ -68,35 +68,50 @@ class OverviewModel(PageModel):
     def compute(self) -> str:
         if self.day is None:
             raise ValueError("请选择日期")
-        ov = summarize_overview(self.data.ledgers, self.day, village=self.village or None,
-                                measure=self.measure or None)
+        # what a village or measure filter does not change is computed once per day (and data)
+        memo, day, village = self.memo, self.day, self.village or None
+        ov = summarize_overview(self.data.ledgers, day, village=village, measure=self.measure or None, memo=memo)
         self.overview = ov
-        self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, self.day, self.village or None)
-        self.kpis |= watch_kpis(self.data, self.day)  # 卡口值守 and 医疗哨点
+        self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, day, village, memo=memo)
+        self.kpis |= memo(("watch_kpis", day), lambda: watch_kpis(self.data, day))  # 卡口值守 and 医疗哨点
         grid_kpis, self.incomplete_grids = overview_coverage(self.data.ledgers, load_coverage_policy(),
-                                                             village=self.village or None)  # 网格责任
+                                                             village=village, memo=memo)  # 网格责任
         self.kpis |= grid_kpis
         self.table_html = village_table_html(ov.by_village)
         self.actions_html = people_table_html(ov, masked=True) + self._leads_html()
-        self.map_html = self.cached_map((self.village, self.measure, self.day, self.basemap),
-                                        lambda: self._build_map(ov))
+        self.show_live_map(self.basemap, lambda: self._build_map(ov), lambda: self._map_update(ov),
+                           height=560, title=self._map_title())
         measure = f" · {self.measure}" if self.measure else ""
         return with_data_notes(f"已更新：{self.village or '全乡'}{measure} · {self.day.isoformat()}", ov.notes)
 
     def _leads_html(self) -> str:
         """Open and overdue leads by source, and who must act (线索核查)."""
-        leads = lead_status(self.data.ledgers["leads"], lead_moment(self.day, self.data.today))
+        day = self.day
+        leads = self.memo(("lead_status", day),
+                          lambda: lead_status(self.data.ledgers["leads"], lead_moment(day, self.data.today)))
         return leads_summary_html(leads[leads["village"] == self.village] if self.village else leads)
 
+    def _map_title(self) -> str:
+        return f"{self.data.township}疫情防控态势图"
+
+    def _map_subtitle(self) -> str:
+        return " · ".join(x for x in (self.village, self.measure, self.day.isoformat()) if x)
+
     def _build_map(self, ov) -> str:
-        title = f"{self.data.township}疫情防控态势图"
-        subtitle = " · ".join(x for x in (self.village, self.measure, self.day.isoformat()) if x)
+        """The live map document (built again only for another basemap or new data)."""
         m = make_overview_map(
             self.data.grids, self.data.villages, self.data.naturals, ov.by_grid,
-            village=self.village or None, basemap=self.basemap, title=title, subtitle=subtitle,
-            note=self.data.source_note,
+            village=self.village or None, basemap=self.basemap, title=self._map_title(),
+            subtitle=self._map_subtitle(), note=self.data.source_note, live=True,
         )
-        return map_iframe(render_map(m), height=560, title=title)
+        # the villages in the datum of the map shown (the bounds of later updates)
+        self._map_villages = to_gcj02(self.data.villages) if self.basemap == "amap" else self.data.villages
+        return render_map(m)
+
+    def _map_update(self, ov) -> dict:
+        """What the live map is told on a filter change: cell colours, outlines, tooltips, subtitle, bounds."""
+        return overview_map_update(self.data.grids, self._map_villages, ov.by_grid, village=self.village or None,
+                                   title=self._map_title(), subtitle=self._map_subtitle())
 
     def controlled_rows(self) -> pd.DataFrame:
         """The people under control as filtered (the rows export)."""
