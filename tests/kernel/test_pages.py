@@ -278,3 +278,15 @@ def test_action_adapter_reads_every_result_shape(model):
     assert "&lt;b&gt;不行" in page._status.value and "<b>" not in page._status.value
     assert model.run(lambda: SimpleNamespace(ok=True, message="已记录"))
     assert not model.error and model.status == "已记录" and 'class="ok"' in page._status.value
+
+
+def test_a_village_login_s_status_names_its_village(demo_db):
+    """A village login's pages read one village: their status lines say which,
+    not 全乡 (and a township's pages still say 全乡)."""
+    from fangkong_lib.dataset import Dataset
+
+    village = Dataset.load(demo_db, village="杏园村")
+    overview = OverviewModel(village)
+    assert overview.status.startswith("已更新：杏园村"), overview.status
+    assert LedgerModel(village, ledger="returnees").shown_area == "杏园村"
+    assert OverviewModel(Dataset.load(demo_db)).status.startswith("已更新：全乡")

@@ -172,6 +172,12 @@ class PageModel(t.HasTraits):
         """Dropdown options for the village filter: 全部村 first ("" = all)."""
         return [("全部村", ALL)] + [(v, v) for v in self.data.village_names]
 
+    @property
+    def shown_area(self) -> str:
+        """Where the figures are from, for status lines: the village chosen,
+        else the scope's village (a village login), else 全乡."""
+        return self.village or getattr(self.data.scope, "village", None) or "全乡"
+
     @staticmethod
     def one_of(value: str, allowed, what: str) -> str:
         """``value`` if it is empty or allowed; a TraitError naming ``what`` otherwise

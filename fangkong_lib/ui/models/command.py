@@ -212,7 +212,7 @@ class CommandModel(PageModel):
         if self.selected not in codes:
             self.selected = codes[0] if codes else ""
         self._describe_selected()
-        scope = " · ".join(x for x in (self.village or "全乡", self.unit, cmd.TASK_STATUSES[self.task_status]) if x)
+        scope = " · ".join(x for x in (self.shown_area, self.unit, cmd.TASK_STATUSES[self.task_status]) if x)
         return f"已更新：{scope} · {self.now:%Y-%m-%d %H:%M} · 交办事项 {len(tasks)} 件"
 
     def _compute_duty(self) -> None:

@@ -123,7 +123,7 @@ class GatheringsModel(PageModel):
         return f"已更新：{self._scope()} · 红白事 {len(rows)} 起{note} · {self.day.isoformat()}"
 
     def _scope(self) -> str:
-        parts = [self.village or "全乡", self.kind, self.state, "只看不符合项" if self.breaches_only else "",
+        parts = [self.shown_area, self.kind, self.state, "只看不符合项" if self.breaches_only else "",
                  self.query and f"“{self.query}”"]
         return " · ".join(p for p in parts if p)
 

@@ -149,7 +149,7 @@ class GridsModel(PageModel):
         return keep
 
     def _scope(self) -> str:
-        parts = [self.village or "全乡", self.natural_village, self.level, self.coverage_state]
+        parts = [self.shown_area, self.natural_village, self.level, self.coverage_state]
         return " · ".join(p for p in parts if p)
 
     @staticmethod

@@ -154,7 +154,7 @@ class LeadsModel(PageModel):
         return KPI_LABELS[key], self._table_html(kpi_rows(self.rows, key, self.at))
 
     def _scope(self) -> str:
-        parts = [self.village or "全乡", self.grid, self.source, self.lead_status, "只看逾期" if self.overdue else "",
+        parts = [self.shown_area, self.grid, self.source, self.lead_status, "只看逾期" if self.overdue else "",
                  self.query and f"“{self.query}”"]
         return " · ".join(p for p in parts if p)
 

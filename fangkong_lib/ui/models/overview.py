@@ -82,7 +82,7 @@ class OverviewModel(PageModel):
         self.show_live_map(self.basemap, lambda: self._build_map(ov), lambda: self._map_update(ov),
                            height=560, title=self._map_title())
         measure = f" · {self.measure}" if self.measure else ""
-        return with_data_notes(f"已更新：{self.village or '全乡'}{measure} · {self.day.isoformat()}", ov.notes)
+        return with_data_notes(f"已更新：{self.shown_area}{measure} · {self.day.isoformat()}", ov.notes)
 
     def _leads_html(self) -> str:
         """Open and overdue leads by source, and who must act (线索核查)."""

@@ -116,7 +116,7 @@ class PlacesModel(PageModel):
         return KPI_LABELS[key], self._table_html(chosen)
 
     def _scope(self) -> str:
-        parts = [self.village or "全乡", self.category, CHECKLIST.get(self.item, "") and f"未落实{CHECKLIST[self.item]}",
+        parts = [self.shown_area, self.category, CHECKLIST.get(self.item, "") and f"未落实{CHECKLIST[self.item]}",
                  self.place_status, "逾期未复查" if self.overdue else "", self.query and f"“{self.query}”"]
         return " · ".join(p for p in parts if p)
 

@@ -105,7 +105,7 @@ class PublicityModel(PageModel):
                                         lambda: self._build_map(full))
         behind = coverage.loc[coverage["behind"], "village"].tolist()
         note = f"，宣传滞后：{'、'.join(behind)}" if behind else "，各村均达标"
-        return f"已更新：{self.village or '全乡'} · 截至 {self.day.isoformat()}{note}"
+        return f"已更新：{self.shown_area} · 截至 {self.day.isoformat()}{note}"
 
     def kpi_list(self, key: str) -> tuple[str, str] | None:
         if key not in self.kpi_lists:

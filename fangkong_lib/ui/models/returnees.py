@@ -263,7 +263,7 @@ class ReturneeModel(PageModel):
         return KPI_LABELS[key], alerts_html({key: rows})
 
     def _scope(self) -> str:
-        parts = [self.village or "全乡", self.grid, self.category, self.measure, self.person_status,
+        parts = [self.shown_area, self.grid, self.category, self.measure, self.person_status,
                  "只看逾期" if self.only_overdue else ""]
         if self.date_from or self.date_to:
             parts.append(f"{self.date_from or '…'} 至 {self.date_to or '…'}")

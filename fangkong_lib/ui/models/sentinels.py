@@ -179,7 +179,7 @@ class SentinelsModel(PageModel):
                           cell_class=lambda col, v: "fk-gap-cell" if col == "线索状态" and v == OVERDUE else None)
 
     def _scope(self) -> str:
-        return " · ".join(p for p in (self.village or "全乡", self.outlet, self.drug_class, self.followup) if p)
+        return " · ".join(p for p in (self.shown_area, self.outlet, self.drug_class, self.followup) if p)
 
     def _sentinels_html(self, rows: pd.DataFrame) -> str:
         shown = mask_frame(rows, get_ledger("places"))

@@ -141,7 +141,7 @@ class SupervisionModel(PageModel):
         if self.selected not in codes:
             self.selected = codes[0] if codes else ""
         self._describe_selected()
-        scope = " · ".join(x for x in (self.team, self.village or "全乡", self.category, self.unit,
+        scope = " · ".join(x for x in (self.team, self.shown_area, self.category, self.unit,
                                        "只看逾期" if self.overdue else "") if x)
         return f"已更新：{scope} · {len(rows)} 个问题 · {self.day.isoformat()}"
 

@@ -183,7 +183,7 @@ class VolunteersModel(PageModel):
                 + (f" · {missing} 户居家隔离户缺岗" if missing else ""))
 
     def _scope(self) -> str:
-        parts = [self.village or "全乡", self.category, self.post, self.state, self.query and f"“{self.query}”"]
+        parts = [self.shown_area, self.category, self.post, self.state, self.query and f"“{self.query}”"]
         return " · ".join(p for p in parts if p)
 
     def kpi_list(self, key: str) -> tuple[str, str] | None:
