@@ -173,10 +173,15 @@ def summarize_overview(
     command = command_figures(data, day, village=village, memo=memo)  # 指挥调度
     kpis.update(command.kpis)
 
+    # the table's rows: every village, or the one chosen (counted directly: its frames hold only its rows)
+    shown = ([village] if village in villages else []) if village else villages
+
     def per_village(frame: pd.DataFrame) -> pd.Series:
+        if village:
+            return pd.Series([int((frame["village"] == v).sum()) for v in shown], index=shown, dtype=int)
         return frame["village"].value_counts().reindex(villages, fill_value=0) if len(frame) else pd.Series(0, index=villages)
 
-    table = pd.DataFrame(index=pd.Index(villages, name="村"))
+    table = pd.DataFrame(index=pd.Index(shown, name="村"))
     table["在外人员"] = per_village(away_now)
     table["3日内预计返乡"] = per_village(arriving)
     table["管控中"] = per_village(active)
@@ -187,8 +192,6 @@ def summarize_overview(
     table["逾期未检"] = per_village(overdue)
     table["发热"] = per_village(fevers)
     table["未销号问题"] = per_village(open_problems)
-    if village:
-        table = table.loc[[village]] if village in table.index else table.iloc[0:0]
     table = table.astype(int)
 
     # 党员志愿者: households in home isolation and checkpoint shifts short of people

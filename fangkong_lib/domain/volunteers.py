@@ -260,8 +260,12 @@ def volunteer_gap_figures(data: Mapping[str, pd.DataFrame], day: date, village: 
     at all, before it was kept). ``village`` limits the households;
     checkpoints are the township's (with ``memo``, see
     :func:`~.overview.summarize_overview`, computed once for the day)."""
-    controls = filter_village(data["controls"], village)
-    homes = household_cover(controls, data["volunteer_assignments"], day, policy)
+    if memo is None:
+        homes = household_cover(filter_village(data["controls"], village), data["volunteer_assignments"], day, policy)
+    else:  # row by row: the township's once for the day, then one village's rows
+        homes = filter_village(memo(("household_cover", day, None if policy is None else id(policy)),
+                                    lambda: household_cover(data["controls"], data["volunteer_assignments"], day,
+                                                            policy)), village).reset_index(drop=True)
     shifts = (memo or (lambda _key, build: build()))(
         ("checkpoint_shifts", day, None if policy is None else id(policy)),
         lambda: checkpoint_shifts(data["duty_posts"], data["duty_shifts"], day, policy))

@@ -213,9 +213,11 @@ def grid_layer_state(grids: gpd.GeoDataFrame, counts: pd.Series | None = None, *
     values = (counts.reindex(grids["code"]).fillna(0).astype(int).to_numpy()
               if counts is not None else np.zeros(len(grids), dtype=int))
     members = grids["member"] if "member" in grids else [""] * len(grids)
+    # html("<b>{code}</b><br>{v} · {nv}<br>联户党员：{mem}<br>{label}：{n} 人", ...) per cell, each value
+    # escaped by escape_text as html() does, without its per-call overhead (a filter change redoes every cell)
+    esc, label = escape_text, escape_text(count_label)
     tips = [
-        html("<b>{code}</b><br>{v} · {nv}<br>联户党员：{mem}<br>{label}：{n} 人",
-             code=code, v=v, nv=nv, mem=mem, label=count_label, n=int(n))
+        Markup(f"<b>{esc(code)}</b><br>{esc(v)} · {esc(nv)}<br>联户党员：{esc(mem)}<br>{label}：{int(n)} 人")
         for code, v, nv, mem, n in zip(grids["code"], grids["village"], grids["natural_village"], members, values)
     ]
     ramp = np.clip(np.searchsorted(np.asarray(CONTROL_BINS), values, side="right") - 1, 0, len(CONTROL_COLOURS) - 1)

@@ -72,15 +72,16 @@ class OverviewModel(PageModel):
         memo, day, village = self.memo, self.day, self.village or None
         ov = summarize_overview(self.data.ledgers, day, village=village, measure=self.measure or None, memo=memo)
         self.overview = ov
-        self.kpis = dict(ov.kpis) | community_figures(self.data.ledgers, day, village, memo=memo)
-        self.kpis |= memo(("watch_kpis", day), lambda: watch_kpis(self.data, day))  # 卡口值守 and 医疗哨点
-        grid_kpis, self.incomplete_grids = overview_coverage(self.data.ledgers, load_coverage_policy(),
-                                                             village=village, memo=memo)  # 网格责任
-        self.kpis |= grid_kpis
-        self.table_html = village_table_html(ov.by_village)
-        self.actions_html = people_table_html(ov, masked=True) + self._leads_html()
+        # the map's update goes out first: the browser redraws the map while the rest is computed
         self.show_live_map(self.basemap, lambda: self._build_map(ov), lambda: self._map_update(ov),
                            height=560, title=self._map_title())
+        kpis = dict(ov.kpis) | community_figures(self.data.ledgers, day, village, memo=memo)
+        kpis |= memo(("watch_kpis", day), lambda: watch_kpis(self.data, day))  # 卡口值守 and 医疗哨点
+        grid_kpis, self.incomplete_grids = overview_coverage(self.data.ledgers, load_coverage_policy(),
+                                                             village=village, memo=memo)  # 网格责任
+        self.kpis = kpis | grid_kpis  # one change: the cards are rendered once
+        self.table_html = village_table_html(ov.by_village)
+        self.actions_html = people_table_html(ov, masked=True) + self._leads_html()
         measure = f" · {self.measure}" if self.measure else ""
         return with_data_notes(f"已更新：{self.shown_area}{measure} · {self.day.isoformat()}", ov.notes)
 
