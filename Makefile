@@ -23,8 +23,12 @@ serve: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/fangkong demo --db $(DB)
 
+# The suite in TEST_JOBS processes (pytest-xdist); a test file stays in one
+# process, so a module's server and database are started once (TEST_JOBS=0:
+# one process).
+TEST_JOBS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # The unit layer and the doctests: no server, no browser; the slowest tests
 # are listed so that a slow one is noticed when it comes in.

@@ -4,10 +4,14 @@ The whole test session (notebook kernels and dashboard servers included, they
 inherit the environment) reads one demo database built in a temporary folder,
 never the developer's data/fangkong.sqlite. It is built once, and only when a
 collected test needs it: the unit layer (``make test-fast``) never waits for it.
+With pytest-xdist (``-n 2``) the workers share the folder of the process that
+started them (FANGKONG_TEST_SESSION_DIR, inherited), and the first worker that
+needs the database builds it while the others wait for it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -17,8 +21,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-_SESSION_DIR = Path(tempfile.mkdtemp(prefix="fangkong-tests-"))
+_SESSION_DIR_ENV = "FANGKONG_TEST_SESSION_DIR"
+if os.environ.get(_SESSION_DIR_ENV):  # an xdist worker: its controller's folder
+    _SESSION_DIR, _OWN_SESSION_DIR = Path(os.environ[_SESSION_DIR_ENV]), False
+else:
+    _SESSION_DIR, _OWN_SESSION_DIR = Path(tempfile.mkdtemp(prefix="fangkong-tests-")), True
+    os.environ[_SESSION_DIR_ENV] = str(_SESSION_DIR)
 DEMO_DB = _SESSION_DIR / "demo.sqlite"
+_DEMO_BUILT = _SESSION_DIR / "demo.built"  # written once DEMO_DB is complete
 
 #: Alembic's environment and revisions run inside Alembic, not as modules to
 #: import for doctests (env.py needs Alembic's context).
@@ -29,11 +39,18 @@ LAYERS = ("unit", "store", "kernel", "browser")
 
 
 def ensure_demo_db() -> Path:
-    """Build the session's demo database on first use; return its path."""
-    if not DEMO_DB.exists():
-        from fangkong_lib.demo import build_demo
+    """Build the session's demo database on first use; return its path.
 
-        build_demo(DEMO_DB)
+    Under a lock: another worker of the session may be building it."""
+    if _DEMO_BUILT.exists():
+        return DEMO_DB
+    with open(_SESSION_DIR / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _DEMO_BUILT.exists():
+            from fangkong_lib.demo import build_demo
+
+            build_demo(DEMO_DB)
+            _DEMO_BUILT.touch()
     return DEMO_DB
 
 
@@ -67,7 +84,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+    if _OWN_SESSION_DIR:
+        shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+        os.environ.pop(_SESSION_DIR_ENV, None)
 
 
 @pytest.fixture(scope="session")

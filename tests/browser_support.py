@@ -313,9 +313,13 @@ def screenshot(page, path) -> None:
 def own_demo_server(tmp_path_factory, name: str, source: Path | None = None) -> Iterator[tuple[Path, str]]:
     """A demo database of a test module's own (for tests that write) and a
     server on it: yields (database path, base URL). Pass the session's
-    ``demo_db`` as ``source`` to copy it rather than build the township again."""
+    ``demo_db`` as ``source`` to copy it rather than build the township again.
+
+    The server draws no overview ahead of a visitor (``--no-preheat``): these
+    modules open their own pages, and a preheated overview kernel would only
+    take CPU from them (the preheat has its own test in test_browser_app)."""
     db = build_demo_database(tmp_path_factory.mktemp(f"{name}-db") / "fangkong.sqlite", source)
-    with running_server(db, tmp_path_factory.mktemp(f"{name}-server")) as url:
+    with running_server(db, tmp_path_factory.mktemp(f"{name}-server"), "--no-preheat") as url:
         yield db, url
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -67,33 +69,92 @@ def postgres_url() -> Iterator[str]:
         server.__exit__(None, None, None)
 
 
-@pytest.fixture(
+BACKENDS = dict(
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
     ids=["sqlite", "postgres"],
 )
+
+
+@contextmanager
+def _new_postgres_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A database with a unique name on the session server (a copy of
+    ``template`` if given), dropped (even if still in use) afterwards."""
+    server = sa.make_url(server_url)
+    name = f"fangkong_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        yield server.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(**BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a new, empty database; the test runs once per backend.
 
     sqlite: a file in the test's tmp_path. postgres: a database with a unique
     name on the session server, dropped (even if still in use) afterwards.
+    For tests of the migrations themselves; tests that start with
+    ``store.init_db`` take ``migrated_db_url``.
     """
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/fangkong.sqlite"
         return
+    with _new_postgres_database(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
-    server_url = sa.make_url(request.getfixturevalue("postgres_url"))
-    name = f"fangkong_t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        server_url.set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest migration, made once per session."""
+    from fangkong_lib import store
+
+    path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite"
+    engine = store.get_engine(f"sqlite:///{path}")
+    store.init_db(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres(postgres_url: str) -> str:
+    """Name of a database at the newest migration on the session server, made
+    once per session: the template that ``migrated_db_url`` copies."""
+    from fangkong_lib import store
+
+    server = sa.make_url(postgres_url)
+    name = "fangkong_migrated"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+    engine = store.get_engine(server.set(database=name).render_as_string(hide_password=False))
+    store.init_db(engine)
+    engine.dispose()  # a template must have no connections when it is copied
+    return name
+
+
+@pytest.fixture(**BACKENDS)
+def migrated_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like ``db_url``, a new database of the test's own, but already at the
+    newest migration, as ``store.init_db`` leaves a new database (it is a copy
+    of one migrated once per session; ``init_db`` on it costs one read)."""
+    if request.param == "sqlite":
+        path = tmp_path / "fangkong.sqlite"
+        with closing(sqlite3.connect(request.getfixturevalue("_migrated_sqlite"))) as src, \
+                closing(sqlite3.connect(path)) as dst:
+            src.backup(dst)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("_migrated_postgres")
+    with _new_postgres_database(request.getfixturevalue("postgres_url"), template) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

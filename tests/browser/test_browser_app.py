@@ -25,11 +25,11 @@ from fangkong_lib import store
 from fangkong_lib.views.returnees import person_label
 
 try:  # tests/ as a plain folder on sys.path, or as a package
-    from browser_support import (RequestLog, build_demo_database, kernel_count, running_server, screenshot,
-                              person_without_fever)
+    from browser_support import (RequestLog, build_demo_database, kernel_count, kernel_pids, running_server,
+                              screenshot, person_without_fever)
 except ImportError:  # pragma: no cover
-    from tests.browser_support import (RequestLog, build_demo_database, kernel_count, running_server, screenshot,
-                                    person_without_fever)
+    from tests.browser_support import (RequestLog, build_demo_database, kernel_count, kernel_pids, running_server,
+                                    screenshot, person_without_fever)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -143,27 +143,33 @@ def test_pages_switch_in_one_kernel_and_a_write_shows_on_the_overview(browser, a
 
 def test_a_closed_tab_loses_its_kernel_and_an_open_one_keeps_working(browser, app_pair, output_dir):
     _db, url = app_pair
-    deadline = time.monotonic() + CULL_WAIT_S
-    while kernel_count(url) and time.monotonic() < deadline:  # the test above leaves no tab open
-        time.sleep(1)
-    assert kernel_count(url) == 0
+    # The test above closed its tab: that kernel goes too, while this test
+    # opens its own (the two waits overlap; each kernel is told apart by pid).
+    earlier = set(kernel_pids(url))
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     try:
-        staying, leaving = context.new_page(), context.new_page()
+        staying = context.new_page()
         staying.goto(url + "voila/render/overview.ipynb")
+        staying.locator(".fk-app-content .fk-status").wait_for()
+        staying_idle_since = time.monotonic()
+        staying_kernel = set(kernel_pids(url)) - earlier
+        assert len(staying_kernel) == 1
+        leaving = context.new_page()
         leaving.goto(url + "voila/render/places.ipynb")
-        for page in (staying, leaving):
-            page.locator(".fk-app-content .fk-status").wait_for()
-        assert kernel_count(url) == 2
+        leaving.locator(".fk-app-content .fk-status").wait_for()
+        leaving_kernel = set(kernel_pids(url)) - earlier - staying_kernel
+        assert len(leaving_kernel) == 1
         leaving.close()  # like closing the tab: no shutdown request reaches the server
+        closed = earlier | leaving_kernel
         deadline = time.monotonic() + CULL_WAIT_S
-        while kernel_count(url) > 1 and time.monotonic() < deadline:
-            time.sleep(1)
-        assert kernel_count(url) == 1, "the closed tab's kernel was not culled"
-        # Several idle periods later the open tab's kernel is still there and answers.
-        staying.wait_for_timeout(3 * CULL_IDLE_S * 1000)
-        assert kernel_count(url) == 1
+        while set(kernel_pids(url)) & closed and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not set(kernel_pids(url)) & earlier, "the kernel of the tab closed by the test above was not culled"
+        assert not set(kernel_pids(url)) & leaving_kernel, "the closed tab's kernel was not culled"
+        # Several idle periods after it was drawn the open tab's kernel is still there and answers.
+        staying.wait_for_timeout(max(0.0, staying_idle_since + 3 * CULL_IDLE_S - time.monotonic()) * 1000)
+        assert set(kernel_pids(url)) == staying_kernel
         open_page(staying, "重点场所")
         wait_for_status(staying, "已更新")
         screenshot(staying, output_dir / "open-tab-after-culling.png")

@@ -28,8 +28,8 @@ MISSING_FILL = "#b8322a"  # a village that has not reported (views/command.py RE
 
 
 @pytest.fixture(scope="module")
-def command_server(chromium_path: str, tmp_path_factory) -> Iterator[tuple[Path, str]]:
-    with own_demo_server(tmp_path_factory, "command") as pair:
+def command_server(chromium_path: str, tmp_path_factory, demo_db) -> Iterator[tuple[Path, str]]:
+    with own_demo_server(tmp_path_factory, "command", source=demo_db) as pair:
         yield pair
 
 

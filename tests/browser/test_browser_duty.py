@@ -29,8 +29,8 @@ OPERATOR = "值班员"
 
 
 @pytest.fixture(scope="module")
-def duty_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    with own_demo_server(tmp_path_factory, "duty") as pair:
+def duty_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory, demo_db) -> Iterator[tuple[Path, str]]:
+    with own_demo_server(tmp_path_factory, "duty", source=demo_db) as pair:
         yield pair
 
 

@@ -33,8 +33,8 @@ OPERATOR = "测试操作员"
 
 
 @pytest.fixture(scope="module")
-def grids_server(chromium_path: str, tmp_path_factory) -> Iterator[tuple[Path, str]]:
-    with own_demo_server(tmp_path_factory, "grids") as pair:
+def grids_server(chromium_path: str, tmp_path_factory, demo_db) -> Iterator[tuple[Path, str]]:
+    with own_demo_server(tmp_path_factory, "grids", source=demo_db) as pair:
         yield pair
 
 

@@ -32,8 +32,8 @@ UNMASKED_ID = re.compile(r"(?<![\d*])\d{17}[\dXx](?![\d*])")
 
 
 @pytest.fixture(scope="module")
-def leads_pair(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    with own_demo_server(tmp_path_factory, "leads") as pair:
+def leads_pair(chromium_path: str, tmp_path_factory: pytest.TempPathFactory, demo_db) -> Iterator[tuple[Path, str]]:
+    with own_demo_server(tmp_path_factory, "leads", source=demo_db) as pair:
         yield pair
 
 

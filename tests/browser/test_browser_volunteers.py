@@ -26,8 +26,8 @@ GAP_COLOUR = "#b8322a"  # fangkong_lib.views.volunteer_maps.GAP_COLOUR
 
 
 @pytest.fixture(scope="module")
-def server_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with own_demo_server(tmp_path_factory, "volunteers") as (_db, url):
+def server_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory, demo_db) -> Iterator[str]:
+    with own_demo_server(tmp_path_factory, "volunteers", source=demo_db) as (_db, url):
         yield url
 
 

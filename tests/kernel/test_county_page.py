@@ -11,7 +11,6 @@ import pytest
 import traitlets
 
 from fangkong_lib import store
-from fangkong_lib.demo.township import build_demo
 from fangkong_lib.domain.overview import summarize_overview
 from fangkong_lib.ui.county import CountyPage
 from fangkong_lib.ui.overview import OverviewPage
@@ -24,11 +23,10 @@ def on_map(text: str, map_html: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def county_db(tmp_path_factory):
+def county_db(tmp_path_factory, demo_db_copier):
     """The township demo plus a second township with one village (its rows
     written for that township)."""
-    path = tmp_path_factory.mktemp("county") / "county.sqlite"
-    build_demo(path)
+    path = demo_db_copier(tmp_path_factory.mktemp("county"))
     engine = store.get_engine(path)
     store.write_ledger(engine, "villages", pd.DataFrame([dict(code="411625201201", name="虎岗村", township="虎岗乡",
                                                                geometry="POLYGON((115.3 33.7,115.32 33.7,115.32 33.72,115.3 33.72,115.3 33.7))")]))

@@ -32,10 +32,10 @@ class PowerCut(RuntimeError):
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(migrated_db_url):
     """The hand-made township of test_workflow, with a place, a problem and
     some supplies."""
-    engine = store.get_engine(db_url)
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     frames = {
         **SECTIONS,

@@ -21,8 +21,8 @@ TASKS = loop.TASK_LOOP
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = store.get_engine(db_url)
+def engine(migrated_db_url):
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     store.write_ledger(engine, "villages", pd.DataFrame([dict(code="411625200201", name="柳湾村"),
                                                         dict(code="411625200202", name="杏园村")]), user="setup")

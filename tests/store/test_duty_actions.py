@@ -18,8 +18,8 @@ DAY = date(2022, 4, 7)
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = store.get_engine(db_url)
+def engine(migrated_db_url):
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     store.write_ledger(engine, "duty_posts", pd.DataFrame([
         dict(name="城郊乡疫情防控指挥部", kind="指挥部", lon=115.19, lat=33.64),

@@ -22,9 +22,9 @@ USER = "测试员"
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(migrated_db_url):
     """Two villages, one key place; the data's today is 2022-04-07."""
-    engine = store.get_engine(db_url)
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     store.write_ledger(engine, "villages", pd.DataFrame([dict(code="411625200201", name="甲村", households=100),
                                                           dict(code="411625200202", name="乙村", households=80)]),

@@ -22,10 +22,10 @@ DAY = date(2022, 4, 7)
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(migrated_db_url):
     """Two villages, three natural villages, three grids, the six levels of
     people, three party members and eight households."""
-    engine = store.get_engine(db_url)
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     store.set_meta(engine, today=DAY.isoformat())
     staff = [

@@ -26,8 +26,8 @@ P7, P8, P9 = idn(31), idn(33), idn(35)
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = store.get_engine(db_url)
+def engine(migrated_db_url):
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     for key, rows in SECTIONS.items():
         store.write_ledger(engine, key, pd.DataFrame(rows), user="setup")
@@ -66,8 +66,8 @@ def plan_audit(engine) -> pd.DataFrame:
     return audit[audit["user"] == USER]
 
 
-def test_imported_arrivals_get_their_plans_and_pages_see_them(engine, db_url, tmp_path):
-    data = Dataset.load(db_url, reload=True)
+def test_imported_arrivals_get_their_plans_and_pages_see_them(engine, migrated_db_url, tmp_path):
+    data = Dataset.load(migrated_db_url, reload=True)
     result = A.import_ledger(data, "returnees", ledger_file(tmp_path / "a.xlsx", rows()), user=USER, today=DAY)
     assert (result.read, result.inserted, result.rejected) == (3, 3, 0)
     assert "管控方案：新增 2" in result.message  # the one not yet arrived has no plan
@@ -111,13 +111,13 @@ def _cli(*args):
                           text=True, timeout=300)
 
 
-def test_cli_import_makes_the_plans_the_export_shows(engine, db_url, tmp_path):
+def test_cli_import_makes_the_plans_the_export_shows(engine, migrated_db_url, tmp_path):
     path = ledger_file(tmp_path / "a.xlsx", rows())
-    done = _cli("import", "returnees", path, "--db", db_url, "--user", USER)
+    done = _cli("import", "returnees", path, "--db", migrated_db_url, "--user", USER)
     assert done.returncode == 0, done.stderr
     assert "管控方案：新增 2" in done.stdout
     out = tmp_path / "controls.csv"
-    done = _cli("export", "controls", out, "--db", db_url)
+    done = _cli("export", "controls", out, "--db", migrated_db_url)
     assert done.returncode == 0, done.stderr
     with open(out, encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
@@ -127,7 +127,7 @@ def test_cli_import_makes_the_plans_the_export_shows(engine, db_url, tmp_path):
     assert "寅三" not in names
 
 
-def test_cli_dates_without_a_year_take_the_datas_year(engine, db_url, tmp_path):
+def test_cli_dates_without_a_year_take_the_datas_year(engine, migrated_db_url, tmp_path):
     """The data's today is 2022-04-07: 4月10日 is 2022-04-10 whatever the
     calendar says, as on the import page."""
     path = tmp_path / "no_year.csv"
@@ -136,7 +136,7 @@ def test_cli_dates_without_a_year_take_the_datas_year(engine, db_url, tmp_path):
         writer.writerow(HEADER)
         writer.writerow([1, "卯四", "男", idn(37), "13900000004", "柳湾村", "CJ01-01-1", "省外低风险地区", "4月10日",
                          "4月6日"])
-    done = _cli("import", "returnees", path, "--db", db_url, "--json")
+    done = _cli("import", "returnees", path, "--db", migrated_db_url, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["inserted"] == 1
     row = store.load_ledger(engine, "returnees").set_index("id_number").loc[idn(37)]

@@ -49,8 +49,8 @@ PUSH_LIST = [
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = store.get_engine(db_url)
+def engine(migrated_db_url):
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     for key, rows in SECTIONS.items():
         store.write_ledger(engine, key, pd.DataFrame(rows), user="setup")
@@ -160,14 +160,14 @@ def test_a_lead_recorded_by_hand_is_matched_and_validated(engine):
     assert "杏园村 CJ02-01-1" in message and "截止 04-08 08:00" in message
 
 
-def test_export_leads_lists_every_lead_with_its_status_at_a_moment(engine, push_file, tmp_path, db_url, capsys):
+def test_export_leads_lists_every_lead_with_its_status_at_a_moment(engine, push_file, tmp_path, migrated_db_url, capsys):
     from fangkong_lib.cli import main
 
     actions.import_ledger(engine, "pushes", push_file, user=USER)
     out = tmp_path / "线索.csv"
 
     def exported(*extra) -> dict[str, dict]:
-        assert main(["export", "leads", str(out), "--db", db_url, *extra]) == 0
+        assert main(["export", "leads", str(out), "--db", migrated_db_url, *extra]) == 0
         with out.open(encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
         assert list(rows[0]) == ["线索编号", "来源", "姓名", "身份证号", "村", "网格", "接收时间", "截止时间", "状态",
@@ -180,5 +180,5 @@ def test_export_leads_lists_every_lead_with_its_status_at_a_moment(engine, push_
     assert exported("--at", "2022-04-06 12:00")["丙"]["状态"] == "已逾期"  # the close contact's 2 h are over
     unmasked = exported("--unmasked")  # default: the data's now (2022-04-07 23:59)
     assert unmasked["甲"]["身份证号"] == PUSHED and unmasked["甲"]["状态"] == "已逾期"
-    assert main(["export", "leads", str(out), "--db", db_url, "--at", "4月6日"]) == 2
+    assert main(["export", "leads", str(out), "--db", migrated_db_url, "--at", "4月6日"]) == 2
     assert "时点" in capsys.readouterr().err

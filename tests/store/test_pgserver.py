@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -123,3 +124,27 @@ def test_server_is_removed_after_an_error(
     assert not folders[0].exists()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+# The same for ``migrated_db_url``: a copy of the session's migrated
+# database that is the test's own, so whichever test runs second must not see
+# the first one's row.
+def test_migrated_db_url_is_fresh_first(open_connections: list, migrated_db_url: str) -> None:
+    _assert_migrated_then_dirty(migrated_db_url, open_connections)
+
+
+def test_migrated_db_url_is_fresh_second(open_connections: list, migrated_db_url: str) -> None:
+    _assert_migrated_then_dirty(migrated_db_url, open_connections)
+
+
+def _assert_migrated_then_dirty(url: str, open_connections: list) -> None:
+    from fangkong_lib import migrations, store
+
+    assert {"villages", "returnees", migrations.VERSION_TABLE} <= _table_names(url)
+    engine = store.get_engine(url)
+    assert migrations.current(engine) == migrations.head()
+    assert store.count_rows(engine, "villages") == 0
+    store.write_ledger(engine, "villages", pd.DataFrame([dict(code="411625200201", name=VILLAGE)]), user="t")
+    conn = engine.connect()
+    open_connections.append(conn)
+    assert store.count_rows(conn, "villages") == 1

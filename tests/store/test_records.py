@@ -20,9 +20,9 @@ OK = dict(code_posted=True, scan_enforced=True, temperature=True, masks=True, cr
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(migrated_db_url):
     """A small township: two villages, two places, one problem, some supplies."""
-    engine = store.get_engine(db_url)
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     frames = {
         "villages": [dict(code="411625200201", name=v) for v in VILLAGES],

@@ -27,8 +27,8 @@ def person(i: int, village: str) -> dict:
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = store.get_engine(db_url)
+def engine(migrated_db_url):
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     store.write_ledger(engine, "villages", pd.DataFrame(VILLAGES), user="setup")
     people = [person(i, v) for i, v in enumerate(["柳湾村"] * 3 + ["杏园村"] * 2 + ["虎岗村"] * 4)]
@@ -53,28 +53,28 @@ def ids(frame: pd.DataFrame) -> set[str]:
     return set(frame["village"])
 
 
-def test_a_township_reads_only_its_own_rows(engine, db_url):
-    whole = Dataset.load(db_url, reload=True)
+def test_a_township_reads_only_its_own_rows(engine, migrated_db_url):
+    whole = Dataset.load(migrated_db_url, reload=True)
     assert len(whole.ledgers["returnees"]) == 9
-    hugang = Dataset.load(db_url, township="虎岗乡", reload=True)
+    hugang = Dataset.load(migrated_db_url, township="虎岗乡", reload=True)
     assert ids(hugang.ledgers["returnees"]) == {"虎岗村"}
     assert hugang.village_names == ["虎岗村"]
     assert list(hugang.ledgers["donations"]["voucher_no"]) == ["J1"]
-    chengjiao = Dataset.load(db_url, township="城郊乡", reload=True)
+    chengjiao = Dataset.load(migrated_db_url, township="城郊乡", reload=True)
     assert ids(chengjiao.ledgers["returnees"]) == {"柳湾村", "杏园村"}
     assert chengjiao.ledgers["donations"].empty  # the other township's donation is not read
     assert chengjiao.township == "城郊乡" and not chengjiao.county and whole.county
 
 
-def test_a_village_reads_its_people_and_its_problems_events(engine, db_url):
-    liuwan = Dataset.load(db_url, village="柳湾村", reload=True)
+def test_a_village_reads_its_people_and_its_problems_events(engine, migrated_db_url):
+    liuwan = Dataset.load(migrated_db_url, village="柳湾村", reload=True)
     assert liuwan.scope == store.Scope("城郊乡", "柳湾村")  # the township is looked up
     assert ids(liuwan.ledgers["returnees"]) == {"柳湾村"} and len(liuwan.ledgers["returnees"]) == 3
     assert list(liuwan.ledgers["problem_events"]["problem_no"]) == ["P1"]
     assert liuwan.village_names == ["柳湾村"]
 
 
-def test_rows_written_later_get_the_township_of_their_village(engine, db_url):
+def test_rows_written_later_get_the_township_of_their_village(engine, migrated_db_url):
     store.upsert_row(engine, "returnees", person(99, "虎岗村"), user="clerk")
     with engine.connect() as conn:
         table = store.TABLES["returnees"]
@@ -82,18 +82,18 @@ def test_rows_written_later_get_the_township_of_their_village(engine, db_url):
         assert owner.scalar() == "虎岗乡"
 
 
-def test_an_action_of_a_township_page_writes_township_rows_for_that_township(engine, db_url):
+def test_an_action_of_a_township_page_writes_township_rows_for_that_township(engine, migrated_db_url):
     from fangkong_lib.actions.base import transaction
 
-    hugang = Dataset.load(db_url, township="虎岗乡", reload=True)
+    hugang = Dataset.load(migrated_db_url, township="虎岗乡", reload=True)
     with transaction(hugang, "supplies", user="clerk") as tx:
         tx.upsert("donations", dict(voucher_no="J2", item="消毒液", quantity=5))
     assert set(hugang.ledgers["donations"]["voucher_no"]) == {"J1", "J2"}  # re-read after the commit
-    chengjiao = Dataset.load(db_url, township="城郊乡", reload=True)
+    chengjiao = Dataset.load(migrated_db_url, township="城郊乡", reload=True)
     assert chengjiao.ledgers["donations"].empty
 
 
-def test_the_county_table_is_counted_per_township_by_the_database(engine, db_url):
+def test_the_county_table_is_counted_per_township_by_the_database(engine, migrated_db_url):
     table = county_table(engine, DAY)
     assert list(table.index) == ["城郊乡", "虎岗乡", "合计"]
     assert table.loc["城郊乡", "行政村"] == 2 and table.loc["虎岗乡", "行政村"] == 1
@@ -101,7 +101,7 @@ def test_the_county_table_is_counted_per_township_by_the_database(engine, db_url
     assert table.loc["城郊乡", "未销号问题"] == 1 and table.loc["合计", "未销号问题"] == 2
 
 
-def test_a_database_made_before_townships_is_upgraded_to_one_township(engine, db_url):
+def test_a_database_made_before_townships_is_upgraded_to_one_township(engine, migrated_db_url):
     from alembic import command
 
     from fangkong_lib import migrations
@@ -111,26 +111,26 @@ def test_a_database_made_before_townships_is_upgraded_to_one_township(engine, db
     store.forget_villages()
     result = store.init_db(engine)
     assert "0003" in result.applied
-    chengjiao = Dataset.load(db_url, township="城郊乡", reload=True)
+    chengjiao = Dataset.load(migrated_db_url, township="城郊乡", reload=True)
     assert len(chengjiao.ledgers["returnees"]) == 9  # every row of the old database, none lost
     assert list(chengjiao.ledgers["donations"]["voucher_no"]) == ["J1"]
     assert set(chengjiao.ledgers["villages"]["township"]) == {"城郊乡"}
     assert store.townships(engine) == ["城郊乡"]
 
 
-def test_an_analyst_reads_any_ledger_of_one_township_in_one_call(engine, db_url):
+def test_an_analyst_reads_any_ledger_of_one_township_in_one_call(engine, migrated_db_url):
     import fangkong_lib
 
-    assert ids(fangkong_lib.read_ledger("returnees", db_url, township="虎岗乡")) == {"虎岗村"}
-    assert len(fangkong_lib.read_ledger("returnees", db_url, village="杏园村")) == 2
-    assert len(fangkong_lib.read_ledger("returnees", db_url)) == 9
+    assert ids(fangkong_lib.read_ledger("returnees", migrated_db_url, township="虎岗乡")) == {"虎岗村"}
+    assert len(fangkong_lib.read_ledger("returnees", migrated_db_url, village="杏园村")) == 2
+    assert len(fangkong_lib.read_ledger("returnees", migrated_db_url)) == 9
 
 
-def test_a_township_page_cannot_write_a_row_for_another_townships_village(engine, db_url):
+def test_a_township_page_cannot_write_a_row_for_another_townships_village(engine, migrated_db_url):
     from fangkong_lib.actions import ActionError
     from fangkong_lib.actions.records import save_record
 
-    hugang = Dataset.load(db_url, township="虎岗乡", reload=True)
+    hugang = Dataset.load(migrated_db_url, township="虎岗乡", reload=True)
     with pytest.raises(ActionError, match="柳湾村"):
         save_record(hugang, "places", dict(code="ZKT9", name="某超市", category="超市", village="柳湾村"), user="clerk")
     assert store.count_rows(engine, "places") == 0

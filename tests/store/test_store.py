@@ -16,8 +16,8 @@ def _engine(url):
     return engine
 
 
-def test_round_trip_keeps_types_and_chinese_text(db_url):
-    engine = _engine(db_url)
+def test_round_trip_keeps_types_and_chinese_text(migrated_db_url):
+    engine = _engine(migrated_db_url)
     frame = pd.DataFrame([{
         "report_date": date(2022, 4, 5), "name": "张三", "id_number": "11010519491231002X",
         "phone": "13812341234", "village": "城郊村", "risk_category": "上海",
@@ -35,8 +35,8 @@ def test_round_trip_keeps_types_and_chinese_text(db_url):
     assert list(back.columns) == store.get_ledger("returnees").columns
 
 
-def test_upsert_is_audited_with_before_and_after(db_url):
-    engine = _engine(db_url)
+def test_upsert_is_audited_with_before_and_after(migrated_db_url):
+    engine = _engine(migrated_db_url)
     rec = {"id_number": "11010519491231002X", "name": "李四", "village": "城郊村", "phone": "13812341234",
            "risk_category": "上海"}
     assert store.upsert_row(engine, "returnees", rec, user="clerk") == "inserted"
@@ -49,8 +49,8 @@ def test_upsert_is_audited_with_before_and_after(db_url):
     assert store.count_rows(engine, "returnees") == 1
 
 
-def test_failed_bulk_write_leaves_nothing(db_url):
-    engine = _engine(db_url)
+def test_failed_bulk_write_leaves_nothing(migrated_db_url):
+    engine = _engine(migrated_db_url)
     rows = pd.DataFrame([
         {"code": "CJ01-01-1", "village": "甲村", "natural_village": "甲庄"},
         {"code": "CJ01-01-1", "village": "甲村", "natural_village": "甲庄"},  # violates the natural key
@@ -93,11 +93,11 @@ def test_same_figures_on_both_backends(postgres_url, demo_db):
     pd.testing.assert_frame_equal(a.by_village, b.by_village)
 
 
-def test_reads_inside_a_transaction_see_its_own_writes(db_url):
+def test_reads_inside_a_transaction_see_its_own_writes(migrated_db_url):
     """What the actions rely on: a check read through the writing connection
     sees that transaction's own rows and meta, and nothing of it remains
     after a rollback."""
-    engine = _engine(db_url)
+    engine = _engine(migrated_db_url)
     store.set_meta(engine, today="2022-04-07")
     rec = {"id_number": "11010519491231002X", "name": "李四", "village": "城郊村", "phone": "13812341234",
            "risk_category": "上海"}

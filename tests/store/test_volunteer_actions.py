@@ -23,8 +23,8 @@ USER = "志愿者管理员"
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = store.get_engine(db_url)
+def engine(migrated_db_url):
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     rows = {
         "villages": [dict(code="411625200201", name="柳湾村"), dict(code="411625200202", name="杏园村")],

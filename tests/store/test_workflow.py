@@ -72,8 +72,8 @@ RETURNEES = [
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = store.get_engine(db_url)
+def engine(migrated_db_url):
+    engine = store.get_engine(migrated_db_url)
     store.init_db(engine)
     for key, rows in SECTIONS.items():
         store.write_ledger(engine, key, pd.DataFrame(rows), user="setup")
@@ -256,10 +256,10 @@ def test_plans_of_the_demo_are_current(demo_data):
 # -- Export ------------------------------------------------------------------------------
 
 
-def test_export_controls_lists_the_plans(engine, db_url, tmp_path):
+def test_export_controls_lists_the_plans(engine, migrated_db_url, tmp_path):
     workflow.refresh_plans(engine, user=USER)
     out = tmp_path / "controls.csv"
-    done = subprocess.run([sys.executable, "-m", "fangkong_lib.cli", "export", "controls", str(out), "--db", db_url],
+    done = subprocess.run([sys.executable, "-m", "fangkong_lib.cli", "export", "controls", str(out), "--db", migrated_db_url],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with open(out, encoding="utf-8-sig", newline="") as fh:
@@ -280,9 +280,9 @@ def test_export_controls_lists_the_plans(engine, db_url, tmp_path):
 
 
 @pytest.fixture
-def data(engine, db_url):
+def data(engine, migrated_db_url):
     workflow.refresh_plans(engine, user=USER)
-    return Dataset.load(db_url, reload=True)
+    return Dataset.load(migrated_db_url, reload=True)
 
 
 def refused(call, *args, **kw) -> str:
