@@ -47,7 +47,7 @@ class OverviewPage(PageView):
             lambda: map_file_name(m.data, m.day, m.village or None, m.measure or None),
             report=self.say, note="个人信息已脱敏")
         self._export_map, self._map_download = self._map_export._button, self._map_export.link
-        m.observe(lambda _change: self._map_export.clear(), names=["map_html"])
+        m.observe(lambda _change: self._map_export.clear(), names=["map_html", "map_update"])
 
     def filter_bar(self):
         return [w.HBox([self._village, self._measure, self._day], layout=w.Layout(flex_flow="row wrap"))]

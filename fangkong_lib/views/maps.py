@@ -261,7 +261,7 @@ def add_grid_layer(
             "weight": 1.6 if f["properties"]["hl"] else 0.5,
         },
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True) if len(grids) else None,  # folium refuses a tooltip over no feature
         smooth_factor=0.5,
     ).add_to(m)
     return m
@@ -274,7 +274,7 @@ def add_village_layer(m: folium.Map, villages: gpd.GeoDataFrame, *, name: str = 
         data,
         name=name,
         style_function=lambda f: {"fill": False, "color": "#2f3b52", "weight": 2.2},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False) if len(villages) else None,
         interactive=False,
     ).add_to(m)
     return m
@@ -326,7 +326,7 @@ def add_natural_village_layer(m: folium.Map, naturals: gpd.GeoDataFrame, *,
         name=name,
         marker=folium.CircleMarker(radius=3.5, color="#1d3557", weight=1, fill=True,
                                    fill_color="#ffffff", fill_opacity=1),
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False) if len(pts) else None,  # a township without natural villages yet
     ).add_to(m)
     return m
 
@@ -409,7 +409,7 @@ def add_village_values_layer(
                                   "color": GRID_HIGHLIGHT if f["properties"]["hl"] else GRID_STROKE,
                                   "weight": 3 if f["properties"]["hl"] else 0.8},
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True) if len(villages) else None,
     ).add_to(m)
     return m
 
