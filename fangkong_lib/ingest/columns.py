@@ -207,16 +207,21 @@ def _codes(texts: list[str], width: int) -> np.ndarray:
     return np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(len(texts), width).astype(np.int64)
 
 
+def _of_length(raws: list, width: int) -> tuple[list[int], list[str], np.ndarray]:
+    """Positions, texts and code points of the strings exactly ``width`` long."""
+    where = [i for i, v in enumerate(raws) if type(v) is str and len(v) == width]
+    texts = [raws[i] for i in where]
+    return where, texts, (_codes(texts, width) if where else np.empty((0, width), dtype=np.int64))
+
+
 def _clean_ids(raws: list, today: date | None) -> list:
     """ID numbers already in their clean form (18 ASCII digits, or 17 and X,
     a possible birth date, the right check character) as they are; the
     rest left to :func:`~fangkong_lib.ingest.normalize.normalize_id_number`."""
     out = [_TODO] * len(raws)
-    where = [i for i, v in enumerate(raws) if type(v) is str and len(v) == 18]
+    where, texts, codes = _of_length(raws, 18)
     if not where:
         return out
-    texts = [raws[i] for i in where]
-    codes = _codes(texts, 18)
     digits = codes[:, :17] - 48
     last = codes[:, 17]
     ok = ((digits >= 0) & (digits <= 9)).all(axis=1) & (((last >= 48) & (last <= 57)) | (last == 88))
@@ -234,11 +239,9 @@ def _clean_mobiles(raws: list) -> list:
     """11-digit mobiles (1, then 3 to 9, then 9 digits) as they are; the
     rest left to :func:`~fangkong_lib.ingest.normalize.normalize_phone`."""
     out = [_TODO] * len(raws)
-    where = [i for i, v in enumerate(raws) if type(v) is str and len(v) == 11]
+    where, texts, codes = _of_length(raws, 11)
     if not where:
         return out
-    texts = [raws[i] for i in where]
-    codes = _codes(texts, 11)
     ok = (codes[:, 0] == 49) & (codes[:, 1] >= 51) & (codes[:, 1] <= 57) & \
         ((codes[:, 2:] >= 48) & (codes[:, 2:] <= 57)).all(axis=1)
     for k in np.flatnonzero(ok).tolist():
